@@ -1,0 +1,41 @@
+# mmopt: two commands on a fresh machine.
+#   make sweep   create .venv (pinned), generate the embedded synthetic data, run the default sweep
+#   make test    create .venv (pinned), run ruff, mypy and pytest
+#   make bench   print the throughput benchmarks
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: venv sweep test lint typecheck pytest bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+sweep: $(STAMP)
+	$(BIN)/mmopt sweep
+
+lint: $(STAMP)
+	$(BIN)/ruff check mmopt tests benchmarks jobs
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/data_load.py
+	$(BIN)/python benchmarks/synth_generation.py
+	$(BIN)/python benchmarks/engine_throughput.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,137 @@
+"""Write event arrays as Hive-partitioned Parquet shards, atomically and without clobbering.
+
+A shard goes to ``ROOT/security=SEC/date=YYYY-MM-DD/part-0.parquet``. It is first written into a
+temporary directory inside ROOT and then renamed into place, so an interrupted write never
+leaves a half-written shard. An existing shard is never overwritten silently: an identical one is
+left as it is, a different one is an error unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import csv
+import filecmp
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mmopt.data._schema import (
+    EVENT_DTYPE,
+    KIND_NAMES,
+    NO_EXCH_TS,
+    NO_LEVEL,
+    SIDE_BUY,
+    SIDE_SELL,
+    Instrument,
+)
+from mmopt.errors import DataError
+
+__all__ = ["events_to_table", "shard_dir", "write_instruments_csv", "write_shard"]
+
+PART_NAME = "part-0.parquet"
+INSTRUMENT_FIELDS = (
+    "security",
+    "tick_size",
+    "lot_size",
+    "contract_type",
+    "contract_size",
+    "quote_currency",
+    "maker_fee_bps",
+    "taker_fee_bps",
+)
+
+
+def shard_dir(root: str | Path, security: str, date: str) -> Path:
+    return Path(root) / f"security={security}" / f"date={date}"
+
+
+def events_to_table(events: np.ndarray) -> pa.Table:
+    """The on-disk table of an ``EVENT_DTYPE`` array (string kinds and sides, nulls restored)."""
+    if events.dtype != EVENT_DTYPE:
+        raise TypeError(f"expected EVENT_DTYPE, got {events.dtype}")
+    kind_lookup = np.array([""] * (max(KIND_NAMES) + 1), dtype=object)
+    for code, name in KIND_NAMES.items():
+        kind_lookup[code] = name
+    side = np.full(len(events), None, dtype=object)
+    side[events["side"] == SIDE_BUY] = "buy"
+    side[events["side"] == SIDE_SELL] = "sell"
+    level = events["level"]
+    exch = events["exch_ts_ns"]
+    return pa.table(
+        {
+            "ts_ns": pa.array(events["ts_ns"], pa.int64()),
+            "kind": pa.array(kind_lookup[events["kind"]], pa.string()),
+            "level": pa.array(level, pa.int32(), mask=level == NO_LEVEL),
+            "price": pa.array(events["price"], pa.float64()),
+            "qty": pa.array(events["qty"], pa.float64()),
+            "side": pa.array(side, pa.string()),
+            "exch_ts_ns": pa.array(exch, pa.int64(), mask=exch == NO_EXCH_TS),
+            "is_snapshot": pa.array(events["is_snapshot"], pa.bool_()),
+        }
+    )
+
+
+def write_shard(
+    root: str | Path,
+    security: str,
+    date: str,
+    events: np.ndarray | pa.Table,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write one shard atomically; return the path of its Parquet file."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    table = events if isinstance(events, pa.Table) else events_to_table(events)
+    target_dir = shard_dir(root, security, date)
+    target = target_dir / PART_NAME
+    tmp_dir = Path(tempfile.mkdtemp(prefix=".mmopt-tmp-", dir=root))
+    try:
+        tmp_file = tmp_dir / PART_NAME
+        pq.write_table(table, tmp_file, compression="zstd", row_group_size=1_000_000)
+        if target_dir.exists():
+            if target.exists() and filecmp.cmp(tmp_file, target, shallow=False):
+                return target
+            if not overwrite:
+                raise DataError(
+                    f"{target_dir}: a different shard for security={security} date={date} "
+                    "already exists; remove it or pass --overwrite to replace it"
+                )
+            old = Path(tempfile.mkdtemp(prefix=".mmopt-old-", dir=root))
+            os.replace(target_dir, old / "shard")
+            target_dir.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_dir, target_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            target_dir.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_dir, target_dir)
+        return target
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def write_instruments_csv(root: str | Path, instruments: Iterable[Instrument]) -> Path:
+    """Write (or merge into) ``ROOT/instruments.csv``, one row per security, sorted."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "instruments.csv"
+    rows: dict[str, dict[str, str]] = {}
+    if path.exists():
+        with path.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                rows[row["security"]] = row
+    for ins in instruments:
+        rows[ins.security] = {f: str(getattr(ins, f)) for f in INSTRUMENT_FIELDS}
+    fd, tmp = tempfile.mkstemp(prefix=".instruments-", suffix=".csv", dir=root)
+    with os.fdopen(fd, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(INSTRUMENT_FIELDS))
+        writer.writeheader()
+        for sec in sorted(rows):
+            writer.writerow({f: rows[sec].get(f, "") for f in INSTRUMENT_FIELDS})
+    os.replace(tmp, path)
+    return path
