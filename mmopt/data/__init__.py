@@ -14,6 +14,22 @@ from mmopt.data._schema import (
     SIDE_SELL,
     Instrument,
 )
+from mmopt.data.catalog import ShardCatalog, ShardRef, open_catalog
+from mmopt.data.instruments import (
+    InferredInstrumentWarning,
+    infer_instrument,
+    parse_instruments_csv,
+    read_instruments,
+)
+from mmopt.data.inventory import (
+    InspectionReport,
+    QuoteStats,
+    ShardSummary,
+    inspect_root,
+    quote_stats,
+)
+from mmopt.data.loader import ShardData, load_events, load_shard, load_shards
+from mmopt.data.validate import validate_events
 from mmopt.data.writer import events_to_table, write_instruments_csv, write_shard
 
 __all__ = [
@@ -26,8 +42,25 @@ __all__ = [
     "SIDE_BUY",
     "SIDE_NONE",
     "SIDE_SELL",
+    "InferredInstrumentWarning",
+    "InspectionReport",
     "Instrument",
+    "QuoteStats",
+    "ShardCatalog",
+    "ShardData",
+    "ShardRef",
+    "ShardSummary",
     "events_to_table",
+    "infer_instrument",
+    "inspect_root",
+    "load_events",
+    "load_shard",
+    "load_shards",
+    "open_catalog",
+    "parse_instruments_csv",
+    "quote_stats",
+    "read_instruments",
+    "validate_events",
     "write_instruments_csv",
     "write_shard",
 ]

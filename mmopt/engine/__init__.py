@@ -1,1 +1,23 @@
-"""See DESIGN.md."""
+"""The backtest engine: numba event loop, arrays in and arrays out (see engine_api.md)."""
+
+from __future__ import annotations
+
+from mmopt.engine._records import EQUITY_DTYPE, FILL_DTYPE, ORDER_EVENT_DTYPE
+from mmopt.engine.config import FILL_MODELS, QUEUE_MODELS, EngineConfig
+from mmopt.engine.market import MarketData, prepare_market
+from mmopt.engine.result import BacktestResult
+from mmopt.engine.run import run_backtest, warm_up
+
+__all__ = [
+    "EQUITY_DTYPE",
+    "FILL_DTYPE",
+    "FILL_MODELS",
+    "ORDER_EVENT_DTYPE",
+    "QUEUE_MODELS",
+    "BacktestResult",
+    "EngineConfig",
+    "MarketData",
+    "prepare_market",
+    "run_backtest",
+    "warm_up",
+]

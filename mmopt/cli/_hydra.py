@@ -1,0 +1,105 @@
+"""Compose the run configuration from the packaged ``conf/`` and the user's Hydra overrides.
+
+Where the YAML lives: the files ship inside the package as ``mmopt/conf/`` (package data, so a
+plain ``pip install .`` carries them), and the repository's top-level ``conf`` is a symlink to
+that directory, so there is one copy. We locate it from ``mmopt.__file__`` and compose with
+``hydra.initialize_config_dir`` on that absolute path: this works for an editable install, a
+regular install and a source checkout alike, needs no ``__init__.py`` in ``conf/`` and does not
+depend on the current directory. ``MMOPT_CONF_DIR`` points at another directory with the same
+layout (for a user's own copy).
+
+Hydra's exceptions never leave this module: they become ``ConfigError`` naming the override.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mmopt.config._known import CONF_DIR_ENV, conf_dir
+from mmopt.errors import ConfigError
+
+__all__ = ["CONF_DIR_ENV", "compose", "conf_dir", "list_group_options"]
+
+_CONFIG_NAME = "config"
+
+
+def list_group_options(group: str, root: Path | None = None) -> list[str]:
+    """The option names of one config group (``strategy`` -> ``['avellaneda_stoikov', ...]``)."""
+    base = (root or conf_dir()) / group
+    return sorted(p.stem for p in base.glob("*.yaml"))
+
+
+def compose(overrides: Sequence[str] = (), config_dir: Path | None = None) -> Any:
+    """Compose ``config.yaml`` with Hydra's override grammar; returns an OmegaConf DictConfig.
+
+    Raises ``ConfigError`` naming the first override that fails (bad syntax, an unknown group
+    option, a key that does not exist without ``+``) and the fix.
+    """
+    overrides = [str(o) for o in overrides]
+    directory = config_dir or conf_dir()
+    try:
+        return _compose_raw(overrides, directory)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        if not _is_hydra_error(exc):
+            raise
+        culprit = _first_failing_override(overrides, directory)
+        raise ConfigError(_describe(exc, culprit)) from None
+
+
+def _compose_raw(overrides: list[str], directory: Path) -> Any:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(directory), version_base="1.3", job_name="mmopt"):
+        return hydra_compose(config_name=_CONFIG_NAME, overrides=overrides)
+
+
+def _is_hydra_error(exc: Exception) -> bool:
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    return isinstance(exc, HydraException | OmegaConfBaseException)
+
+
+def _first_failing_override(overrides: list[str], directory: Path) -> str | None:
+    """Find the override to blame: the first prefix of the list that fails to compose."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    for override in overrides:
+        try:
+            parser.parse_overrides([override])
+        except Exception:
+            return override
+    for i in range(1, len(overrides) + 1):
+        try:
+            _compose_raw(overrides[:i], directory)
+        except Exception:
+            return overrides[i - 1]
+    return None
+
+
+def _describe(exc: Exception, culprit: str | None) -> str:
+    from hydra.errors import MissingConfigException, OverrideParseException
+
+    raw = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    detail = raw.split(" Config search path:")[0].split(" To append to your config")[0]
+    where = f"override {culprit!r}" if culprit else "composing the configuration"
+    if isinstance(exc, OverrideParseException):
+        fix = "write overrides as key=value, lists as key=[a,b], quote values with spaces"
+    elif isinstance(exc, MissingConfigException):
+        fix = "pick one of the options listed, e.g. strategy=price_follow"
+    elif "To append to your config use" in raw:
+        fix = (
+            "no such key here: check its spelling against conf/; to set an optional key that "
+            "the file leaves out (e.g. a search step), write +KEY=VALUE"
+        )
+    else:
+        fix = "see conf/config.yaml and its groups for the keys and options"
+    return f"{where}: {detail} (fix: {fix})"

@@ -1,0 +1,75 @@
+"""From a DataConfig to the shards a run uses: generate synthetic data on first use, then filter.
+
+The synthetic generator's settings are stamped in ``ROOT/.mmopt_synth.json`` (the catalog skips
+dot files); a root made with other settings is an error rather than silently different data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mmopt.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from mmopt.config._types import DataConfig
+    from mmopt.data.catalog import ShardCatalog
+
+__all__ = ["SYNTH_STAMP", "ensure_generated", "open_shards"]
+
+SYNTH_STAMP = ".mmopt_synth.json"
+
+
+def open_shards(data: DataConfig, *, holdout: bool = False) -> ShardCatalog:
+    """The shards selected by ``data`` (``holdout=True``: only its held-out dates instead)."""
+    from mmopt.data.catalog import ShardCatalog, open_catalog
+
+    ensure_generated(data)
+    catalog = open_catalog(data.root, securities=data.securities, start=data.date_from,
+                           end=data.date_to)
+    if holdout:
+        chosen = tuple(s for s in catalog if s.date in data.holdout_dates)
+    else:
+        chosen = tuple(s for s in catalog if data.wants_date(s.date))
+    if not chosen:
+        which = "data.holdout_dates" if holdout else "data.dates"
+        wanted = data.holdout_dates if holdout else data.dates
+        raise DataError(
+            f"{which}: no shard of {data.root} matches {list(wanted or [])} "
+            f"(after data.securities / date_from / date_to / holdout_dates); "
+            f"available dates: {', '.join(catalog.dates)}"
+        )
+    return ShardCatalog(catalog.root, chosen, catalog.instruments_stamp)
+
+
+def ensure_generated(data: DataConfig) -> bool:
+    """Write the synthetic dataset of ``data.generate`` under ``data.root`` unless it is there.
+
+    Returns True when it generated or checked the data. No-op for real data (``generate`` None)
+    and for a root whose stamp matches.
+    """
+    if data.generate is None:
+        return False
+    if "://" in data.root and not data.root.startswith("file://"):
+        raise ConfigError(
+            f"data.root: synthetic data is generated on a local path, not {data.root!r}; "
+            "generate it locally (`mmopt data synth`) and upload it, then use data=parquet"
+        )
+    root = Path(data.root.removeprefix("file://")).expanduser()
+    stamp_path = root / SYNTH_STAMP
+    wanted = json.dumps(data.generate.describe(), sort_keys=True)
+    if stamp_path.is_file():
+        if stamp_path.read_text() != wanted:
+            raise ConfigError(
+                f"data.root: {root} holds synthetic data made with other data.generate settings "
+                f"(see {stamp_path}); delete that directory or set data.root to a new one"
+            )
+        return False
+    from mmopt.data.synth import generate_dataset
+
+    # Shards already there (e.g. from `mmopt data synth`) are regenerated in memory and compared:
+    # a different dataset raises DataError naming the shard.
+    generate_dataset(data.generate, root)
+    stamp_path.write_text(wanted)
+    return True

@@ -1,0 +1,230 @@
+"""Local L2 book on the tick grid (numba).
+
+A dense window of ``W`` ticks per side (index = tick - base, "relative ticks") plus a small
+overflow store for the rare levels outside the window. Best-price rules are those of
+hftbacktest's HashMapMarketDepth (see /tmp/team/hbt_semantics.md section 3):
+* a level update sets the level (qty >= lot/2) or removes it;
+* removing the best level rescans towards the far side, down to the lowest bid ever inserted;
+* a better price becomes best at once; if it crosses the other side, the other best moves past
+  it (the crossed levels stay stored but hidden).
+
+State lives in ``bk`` (int64[BK_SIZE]) and the qty arrays; every function mutates in place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+NO_BID = np.int64(-(2**62))  # best bid of an empty side (hftbacktest: INVALID_MIN)
+NO_ASK = np.int64(2**62)  # best ask of an empty side (INVALID_MAX)
+
+BK_BEST_BID = 0
+BK_BEST_ASK = 1
+BK_LOW_BID = 2  # lowest bid tick inserted since the side was last empty (scan bound)
+BK_HIGH_ASK = 3
+BK_MAX_BID = 4  # highest / lowest bid tick stored since the side was cleared (for clearing)
+BK_MIN_ASK = 5
+BK_W = 6  # window length
+BK_NOV_BID = 7  # overflow entries used
+BK_NOV_ASK = 8
+BK_MIN_BID = 9
+BK_MAX_ASK = 10
+BK_SIZE = 11
+
+
+@njit(cache=True)
+def book_init(bk, w):
+    bk[BK_BEST_BID] = NO_BID
+    bk[BK_BEST_ASK] = NO_ASK
+    bk[BK_LOW_BID] = NO_ASK
+    bk[BK_HIGH_ASK] = NO_BID
+    bk[BK_MAX_BID] = NO_BID
+    bk[BK_MIN_BID] = NO_ASK
+    bk[BK_MIN_ASK] = NO_ASK
+    bk[BK_MAX_ASK] = NO_BID
+    bk[BK_W] = w
+    bk[BK_NOV_BID] = 0
+    bk[BK_NOV_ASK] = 0
+    bk[BK_MIN_BID] = NO_ASK
+    bk[BK_MAX_ASK] = NO_BID
+
+
+@njit(cache=True)
+def _ov_index(ov_t, n, t):
+    for j in range(n):
+        if ov_t[j] == t:
+            return j
+    return -1
+
+
+@njit(cache=True)
+def qty_at(dense, ov_t, ov_q, n_ov, w, t):
+    """Stored qty at relative tick ``t`` (0 if none)."""
+    if 0 <= t < w:
+        return dense[t]
+    j = _ov_index(ov_t, n_ov, t)
+    return ov_q[j] if j >= 0 else 0.0
+
+
+@njit(cache=True)
+def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
+    """Store ``q`` (0 removes) at ``t``; returns the previous qty."""
+    w = bk[BK_W]
+    if 0 <= t < w:
+        prev = dense[t]
+        dense[t] = q
+        return prev
+    n = bk[nslot]
+    j = _ov_index(ov_t, n, t)
+    if j >= 0:
+        prev = ov_q[j]
+        ov_q[j] = q
+        return prev
+    if q > 0.0:
+        if n >= ov_t.shape[0]:
+            raise ValueError("book overflow store full: prepare_market() sized it too small")
+        ov_t[n] = t
+        ov_q[n] = q
+        bk[nslot] = n + 1
+    return 0.0
+
+
+@njit(cache=True)
+def _ov_max(ov_t, ov_q, n_ov, lo, hi):
+    """Highest overflow tick in [lo, hi] with qty > 0, else NO_BID."""
+    best = NO_BID
+    for j in range(n_ov):
+        t = ov_t[j]
+        if lo <= t <= hi and ov_q[j] > 0.0 and t > best:
+            best = t
+    return best
+
+
+@njit(cache=True)
+def _ov_min(ov_t, ov_q, n_ov, lo, hi):
+    """Lowest overflow tick in [lo, hi] with qty > 0, else NO_ASK."""
+    best = NO_ASK
+    for j in range(n_ov):
+        t = ov_t[j]
+        if lo <= t <= hi and ov_q[j] > 0.0 and t < best:
+            best = t
+    return best
+
+
+@njit(cache=True)
+def depth_below(dense, ov_t, ov_q, n_ov, w, start, end):
+    """Highest tick in [end, start) with qty > 0, else NO_BID (hftbacktest depth_below)."""
+    if n_ov > 0 and start - 1 >= w:
+        found = _ov_max(ov_t, ov_q, n_ov, max(end, w), start - 1)
+        if found != NO_BID:
+            return found
+    t = min(start - 1, w - 1)
+    lo = max(end, 0)
+    while t >= lo:
+        if dense[t] > 0.0:
+            return t
+        t -= 1
+    if n_ov > 0 and end < 0:
+        return _ov_max(ov_t, ov_q, n_ov, end, min(start - 1, -1))
+    return NO_BID
+
+
+@njit(cache=True)
+def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
+    """Lowest tick in (start, end] with qty > 0, else NO_ASK (hftbacktest depth_above)."""
+    if n_ov > 0 and start + 1 < 0:
+        found = _ov_min(ov_t, ov_q, n_ov, start + 1, min(end, -1))
+        if found != NO_ASK:
+            return found
+    t = max(start + 1, 0)
+    hi = min(end, w - 1)
+    while t <= hi:
+        if dense[t] > 0.0:
+            return t
+        t += 1
+    if n_ov > 0 and end >= w:
+        return _ov_min(ov_t, ov_q, n_ov, max(start + 1, w), end)
+    return NO_ASK
+
+
+@njit(cache=True)
+def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
+    """Bid level update at relative tick t; returns the previous qty at t."""
+    if remove:
+        prev = _set_qty(bid, bov_t, bov_q, bk, BK_NOV_BID, t, 0.0)
+        if t == bk[BK_BEST_BID]:
+            nb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], t, bk[BK_LOW_BID])
+            bk[BK_BEST_BID] = nb
+            if nb == NO_BID:
+                bk[BK_LOW_BID] = NO_ASK
+        return prev
+    prev = _set_qty(bid, bov_t, bov_q, bk, BK_NOV_BID, t, q)
+    if t > bk[BK_BEST_BID]:
+        bk[BK_BEST_BID] = t
+        if t >= bk[BK_BEST_ASK]:
+            bk[BK_BEST_ASK] = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], t,
+                                          bk[BK_HIGH_ASK])
+    if t < bk[BK_LOW_BID]:
+        bk[BK_LOW_BID] = t
+    if t > bk[BK_MAX_BID]:
+        bk[BK_MAX_BID] = t
+    if t < bk[BK_MIN_BID]:
+        bk[BK_MIN_BID] = t
+    return prev
+
+
+@njit(cache=True)
+def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
+    """Ask level update at relative tick t; returns the previous qty at t."""
+    if remove:
+        prev = _set_qty(ask, aov_t, aov_q, bk, BK_NOV_ASK, t, 0.0)
+        if t == bk[BK_BEST_ASK]:
+            na = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], t, bk[BK_HIGH_ASK])
+            bk[BK_BEST_ASK] = na
+            if na == NO_ASK:
+                bk[BK_HIGH_ASK] = NO_BID
+        return prev
+    prev = _set_qty(ask, aov_t, aov_q, bk, BK_NOV_ASK, t, q)
+    if t < bk[BK_BEST_ASK]:
+        bk[BK_BEST_ASK] = t
+        if bk[BK_BEST_BID] >= t:
+            bk[BK_BEST_BID] = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], t,
+                                          bk[BK_LOW_BID])
+    if t > bk[BK_HIGH_ASK]:
+        bk[BK_HIGH_ASK] = t
+    if t < bk[BK_MIN_ASK]:
+        bk[BK_MIN_ASK] = t
+    if t > bk[BK_MAX_ASK]:
+        bk[BK_MAX_ASK] = t
+    return prev
+
+
+@njit(cache=True)
+def clear_bids(bid, bov_q, bk):
+    """A `bid` row with a NaN price: the bid side is empty."""
+    lo = max(bk[BK_MIN_BID], 0)
+    hi = min(bk[BK_MAX_BID], bk[BK_W] - 1)
+    for t in range(lo, hi + 1):
+        bid[t] = 0.0
+    for j in range(bk[BK_NOV_BID]):
+        bov_q[j] = 0.0
+    bk[BK_BEST_BID] = NO_BID
+    bk[BK_LOW_BID] = NO_ASK
+    bk[BK_MAX_BID] = NO_BID
+    bk[BK_MIN_BID] = NO_ASK
+
+
+@njit(cache=True)
+def clear_asks(ask, aov_q, bk):
+    """An `ask` row with a NaN price: the ask side is empty."""
+    lo = max(bk[BK_MIN_ASK], 0)
+    hi = min(bk[BK_MAX_ASK], bk[BK_W] - 1)
+    for t in range(lo, hi + 1):
+        ask[t] = 0.0
+    for j in range(bk[BK_NOV_ASK]):
+        aov_q[j] = 0.0
+    bk[BK_BEST_ASK] = NO_ASK
+    bk[BK_HIGH_ASK] = NO_BID
+    bk[BK_MIN_ASK] = NO_ASK
+    bk[BK_MAX_ASK] = NO_BID

@@ -1,0 +1,304 @@
+"""Exchange side (numba): our resting orders against the book rows, arrivals, fills."""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from mmopt.engine._book import (
+    BK_BEST_ASK,
+    BK_BEST_BID,
+    BK_HIGH_ASK,
+    BK_LOW_BID,
+    BK_NOV_ASK,
+    BK_NOV_BID,
+    BK_W,
+    NO_ASK,
+    NO_BID,
+    depth_above,
+    depth_below,
+    qty_at,
+)
+from mmopt.engine._orders import (
+    account_exchange,
+    book_mid,
+    net_cash,
+    push_response,
+    record_event,
+    record_fill,
+    rest_add,
+    rest_remove,
+    tick_price,
+)
+from mmopt.engine._slots import (
+    AC_BAL,
+    AC_FEES,
+    AC_POS,
+    ACT_ARRIVE,
+    ACT_CANCELLED,
+    ACT_FILL,
+    ACT_REJECT,
+    CT_N_REST_BUY,
+    CT_N_REST_SELL,
+    EX_DONE,
+    EX_REST,
+    FC_LOT,
+    FC_QPOW,
+    IC_LAT_R,
+    IC_PARTIAL,
+    IC_QMODEL,
+    OF_CUM,
+    OF_FRONT,
+    OF_LEAVES_EX,
+    OF_QTY,
+    OI_ARRIVE,
+    OI_EX,
+    OI_ID,
+    OI_SIDE,
+    OI_TAKER,
+    OI_TICK,
+    RPK_ACK,
+    RPK_CANCEL_REJECT,
+    RPK_CANCELLED,
+    RPK_FILL,
+    RPK_REJECT,
+)
+
+MAX_TAKER_LEVELS = 64  # a taker order walks at most this many levels; the rest fills at the last
+
+
+@njit(cache=True)
+def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
+    """Fill ``qty`` of order ``slot`` at relative ``tick`` at exchange time ``t``."""
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    side = oi[slot, OI_SIDE]
+    price = tick_price(tick, fc, ic)
+    fee = account_exchange(acc, fc, ic, side, price, qty, maker)
+    cash = net_cash(acc[AC_BAL], acc[AC_FEES], ic)
+    oid = oi[slot, OI_ID]
+    record_fill(fi, ff, cnt, t, oid, t - oi[slot, OI_ARRIVE], side, maker, price, qty, fee,
+                acc[AC_POS], cash, book_mid(bk, fc, ic))
+    record_event(ei, ef, cnt, ic, t, oid, ACT_FILL, side, price, qty)
+    of[slot, OF_LEAVES_EX] -= qty
+    push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_FILL, tick, maker, qty)
+    if of[slot, OF_LEAVES_EX] <= 1e-9 * fc[FC_LOT]:
+        of[slot, OF_LEAVES_EX] = 0.0
+        if oi[slot, OI_EX] == EX_REST:
+            rest_remove(rest, ctr, oi, slot)
+        oi[slot, OI_EX] = EX_DONE
+
+
+@njit(cache=True)
+def _sort_candidates(oi, cs, cq, n, descending):
+    """Stable insertion sort of the candidate slots by tick."""
+    for a in range(1, n):
+        s = cs[a]
+        q = cq[a]
+        key = oi[s, OI_TICK]
+        b = a - 1
+        while b >= 0:
+            kb = oi[cs[b], OI_TICK]
+            if (kb < key) if descending else (kb > key):
+                cs[b + 1] = cs[b]
+                cq[b + 1] = cq[b]
+                b -= 1
+            else:
+                break
+        cs[b + 1] = s
+        cq[b + 1] = q
+
+
+@njit(cache=True)
+def _fill_candidates(E, fi, ff, ei, ef, cs, cq, n, descending, t):
+    _sort_candidates(E[1], cs, cq, n, descending)
+    for a in range(n):
+        fill_order(E, fi, ff, ei, ef, cs[a], cq[a], E[1][cs[a], OI_TICK], True, t)
+
+
+@njit(cache=True)
+def queue_depth(E, row, tick, prev_qty, new_qty):
+    """A level update at ``tick`` on our resting orders of ``row`` (0 buys, 1 sells)."""
+    oi, of, rest, ctr, fc, ic = E[1], E[2], E[3], E[4], E[9], E[10]
+    n = ctr[CT_N_REST_BUY] if row == 0 else ctr[CT_N_REST_SELL]
+    prob_model = ic[IC_QMODEL] == 1
+    for j in range(n):
+        s = rest[row, j]
+        if oi[s, OI_TICK] != tick:
+            continue
+        front = of[s, OF_FRONT]
+        if not prob_model:
+            of[s, OF_FRONT] = min(front, new_qty)
+            continue
+        chg = prev_qty - new_qty - of[s, OF_CUM]
+        of[s, OF_CUM] = 0.0
+        if chg < 0.0:
+            of[s, OF_FRONT] = min(front, new_qty)
+            continue
+        back = prev_qty - front
+        n_pow = fc[FC_QPOW]
+        fb = back**n_pow if back > 0.0 else 0.0
+        ff_ = front**n_pow if front > 0.0 else 0.0
+        prob = fb / (fb + ff_) if fb + ff_ > 0.0 else math.nan
+        if math.isinf(prob):
+            prob = 1.0
+        est = front - (1.0 - prob) * chg + min(back - prob * chg, 0.0)
+        of[s, OF_FRONT] = new_qty if math.isnan(est) else min(est, new_qty)
+
+
+@njit(cache=True)
+def _queue_trade(of, fc, ic, s, qty):
+    """A trade of ``qty`` at our price: returns the qty of order ``s`` it fills (0 if none)."""
+    of[s, OF_FRONT] -= qty
+    of[s, OF_CUM] += qty
+    lot = fc[FC_LOT]
+    x = of[s, OF_FRONT] / lot
+    if not x <= -0.5:  # hftbacktest: round(front / lot) < 0
+        return 0.0
+    leaves = of[s, OF_LEAVES_EX]
+    if ic[IC_PARTIAL] == 0:
+        return leaves
+    lots = math.floor(-x + 0.5)
+    exec_qty = min(leaves, lots * lot)
+    of[s, OF_FRONT] += exec_qty
+    return exec_qty
+
+
+@njit(cache=True)
+def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
+    """A market trade: trade-through and queue fills of our resting orders on the hit side."""
+    oi, of, rest, ctr, fc, ic = E[1], E[2], E[3], E[4], E[9], E[10]
+    nc = 0
+    if aggressor_buy:
+        for j in range(ctr[CT_N_REST_SELL]):
+            s = rest[1, j]
+            tk = oi[s, OI_TICK]
+            if tk < tick:
+                cs[nc] = s
+                cq[nc] = of[s, OF_LEAVES_EX]
+                nc += 1
+            elif tk == tick:
+                q = _queue_trade(of, fc, ic, s, qty)
+                if q > 0.0:
+                    cs[nc] = s
+                    cq[nc] = q
+                    nc += 1
+    else:
+        for j in range(ctr[CT_N_REST_BUY]):
+            s = rest[0, j]
+            tk = oi[s, OI_TICK]
+            if tk > tick:
+                cs[nc] = s
+                cq[nc] = of[s, OF_LEAVES_EX]
+                nc += 1
+            elif tk == tick:
+                q = _queue_trade(of, fc, ic, s, qty)
+                if q > 0.0:
+                    cs[nc] = s
+                    cq[nc] = q
+                    nc += 1
+    if nc > 0:
+        _fill_candidates(E, fi, ff, ei, ef, cs, cq, nc, not aggressor_buy, t)
+    return nc
+
+
+@njit(cache=True)
+def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
+    """The best bid rose to ``best`` (fill our sells <= it) or the best ask fell (buys >= it)."""
+    oi, of, rest, ctr = E[1], E[2], E[3], E[4]
+    nc = 0
+    if sells:
+        for j in range(ctr[CT_N_REST_SELL]):
+            s = rest[1, j]
+            if oi[s, OI_TICK] <= best:
+                cs[nc] = s
+                cq[nc] = of[s, OF_LEAVES_EX]
+                nc += 1
+    else:
+        for j in range(ctr[CT_N_REST_BUY]):
+            s = rest[0, j]
+            if oi[s, OI_TICK] >= best:
+                cs[nc] = s
+                cq[nc] = of[s, OF_LEAVES_EX]
+                nc += 1
+    if nc > 0:
+        _fill_candidates(E, fi, ff, ei, ef, cs, cq, nc, False, t)
+    return nc
+
+
+@njit(cache=True)
+def arrive_new(E, B, fi, ff, ei, ef, slot, t):
+    """A new order reaches the exchange at ``t`` (after every row with ts <= t)."""
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    side = oi[slot, OI_SIDE]
+    tick = oi[slot, OI_TICK]
+    oid = oi[slot, OI_ID]
+    price = tick_price(tick, fc, ic)
+    oi[slot, OI_ARRIVE] = t
+    if oi[slot, OI_TAKER] == 1:
+        _arrive_taker(E, B, fi, ff, ei, ef, slot, t)
+        return
+    crosses = tick >= bk[BK_BEST_ASK] if side > 0 else tick <= bk[BK_BEST_BID]
+    if crosses:  # post-only: rejected
+        oi[slot, OI_EX] = EX_DONE
+        push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_REJECT, tick, False, 0.0)
+        record_event(ei, ef, cnt, ic, t, oid, ACT_REJECT, side, price, of[slot, OF_QTY])
+        return
+    if side > 0:
+        front = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], tick)
+    else:
+        front = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], tick)
+    of[slot, OF_FRONT] = front
+    of[slot, OF_CUM] = 0.0
+    oi[slot, OI_EX] = EX_REST
+    rest_add(rest, ctr, oi, slot)
+    push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_ACK, tick, False, 0.0)
+    record_event(ei, ef, cnt, ic, t, oid, ACT_ARRIVE, side, price, of[slot, OF_QTY])
+
+
+@njit(cache=True)
+def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
+    """A taker order: fills at the touch and walks the book; rejected if that side is empty."""
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    side = oi[slot, OI_SIDE]
+    level = bk[BK_BEST_ASK] if side > 0 else bk[BK_BEST_BID]
+    if level == NO_ASK or level == NO_BID:
+        oi[slot, OI_EX] = EX_DONE
+        push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_REJECT, 0, False, 0.0)
+        record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_REJECT, side, math.nan,
+                     of[slot, OF_QTY])
+        return
+    eps = 1e-9 * fc[FC_LOT]
+    for k in range(MAX_TAKER_LEVELS):
+        remaining = of[slot, OF_LEAVES_EX]
+        if side > 0:
+            avail = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], level)
+            nxt = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], level,
+                              bk[BK_HIGH_ASK])
+            last = nxt == NO_ASK
+        else:
+            avail = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], level)
+            nxt = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], level,
+                              bk[BK_LOW_BID])
+            last = nxt == NO_BID
+        take = remaining if (last or k == MAX_TAKER_LEVELS - 1) else min(remaining, avail)
+        if take > eps:
+            fill_order(E, fi, ff, ei, ef, slot, take, level, False, t)
+        if oi[slot, OI_EX] == EX_DONE:
+            return
+        level = nxt
+
+
+@njit(cache=True)
+def arrive_cancel(E, ei, ef, slot, t):
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    if oi[slot, OI_EX] == EX_REST:
+        rest_remove(rest, ctr, oi, slot)
+        oi[slot, OI_EX] = EX_DONE
+        push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_CANCELLED, 0, False, 0.0)
+        record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCELLED, oi[slot, OI_SIDE],
+                     tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_EX])
+    else:
+        push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_CANCEL_REJECT, 0, False, 0.0)

@@ -1,0 +1,483 @@
+# mypy: allow-untyped-defs
+"""Incremental market features for the strategies (numba kernels, O(1) per event).
+
+All state lives in one float64 vector of fixed length ``FEATURE_STATE_SIZE`` (see
+``features_state_size()``); the kernels never allocate. The first ``N_FEATURE_OUTPUTS`` slots are
+the values strategies read (``F_*``); the rest are accumulators and ring buffers (``I_*``, ``R_*``).
+
+Engine protocol (``ts_ns`` = local receive time, int64 ns, non-decreasing; an earlier time is
+treated as the last one)::
+
+    state = np.zeros(features_state_size()); features_init(state, params)   # once per stream
+    features_on_top(state, ts_ns, bid, bid_qty, ask, ask_qty)   # after every top-of-book change
+    features_refresh(state, ts_ns)                               # before every read of the F_*
+
+``features_on_top`` keeps the accumulators current and sets the book outputs (F_MID, F_MICRO,
+F_IMBALANCE, F_LAST_MID, F_TWO_SIDED); the time-dependent outputs (F_VOL_*, F_OFI, F_OFI_Z,
+F_ELAPSED_S) are computed only by ``features_refresh`` (cheap per event; the math runs once per
+read). Repeating a top, or refreshing more often, changes nothing but rounding.
+
+Definitions (r_i = ln(mid_i / mid_{i-1}) for consecutive *valid* mids, at time t_i; T0 = time
+of the first valid mid; T = time of the last call; lambda = ln 2 / half-life):
+
+* mid = (bid + ask) / 2; microprice = (Q_ask * bid + Q_bid * ask) / (Q_bid + Q_ask) (the mid when
+  both sizes are 0); imbalance = Q_bid / (Q_bid + Q_ask) (0.5 when both are 0).
+  A side with a NaN (or infinite) price is empty: its size counts as 0, mid and microprice are NaN
+  while it is empty, and the next valid mid's return is taken against the last valid mid
+  (``F_LAST_MID``). A mid <= 0 is never used for returns.
+* ``F_VOL_EWMA`` / ``F_VOL_BASE``: sqrt of the time-decayed realised variance *per second*,
+  ``sum_i exp(-lambda (T - t_i)) r_i^2 / integral_{T0}^{T} exp(-lambda (T - s)) ds`` with the vol
+  (resp. baseline) half-life. Units: log-return per sqrt(second) (multiply by the mid for price
+  units). Irregular steps are exact; a quiet market lets it decay.
+* ``F_VOL_ROLL``: sqrt(sum of r_i^2 over the rolling window / covered seconds). Time is cut into
+  buckets of q = round(window / N_VOL_BUCKETS) ns aligned to the epoch (bucket b = ts_ns // q); the
+  window is the N_VOL_BUCKETS buckets ending with T's bucket, and the covered time is
+  T - max(T0, start of the oldest bucket).
+* ``F_OFI``: Cont-Kukanov-Stoikov order-flow imbalance at the best level, per top update n:
+  e_n = 1{Pb_n >= Pb_n-1} qb_n - 1{Pb_n <= Pb_n-1} qb_n-1 - 1{Pa_n <= Pa_n-1} qa_n
+  + 1{Pa_n >= Pa_n-1} qa_n-1, with an empty bid at price -inf and an empty ask at +inf (size 0);
+  the first update contributes 0. Summed over the N_OFI_BUCKETS buckets (q = round(ofi window /
+  N_OFI_BUCKETS) ns, epoch-aligned) ending with T's bucket.
+* ``F_OFI_Z``: (F_OFI - mean) / std, mean and std (ddof=1) over the last M samples of the OFI.
+  A sample is the OFI over exactly the N_OFI_BUCKETS buckets before a bucket boundary c*q, taken
+  at every boundary with c % k == 0 once the window has been fully observed (c >= first bucket +
+  N_OFI_BUCKETS); k = max(1, ceil(z window / (q * Z_CAPACITY))), M = clip(round(z window /
+  (k q)), 2, Z_CAPACITY). z is 0 with fewer than min(Z_MIN_SAMPLES, M) samples or when the
+  std is zero: std <= 1e-12 * |mean| (all samples equal), std <= 1e-9 * max|e_n| seen (samples
+  differing by rounding only), or a centred sum of squares at rounding level.
+* ``F_ELAPSED_S``: seconds since T0 (0 before any valid mid); estimates are noisy until it spans a
+  few half-lives / windows. All vol and OFI slots are 0 (never NaN) before there is data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# ---- params vector (float64, length N_FEATURE_PARAMS) -------------------------------------------
+P_VOL_HALFLIFE_S = 0  # half-life of the fast volatility EWMA, seconds
+P_BASE_HALFLIFE_S = 1  # half-life of the baseline (slow) volatility EWMA, seconds
+P_VOL_WINDOW_S = 2  # rolling volatility window, seconds
+P_OFI_WINDOW_S = 3  # OFI summation window, seconds
+P_OFI_Z_WINDOW_S = 4  # history over which the OFI is z-scored, seconds
+N_FEATURE_PARAMS = 5
+FEATURE_PARAM_NAMES = (
+    "vol_halflife_s",
+    "baseline_halflife_s",
+    "vol_window_s",
+    "ofi_window_s",
+    "ofi_z_window_s",
+)
+MIN_WINDOW_S = 0.01  # smallest accepted half-life / window (keeps bucket indices exact)
+
+# ---- geometry ------------------------------------------------------------------------------------
+N_VOL_BUCKETS = 600
+N_OFI_BUCKETS = 100
+Z_CAPACITY = 2048
+Z_MIN_SAMPLES = 10
+Z_STD_REL_EPS = 1e-12  # std <= this * |mean|: the samples are all equal
+Z_STD_SCALE_EPS = 1e-9  # std <= this * max|e_n|: the samples differ only by rounding
+Z_SS_ROUNDING_EPS = 1e-10  # centred sum of squares below this * I_Z_MAXD2 is rounding noise
+
+# ---- outputs (what strategies read) --------------------------------------------------------------
+F_MID = 0  # (bid + ask) / 2, NaN while a side is empty
+F_MICRO = 1  # size-weighted microprice, NaN while a side is empty
+F_IMBALANCE = 2  # Q_bid / (Q_bid + Q_ask) in [0, 1]; empty side = size 0; 0.5 if both 0
+F_VOL_EWMA = 3  # EWMA volatility of log mid returns, per sqrt(second)
+F_VOL_BASE = 4  # baseline (slow EWMA) volatility, per sqrt(second)
+F_VOL_ROLL = 5  # rolling-window volatility, per sqrt(second)
+F_OFI = 6  # windowed order-flow imbalance (size units)
+F_OFI_Z = 7  # z-score of F_OFI against its own rolling samples
+F_LAST_MID = 8  # last valid mid (NaN before the first one)
+F_TWO_SIDED = 9  # 1.0 when both sides have a price, else 0.0
+F_ELAPSED_S = 10  # seconds since the first valid mid
+N_FEATURE_OUTPUTS = 11
+
+# ---- internal accumulators -----------------------------------------------------------------------
+I_INITIALISED = 11  # 1.0 after features_init
+I_STARTED = 12  # 1.0 after the first call with a time
+I_LAST_TS_S = 13  # last time, whole seconds (exact int in float64)
+I_LAST_TS_NS = 14  # last time, ns remainder
+I_HAVE_MID = 15
+I_FIRST_MID_S = 16  # T0, whole seconds
+I_FIRST_MID_NS = 17  # T0, ns remainder
+I_HAVE_TOP = 18  # a previous top exists (for OFI)
+I_BID = 19  # previous top: prices NaN when empty, sizes 0 when empty
+I_BID_QTY = 20
+I_ASK = 21
+I_ASK_QTY = 22
+I_LAMBDA_VOL = 23  # ln2 / vol half-life, 1/s
+I_LAMBDA_BASE = 24
+I_VOL_NUM = 25  # sum exp(-lambda_vol (t_num - t_i)) r_i^2, t_num = I_NUM_TS
+I_BASE_NUM = 26
+I_VR_Q_NS = 27  # rolling-vol bucket width, ns
+I_VR_LAST_B = 28  # newest rolling-vol bucket index
+I_VR_SUM = 29  # sum of r^2 in the ring
+I_OR_Q_NS = 30  # OFI bucket width, ns
+I_OR_LAST_B = 31
+I_OR_SUM = 32
+I_OR_FIRST_B = 33  # OFI bucket of the first call
+I_Z_K = 34  # sample every k-th OFI bucket boundary
+I_Z_M = 35  # number of samples in the z window
+I_Z_COUNT = 36  # samples held (<= M)
+I_Z_HEAD = 37  # ring index of the next sample
+I_Z_SHIFT = 38  # shift K: sums are of (x - K) for accuracy
+I_Z_S1 = 39
+I_Z_S2 = 40
+I_Z_MAXD2 = 41  # max (x - K)^2 entering the sums since the last recompute (rounding scale)
+I_OFI_SCALE = 42  # max |e_n| seen (rounding scale of the OFI sums)
+I_NUM_TS_S = 43  # time at which I_VOL_NUM / I_BASE_NUM are expressed, whole seconds
+I_NUM_TS_NS = 44  # ... ns remainder
+N_FEATURE_HEADER = 48
+
+# ---- ring buffers --------------------------------------------------------------------------------
+R_VOL = N_FEATURE_HEADER  # N_VOL_BUCKETS sums of r^2, slot b % N_VOL_BUCKETS
+R_OFI = R_VOL + N_VOL_BUCKETS  # N_OFI_BUCKETS sums of e_n, slot b % N_OFI_BUCKETS
+R_Z = R_OFI + N_OFI_BUCKETS  # Z_CAPACITY OFI samples (first M used)
+FEATURE_STATE_SIZE = R_Z + Z_CAPACITY
+
+_NS = 1_000_000_000
+_LN2 = math.log(2.0)
+
+
+@njit(cache=True)
+def features_state_size():
+    """Length of the float64 state vector (a constant)."""
+    return FEATURE_STATE_SIZE
+
+
+@njit(cache=True)
+def feature_params_invalid(params):
+    """Index of the first invalid parameter, ``N_FEATURE_PARAMS`` if too short, -1 if all valid."""
+    if params.shape[0] < N_FEATURE_PARAMS:
+        return N_FEATURE_PARAMS
+    for i in range(N_FEATURE_PARAMS):
+        v = params[i]
+        if not (math.isfinite(v) and v >= MIN_WINDOW_S):
+            return i
+    return -1
+
+
+@njit(cache=True)
+def features_init(state, params):
+    """Reset ``state`` (length ``FEATURE_STATE_SIZE``) for a new stream with ``params``.
+
+    Invalid params (see ``feature_params_invalid``) raise ValueError; validate them first.
+    """
+    if state.shape[0] < FEATURE_STATE_SIZE:
+        raise ValueError("features state vector too short: use features_state_size()")
+    if feature_params_invalid(params) >= 0:
+        raise ValueError("invalid feature params: check feature_params_invalid() first")
+    state[:] = 0.0
+    state[F_MID] = np.nan
+    state[F_MICRO] = np.nan
+    state[F_IMBALANCE] = 0.5
+    state[F_LAST_MID] = np.nan
+    state[I_BID] = np.nan
+    state[I_ASK] = np.nan
+    state[I_LAMBDA_VOL] = _LN2 / params[P_VOL_HALFLIFE_S]
+    state[I_LAMBDA_BASE] = _LN2 / params[P_BASE_HALFLIFE_S]
+    state[I_VR_Q_NS] = max(1.0, round(params[P_VOL_WINDOW_S] * _NS / N_VOL_BUCKETS))
+    q_ofi = max(1.0, round(params[P_OFI_WINDOW_S] * _NS / N_OFI_BUCKETS))
+    state[I_OR_Q_NS] = q_ofi
+    z_ns = params[P_OFI_Z_WINDOW_S] * _NS
+    k = max(1.0, math.ceil(z_ns / (q_ofi * Z_CAPACITY)))
+    state[I_Z_K] = k
+    state[I_Z_M] = min(float(Z_CAPACITY), max(2.0, round(z_ns / (k * q_ofi))))
+    state[I_INITIALISED] = 1.0
+
+
+@njit(cache=True)
+def _get_ts(state, slot):
+    return np.int64(state[slot]) * _NS + np.int64(state[slot + 1])
+
+
+@njit(cache=True)
+def _set_ts(state, slot, ts_ns):
+    state[slot] = float(ts_ns // _NS)
+    state[slot + 1] = float(ts_ns % _NS)
+
+
+@njit(cache=True)
+def _roll_vol_ring(state, b_new):
+    """Move the rolling-vol ring so that its newest bucket is ``b_new`` (expired buckets -> 0)."""
+    last_b = np.int64(state[I_VR_LAST_B])
+    steps = b_new - last_b
+    if steps <= 0:
+        return
+    if steps >= N_VOL_BUCKETS:
+        for j in range(N_VOL_BUCKETS):
+            state[R_VOL + j] = 0.0
+        state[I_VR_SUM] = 0.0
+    else:
+        for c in range(last_b + 1, b_new + 1):
+            slot = R_VOL + c % N_VOL_BUCKETS
+            state[I_VR_SUM] -= state[slot]
+            state[slot] = 0.0
+            if c % N_VOL_BUCKETS == 0:  # once per lap: drop the running sum's rounding drift
+                s = 0.0
+                for j in range(N_VOL_BUCKETS):
+                    s += state[R_VOL + j]
+                state[I_VR_SUM] = s
+    state[I_VR_LAST_B] = float(b_new)
+
+
+@njit(cache=True)
+def _z_push(state, x):
+    """Append one OFI sample to the z ring (drops the oldest when M are held)."""
+    m = np.int64(state[I_Z_M])
+    count = np.int64(state[I_Z_COUNT])
+    head = np.int64(state[I_Z_HEAD])
+    if count == 0:
+        state[I_Z_SHIFT] = x
+        state[I_Z_S1] = 0.0
+        state[I_Z_S2] = 0.0
+        state[I_Z_MAXD2] = 0.0
+    shift = state[I_Z_SHIFT]
+    if count == m:
+        old = state[R_Z + head] - shift
+        state[I_Z_S1] -= old
+        state[I_Z_S2] -= old * old
+    else:
+        state[I_Z_COUNT] = float(count + 1)
+    state[R_Z + head] = x
+    d = x - shift
+    state[I_Z_S1] += d
+    state[I_Z_S2] += d * d
+    state[I_Z_MAXD2] = max(state[I_Z_MAXD2], d * d)
+    head = (head + 1) % m
+    state[I_Z_HEAD] = float(head)
+    if head == 0 and count == m:  # once per lap: re-centre and recompute the sums exactly
+        _z_recompute(state, m)
+
+
+@njit(cache=True)
+def _z_recompute(state, m):
+    mean = 0.0
+    for j in range(m):
+        mean += float(state[R_Z + j])
+    mean /= m
+    s1 = 0.0
+    s2 = 0.0
+    maxd2 = 0.0
+    for j in range(m):
+        d = float(state[R_Z + j]) - mean
+        s1 += d
+        s2 += d * d
+        maxd2 = max(maxd2, d * d)
+    state[I_Z_SHIFT] = mean
+    state[I_Z_S1] = s1
+    state[I_Z_S2] = s2
+    state[I_Z_MAXD2] = maxd2
+
+
+@njit(cache=True)
+def _roll_ofi_ring(state, b_new):
+    """Move the OFI ring to bucket ``b_new``, taking z samples at the boundaries passed."""
+    last_b = np.int64(state[I_OR_LAST_B])
+    steps = b_new - last_b
+    if steps <= 0:
+        return
+    k = np.int64(state[I_Z_K])
+    first_sample_b = np.int64(state[I_OR_FIRST_B]) + N_OFI_BUCKETS
+    # after this many steps the window and every z sample are 0: the rest changes nothing
+    limit = N_OFI_BUCKETS + k * (np.int64(state[I_Z_M]) + 1)
+    end = b_new if steps <= limit else last_b + limit
+    for c in range(last_b + 1, end + 1):
+        if c % k == 0 and c >= first_sample_b:
+            _z_push(state, state[I_OR_SUM])  # the window of buckets c - N .. c - 1
+        slot = R_OFI + c % N_OFI_BUCKETS
+        state[I_OR_SUM] -= state[slot]
+        state[slot] = 0.0
+        if c - last_b == N_OFI_BUCKETS:  # every bucket cleared: the sum is exactly 0
+            state[I_OR_SUM] = 0.0
+        elif c % N_OFI_BUCKETS == 0:
+            s = 0.0
+            for j in range(N_OFI_BUCKETS):
+                s += state[R_OFI + j]
+            state[I_OR_SUM] = s
+    if end < b_new:  # the ring and the M samples held are all exactly 0
+        state[I_Z_SHIFT] = 0.0
+        state[I_Z_S1] = 0.0
+        state[I_Z_S2] = 0.0
+        state[I_Z_MAXD2] = 0.0
+    state[I_OR_LAST_B] = float(b_new)
+
+
+@njit(cache=True)
+def _ewma_vol(numerator, lam, elapsed_s):
+    if elapsed_s <= 0.0:
+        return 0.0
+    denom = -math.expm1(-lam * elapsed_s) / lam  # integral of the decay kernel since T0
+    var = numerator / denom
+    return math.sqrt(var) if var > 0.0 else 0.0
+
+
+@njit(cache=True)
+def _rolling_vol(state, ts_ns):
+    q = np.int64(state[I_VR_Q_NS])
+    window_start = (np.int64(state[I_VR_LAST_B]) - N_VOL_BUCKETS + 1) * q
+    start = max(window_start, _get_ts(state, I_FIRST_MID_S))
+    span_s = (ts_ns - start) / _NS
+    total = state[I_VR_SUM]
+    if span_s <= 0.0 or total <= 0.0:
+        return 0.0
+    return math.sqrt(total / span_s)
+
+
+@njit(cache=True)
+def _ofi_z(state):
+    n = int(state[I_Z_COUNT])
+    if n < min(Z_MIN_SAMPLES, int(state[I_Z_M])) or n < 2:
+        return 0.0
+    s1 = state[I_Z_S1]
+    mean = state[I_Z_SHIFT] + s1 / n
+    centred_ss = state[I_Z_S2] - s1 * s1 / n
+    if centred_ss <= Z_SS_ROUNDING_EPS * state[I_Z_MAXD2]:
+        return 0.0
+    std = math.sqrt(centred_ss / (n - 1))
+    if std <= Z_STD_REL_EPS * abs(mean) or std <= Z_STD_SCALE_EPS * state[I_OFI_SCALE]:
+        return 0.0
+    return (state[F_OFI] - mean) / std
+
+
+@njit(cache=True)
+def _advance(state, ts_ns):
+    """Move the clock and the rings to ``ts_ns``; return the effective time (never earlier)."""
+    if state[I_INITIALISED] == 0.0:
+        raise ValueError("features state not initialised: call features_init first")
+    ts_ns = np.int64(ts_ns)
+    if state[I_STARTED] == 0.0:
+        _set_ts(state, I_LAST_TS_S, ts_ns)
+        state[I_VR_LAST_B] = float(ts_ns // np.int64(state[I_VR_Q_NS]))
+        b_ofi = float(ts_ns // np.int64(state[I_OR_Q_NS]))
+        state[I_OR_LAST_B] = b_ofi
+        state[I_OR_FIRST_B] = b_ofi
+        state[I_STARTED] = 1.0
+        return ts_ns
+    last = _get_ts(state, I_LAST_TS_S)
+    if ts_ns <= last:
+        return last
+    _roll_vol_ring(state, ts_ns // np.int64(state[I_VR_Q_NS]))
+    _roll_ofi_ring(state, ts_ns // np.int64(state[I_OR_Q_NS]))
+    _set_ts(state, I_LAST_TS_S, ts_ns)
+    return ts_ns
+
+
+@njit(cache=True)
+def _decay_to(state, ts_ns):
+    """Express the EWMA numerators at ``ts_ns`` (they are decayed lazily)."""
+    dt_ns = ts_ns - _get_ts(state, I_NUM_TS_S)
+    if dt_ns > 0:
+        dt_s = dt_ns / _NS
+        state[I_VOL_NUM] *= math.exp(-state[I_LAMBDA_VOL] * dt_s)
+        state[I_BASE_NUM] *= math.exp(-state[I_LAMBDA_BASE] * dt_s)
+        _set_ts(state, I_NUM_TS_S, ts_ns)
+
+
+@njit(cache=True)
+def features_refresh(state, ts_ns):
+    """Bring every output slot to time ``ts_ns`` (decay, window expiry, OFI samples, z-score)."""
+    ts_ns = _advance(state, ts_ns)
+    if state[I_HAVE_MID] > 0.0:
+        _decay_to(state, ts_ns)
+        elapsed = (ts_ns - _get_ts(state, I_FIRST_MID_S)) / _NS
+        state[F_ELAPSED_S] = elapsed
+        state[F_VOL_EWMA] = _ewma_vol(state[I_VOL_NUM], state[I_LAMBDA_VOL], elapsed)
+        state[F_VOL_BASE] = _ewma_vol(state[I_BASE_NUM], state[I_LAMBDA_BASE], elapsed)
+        state[F_VOL_ROLL] = _rolling_vol(state, ts_ns)
+    state[F_OFI] = state[I_OR_SUM]
+    state[F_OFI_Z] = _ofi_z(state)
+
+
+@njit(cache=True)
+def _ofi_event(prev_bid, prev_bid_qty, prev_ask, prev_ask_qty, bid, bid_qty, ask, ask_qty):
+    """CKS e_n with an empty bid at -inf and an empty ask at +inf (sizes already 0 if empty)."""
+    pb0 = prev_bid if math.isfinite(prev_bid) else -math.inf
+    pb1 = bid if math.isfinite(bid) else -math.inf
+    pa0 = prev_ask if math.isfinite(prev_ask) else math.inf
+    pa1 = ask if math.isfinite(ask) else math.inf
+    e = 0.0
+    if pb1 >= pb0:
+        e += bid_qty
+    if pb1 <= pb0:
+        e -= prev_bid_qty
+    if pa1 <= pa0:
+        e -= ask_qty
+    if pa1 >= pa0:
+        e += prev_ask_qty
+    return e
+
+
+@njit(cache=True)
+def _clean_qty(price, qty):
+    if not math.isfinite(price) or not math.isfinite(qty) or qty < 0.0:
+        return 0.0
+    return qty
+
+
+@njit(cache=True)
+def _update_book_outputs(state, bid, bid_qty, ask, ask_qty):
+    total = bid_qty + ask_qty
+    imbalance = bid_qty / total if total > 0.0 else 0.5
+    state[F_IMBALANCE] = imbalance
+    if math.isfinite(bid) and math.isfinite(ask):
+        state[F_MID] = 0.5 * (bid + ask)
+        # = (Q_ask bid + Q_bid ask) / (Q_bid + Q_ask), the mid when both are 0; clamped so that
+        # rounding never puts it outside the touch
+        micro = bid + (ask - bid) * imbalance
+        state[F_MICRO] = min(max(micro, min(bid, ask)), max(bid, ask))
+        state[F_TWO_SIDED] = 1.0
+    else:
+        state[F_MID] = np.nan
+        state[F_MICRO] = np.nan
+        state[F_TWO_SIDED] = 0.0
+
+
+@njit(cache=True)
+def _record_mid(state, ts_ns, mid):
+    """Feed a valid mid into the volatility estimators."""
+    if state[I_HAVE_MID] == 0.0:
+        state[I_HAVE_MID] = 1.0
+        _set_ts(state, I_FIRST_MID_S, ts_ns)
+        _set_ts(state, I_NUM_TS_S, ts_ns)
+    elif mid != state[F_LAST_MID]:
+        _decay_to(state, ts_ns)
+        r = math.log(mid / state[F_LAST_MID])
+        r2 = r * r
+        state[I_VOL_NUM] += r2
+        state[I_BASE_NUM] += r2
+        state[R_VOL + np.int64(state[I_VR_LAST_B]) % N_VOL_BUCKETS] += r2
+        state[I_VR_SUM] += r2
+    state[F_LAST_MID] = mid
+
+
+@njit(cache=True)
+def features_on_top(state, ts_ns, bid, bid_qty, ask, ask_qty):
+    """Feed the current best bid/ask (price NaN = that side is empty) at ``ts_ns``."""
+    ts_ns = _advance(state, ts_ns)
+    bid_qty = _clean_qty(bid, bid_qty)
+    ask_qty = _clean_qty(ask, ask_qty)
+    if not math.isfinite(bid):
+        bid = np.nan
+    if not math.isfinite(ask):
+        ask = np.nan
+    if state[I_HAVE_TOP] > 0.0:
+        e = _ofi_event(
+            state[I_BID], state[I_BID_QTY], state[I_ASK], state[I_ASK_QTY],
+            bid, bid_qty, ask, ask_qty,
+        )  # fmt: skip
+        state[R_OFI + np.int64(state[I_OR_LAST_B]) % N_OFI_BUCKETS] += e
+        state[I_OR_SUM] += e
+        state[I_OFI_SCALE] = max(state[I_OFI_SCALE], abs(e))
+    state[I_HAVE_TOP] = 1.0
+    state[I_BID] = bid
+    state[I_BID_QTY] = bid_qty
+    state[I_ASK] = ask
+    state[I_ASK_QTY] = ask_qty
+    _update_book_outputs(state, bid, bid_qty, ask, ask_qty)
+    mid = state[F_MID]
+    if math.isfinite(mid) and mid > 0.0:
+        _record_mid(state, ts_ns, mid)

@@ -1,0 +1,488 @@
+"""The event loop (numba): one shard, one strategy, arrays in and arrays out.
+
+Order of processing at one timestamp T (hftbacktest's, see engine_api.md): responses due at T,
+then every row at T (book + exchange fills), then requests arriving at T, then the decision at T,
+then the equity sample at T. Compiled once with an explicit signature (the strategy's ``decide``
+is a first-class function argument), so the on-disk cache serves every strategy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+
+from mmopt.engine._book import (
+    BK_BEST_ASK,
+    BK_BEST_BID,
+    BK_NOV_ASK,
+    BK_NOV_BID,
+    BK_SIZE,
+    BK_W,
+    NO_ASK,
+    NO_BID,
+    book_init,
+    clear_asks,
+    clear_bids,
+    qty_at,
+    update_ask,
+    update_bid,
+)
+from mmopt.engine._exchange import (
+    MAX_TAKER_LEVELS,
+    arrive_cancel,
+    arrive_new,
+    fill_order,
+    on_cross,
+    on_trade,
+    queue_depth,
+)
+from mmopt.engine._features import (
+    F_OFI,
+    F_OFI_Z,
+    F_VOL_BASE,
+    F_VOL_EWMA,
+    F_VOL_ROLL,
+    FEATURE_STATE_SIZE,
+    features_refresh,
+    features_init,
+    features_on_top,
+)
+from mmopt.engine._local import (
+    fill_context,
+    on_response,
+    reconcile,
+    reset_outputs,
+    send_taker,
+    submit,
+)
+from mmopt.engine._orders import (
+    amount_of,
+    book_mid,
+    equity_of,
+    grow_rows_f,
+    grow_rows_i,
+    net_cash,
+    next_request_time,
+    next_response_time,
+    tick_price,
+)
+from mmopt.engine._slots import (
+    AC_AVG,
+    AC_BAL,
+    AC_FEES,
+    AC_LAST_MID,
+    AC_MAXPOS,
+    AC_N,
+    AC_POS,
+    AL_AVG,
+    AL_BAL,
+    AL_CASH,
+    AL_FEES,
+    AL_LAST_ASK_FILL,
+    AL_LAST_ASK_PLACE,
+    AL_LAST_BID_FILL,
+    AL_LAST_BID_PLACE,
+    AL_POS,
+    CT_BUY_MAX,
+    CT_BUY_MIN,
+    CT_LAST_INTENSITY,
+    CT_N,
+    CT_N_REST_BUY,
+    CT_N_REST_SELL,
+    CT_RNG,
+    CT_RQ_HEAD,
+    CT_SELL_MAX,
+    CT_SELL_MIN,
+    EV_N,
+    EVF_N,
+    FC_ALPHA,
+    FC_INIT_POS,
+    FC_INIT_PRICE,
+    FC_LAMBDA0,
+    FC_LOT,
+    FC_TICK,
+    FF_N,
+    FI_N,
+    IC_DEC_ON_FILL,
+    IC_END_FLAT,
+    IC_EQ_START,
+    IC_EQ_STEP,
+    IC_FLATTEN,
+    IC_FMODEL,
+    IC_MAXORD,
+    IC_N_EQ,
+    IC_NLEVELS,
+    IC_NOV,
+    IC_Q_END,
+    IC_Q_START,
+    IC_RECORD,
+    IC_SEED,
+    IC_SESSION_END,
+    IC_STEP,
+    IC_USE_FEAT,
+    IC_W,
+    INF_NS,
+    N_COUNTERS,
+    N_DECISIONS,
+    N_EQ,
+    N_FILLS,
+    N_OEV,
+    OF_LEAVES_EX,
+    OF_N,
+    OI_N,
+    OI_SIDE,
+    OI_TICK,
+    RP_N,
+    RQ_KIND,
+    RQ_N,
+    RQ_SLOT,
+    RQK_NEW,
+)
+from mmopt.engine.layout import (
+    A_NSLOTS,
+    A_TAKER_QTY,
+    A_TAKER_SIDE,
+    C_OFI,
+    C_OFI_Z,
+    C_QUOTING_ALLOWED,
+    C_VOL_BASE,
+    C_VOL_EWMA,
+    C_VOL_ROLL,
+    CTX_SIZE,
+    DECIDE_FN,
+    O_NCOL,
+)
+from mmopt.engine.market import (
+    CODE_ASK_CLEAR,
+    CODE_ASK_DEL,
+    CODE_ASK_SET,
+    CODE_BID_CLEAR,
+    CODE_BID_DEL,
+    CODE_BID_SET,
+    CODE_BUY_TRADE,
+    CODE_SELL_TRADE,
+)
+
+_I1 = types.Array(types.int64, 1, "C")
+_I2 = types.Array(types.int64, 2, "C")
+_F1 = types.Array(types.float64, 1, "C")
+_F2 = types.Array(types.float64, 2, "C")
+_B2 = types.Array(types.boolean, 2, "C")
+_RO_I8 = types.Array(types.int64, 1, "C", readonly=True)
+_RO_I1 = types.Array(types.int8, 1, "C", readonly=True)
+_RO_F8 = types.Array(types.float64, 1, "C", readonly=True)
+KERNEL_SIG = types.Tuple((_I2, _F2, _I2, _F2, _I1, _F1))(
+    _RO_I8, _RO_I1, _RO_I8, _RO_F8, _I1, _F1, DECIDE_FN, _F1, _F1, _F1, _I1, _F2, _B2
+)
+
+
+@njit(cache=True)
+def _rng_uniform(ctr):
+    """splitmix64 -> a uniform draw in [0, 1); state in ctr[CT_RNG]."""
+    z = np.uint64(ctr[CT_RNG]) + np.uint64(0x9E3779B97F4A7C15)
+    ctr[CT_RNG] = np.int64(z)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
+    """Intensity model: each resting order fills with prob 1 - exp(-lambda * dt)."""
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    dt_s = (t - ctr[CT_LAST_INTENSITY]) / 1e9
+    ctr[CT_LAST_INTENSITY] = t
+    mid = book_mid(bk, fc, ic)
+    if dt_s <= 0.0 or math.isnan(mid):
+        return
+    nc = 0
+    for row in range(2):
+        n = ctr[CT_N_REST_BUY] if row == 0 else ctr[CT_N_REST_SELL]
+        for j in range(n):
+            s = rest[row, j]
+            if row == 0:
+                d_ticks = max(bk[BK_BEST_BID] - oi[s, OI_TICK], 0)
+            else:
+                d_ticks = max(oi[s, OI_TICK] - bk[BK_BEST_ASK], 0)
+            d_bps = d_ticks * fc[FC_TICK] / mid * 1e4
+            rate = fc[FC_LAMBDA0] * math.exp(-fc[FC_ALPHA] * d_bps)
+            if _rng_uniform(ctr) < -math.expm1(-rate * dt_s):
+                cs[nc] = s
+                cq[nc] = of[s, OF_LEAVES_EX]
+                nc += 1
+    for a in range(nc):
+        fill_order(E, fi, ff, ei, ef, cs[a], cq[a], oi[cs[a], OI_TICK], True, t)
+
+
+@njit(cache=True)
+def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig):
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    ctx, ordview, quotes, act = W
+    if ic[IC_FMODEL] == 1:
+        _intensity_fills(E, fi, ff, ei, ef, cs, cq, t)
+    allowed = ic[IC_Q_START] <= t < ic[IC_Q_END] and t < ic[IC_FLATTEN]
+    fill_context(E, B, ctx, ordview, t, t0, trig, ic[IC_SESSION_END])
+    ctx[C_QUOTING_ALLOWED] = 1.0 if allowed else 0.0
+    if ic[IC_USE_FEAT] == 1:
+        features_refresh(fstate, t)
+        ctx[C_VOL_EWMA] = fstate[F_VOL_EWMA]
+        ctx[C_VOL_BASE] = fstate[F_VOL_BASE]
+        ctx[C_VOL_ROLL] = fstate[F_VOL_ROLL]
+        ctx[C_OFI] = fstate[F_OFI]
+        ctx[C_OFI_Z] = fstate[F_OFI_Z]
+    else:
+        ctx[C_VOL_EWMA] = np.nan
+        ctx[C_VOL_BASE] = np.nan
+        ctx[C_VOL_ROLL] = np.nan
+        ctx[C_OFI] = np.nan
+        ctx[C_OFI_Z] = np.nan
+    reset_outputs(quotes, act)
+    decide(ctx, B[0], B[1], ordview, params, state, quotes, act)
+    cnt[N_DECISIONS] += 1
+    reconcile(E, ei, ef, quotes, act, t, allowed)
+    pos = acc[AL_POS]
+    if t >= ic[IC_FLATTEN]:
+        if abs(pos) > 1e-9 * fc[FC_LOT]:
+            send_taker(E, ei, ef, t, -1 if pos > 0.0 else 1, abs(pos))
+    elif allowed and act[A_TAKER_SIDE] != 0.0 and act[A_TAKER_QTY] > 0.0:
+        send_taker(E, ei, ef, t, 1 if act[A_TAKER_SIDE] > 0.0 else -1, act[A_TAKER_QTY])
+
+
+@njit(cache=True)
+def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    mid = book_mid(bk, fc, ic)
+    if not math.isnan(mid):
+        acc[AC_LAST_MID] = mid
+    mark = acc[AC_LAST_MID]
+    cash = net_cash(acc[AC_BAL], acc[AC_FEES], ic)
+    eq_ts[k] = t
+    eq_f[k, 0] = mark
+    eq_f[k, 1] = acc[AC_POS]
+    eq_f[k, 2] = cash
+    eq_f[k, 3] = equity_of(cash, acc[AC_POS], mark, fc, ic)
+    eq_f[k, 4] = acc[AC_FEES]
+    eq_b[k, 0] = ctr[CT_N_REST_BUY] > 0
+    eq_b[k, 1] = ctr[CT_N_REST_SELL] > 0
+    cnt[N_EQ] = k + 1
+
+
+@njit(cache=True)
+def _on_top(E, B, fstate, t):
+    bk, fc, ic = E[0], E[9], E[10]
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    bb = bk[BK_BEST_BID]
+    ba = bk[BK_BEST_ASK]
+    pb = tick_price(bb, fc, ic) if bb != NO_BID else np.nan
+    pa = tick_price(ba, fc, ic) if ba != NO_ASK else np.nan
+    qb = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], bb) if bb != NO_BID else 0.0
+    qa = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], ba) if ba != NO_ASK else 0.0
+    features_on_top(fstate, t, pb, qb, pa, qa)
+
+
+@njit(cache=True)
+def _row(E, B, fi, ff, ei, ef, cs, cq, fstate, c, r, q, t):
+    """One market row at the exchange; returns True if one of our orders filled."""
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    filled = False
+    pb = bk[BK_BEST_BID]
+    pa = bk[BK_BEST_ASK]
+    if c == CODE_BID_SET or c == CODE_BID_DEL:
+        prev = update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL)
+        if ctr[CT_N_REST_BUY] > 0 and ctr[CT_BUY_MIN] <= r <= ctr[CT_BUY_MAX]:
+            queue_depth(E, 0, r, prev, q)
+        nb = bk[BK_BEST_BID]
+        if nb > pb and ctr[CT_N_REST_SELL] > 0 and nb >= ctr[CT_SELL_MIN]:
+            filled = on_cross(E, fi, ff, ei, ef, cs, cq, True, nb, t) > 0
+    elif c == CODE_ASK_SET or c == CODE_ASK_DEL:
+        prev = update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL)
+        if ctr[CT_N_REST_SELL] > 0 and ctr[CT_SELL_MIN] <= r <= ctr[CT_SELL_MAX]:
+            queue_depth(E, 1, r, prev, q)
+        na = bk[BK_BEST_ASK]
+        if na < pa and ctr[CT_N_REST_BUY] > 0 and na <= ctr[CT_BUY_MAX]:
+            filled = on_cross(E, fi, ff, ei, ef, cs, cq, False, na, t) > 0
+    elif c == CODE_BUY_TRADE:
+        if ctr[CT_N_REST_SELL] > 0 and r >= ctr[CT_SELL_MIN]:
+            filled = on_trade(E, fi, ff, ei, ef, cs, cq, True, r, q, t) > 0
+        return filled
+    elif c == CODE_SELL_TRADE:
+        if ctr[CT_N_REST_BUY] > 0 and r <= ctr[CT_BUY_MAX]:
+            filled = on_trade(E, fi, ff, ei, ef, cs, cq, False, r, q, t) > 0
+        return filled
+    elif c == CODE_BID_CLEAR:
+        clear_bids(bid, bov_q, bk)
+    elif c == CODE_ASK_CLEAR:
+        clear_asks(ask, aov_q, bk)
+    else:
+        return False
+    if ic[IC_USE_FEAT] == 1:
+        if bk[BK_BEST_BID] != pb or bk[BK_BEST_ASK] != pa or r == pb or r == pa:
+            _on_top(E, B, fstate, t)
+    return filled
+
+
+@njit(cache=True)
+def _init_state(ic, fc, n_ov, w):
+    m = ic[IC_MAXORD]
+    bk = np.zeros(BK_SIZE, dtype=np.int64)
+    book_init(bk, w)
+    ctr = np.zeros(CT_N, dtype=np.int64)
+    ctr[CT_BUY_MIN] = INF_NS
+    ctr[CT_BUY_MAX] = -INF_NS
+    ctr[CT_SELL_MIN] = INF_NS
+    ctr[CT_SELL_MAX] = -INF_NS
+    ctr[CT_RNG] = ic[IC_SEED] * 7919 + 12345
+    acc = np.zeros(AC_N)
+    acc[AC_AVG] = np.nan
+    acc[AL_AVG] = np.nan
+    acc[AC_LAST_MID] = np.nan
+    for slot in (AL_LAST_BID_FILL, AL_LAST_ASK_FILL, AL_LAST_BID_PLACE, AL_LAST_ASK_PLACE):
+        acc[slot] = -np.inf
+    pos0 = fc[FC_INIT_POS]
+    if pos0 != 0.0:  # a carried position, valued at the first price (equity starts at 0)
+        bal = amount_of(fc[FC_INIT_PRICE], abs(pos0), fc, ic) * (1.0 if pos0 < 0.0 else -1.0)
+        acc[AC_POS] = pos0
+        acc[AL_POS] = pos0
+        acc[AC_BAL] = bal
+        acc[AL_BAL] = bal
+        acc[AC_AVG] = fc[FC_INIT_PRICE]
+        acc[AL_AVG] = fc[FC_INIT_PRICE]
+        acc[AL_CASH] = net_cash(bal, 0.0, ic)
+        acc[AC_MAXPOS] = abs(pos0)
+    E = (
+        bk,
+        np.zeros((m, OI_N), dtype=np.int64),
+        np.zeros((m, OF_N)),
+        np.zeros((2, m), dtype=np.int64),
+        ctr,
+        np.zeros(N_COUNTERS, dtype=np.int64),
+        acc,
+        np.zeros((8 * m + 4096, RP_N), dtype=np.int64),
+        np.zeros(8 * m + 4096),
+        fc,
+        ic,
+        np.zeros((2 * m + 8, RQ_N), dtype=np.int64),
+    )
+    B = (
+        np.zeros(w),
+        np.zeros(w),
+        np.zeros(n_ov, dtype=np.int64),
+        np.zeros(n_ov),
+        np.zeros(n_ov, dtype=np.int64),
+        np.zeros(n_ov),
+    )
+    return E, B
+
+
+@njit(cache=True)
+def _end_flat(E, B, fi, ff, ei, ef, t):
+    """Close what is left at the last book with a taker order (end_flat)."""
+    acc, fc = E[6], E[9]
+    pos = acc[AC_POS]
+    if abs(pos) <= 1e-9 * fc[FC_LOT]:
+        return
+    side = -1 if pos > 0.0 else 1
+    if submit(E, ei, ef, t, side, -1, np.int64(0), abs(pos), True):
+        ctr, rq = E[4], E[11]
+        head = ctr[CT_RQ_HEAD]
+        ctr[CT_RQ_HEAD] = head + 1
+        arrive_new(E, B, fi, ff, ei, ef, rq[head % rq.shape[0], RQ_SLOT], t)
+
+
+@njit(KERNEL_SIG, cache=True)
+def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, eq_ts, eq_f, eq_b):
+    n = ts.shape[0]
+    m = ic[IC_MAXORD]
+    E, B = _init_state(ic, fc, ic[IC_NOV], ic[IC_W])
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, _fc, _ic, rq = E
+    W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic[IC_NLEVELS], 2)),
+         np.zeros(A_NSLOTS))
+    fi = np.zeros((1024, FI_N), dtype=np.int64)
+    ff = np.zeros((1024, FF_N))
+    n_ev = 4096 if ic[IC_RECORD] == 1 else 1
+    ei = np.zeros((n_ev, EV_N), dtype=np.int64)
+    ef = np.zeros((n_ev, EVF_N))
+    cs = np.zeros(m + 1, dtype=np.int64)
+    cq = np.zeros(m + 1)
+    fstate = np.zeros(FEATURE_STATE_SIZE if ic[IC_USE_FEAT] == 1 else 1)
+    if ic[IC_USE_FEAT] == 1:
+        features_init(fstate, feat_params)
+    t0 = ts[0]
+    ctr[CT_LAST_INTENSITY] = t0
+    next_step = t0 + ic[IC_STEP]
+    fill_dec = INF_NS
+    eq_next = ic[IC_EQ_START]
+    n_grid = ic[IC_N_EQ]
+    eq_k = 0
+    t_done = t0
+    i = 0
+    dec_on_fill = ic[IC_DEC_ON_FILL] == 1
+    while True:
+        need = cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8
+        if need > fi.shape[0]:
+            fi = grow_rows_i(fi, need)
+            ff = grow_rows_f(ff, need)
+        if ic[IC_RECORD] == 1 and cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8 > ei.shape[0]:
+            ei = grow_rows_i(ei, cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8)
+            ef = grow_rows_f(ef, ei.shape[0])
+        t_rp = next_response_time(rp, ctr)
+        t_rq = next_request_time(rq, ctr)
+        t_row = ts[i] if i < n else INF_NS
+        t_dec = min(next_step, fill_dec)
+        t_eq = eq_next if eq_k < n_grid else INF_NS
+        t_other = min(t_rq, min(t_dec, t_eq))
+        if t_rp <= t_row and t_rp <= t_other:
+            if on_response(E, rp, rpq, t_rp) and dec_on_fill:
+                fill_dec = min(fill_dec, t_rp)
+            t_done = max(t_done, t_rp)
+            continue
+        if t_row <= t_other:
+            lim = min(t_rp, t_other + 1)
+            while i < n:
+                t = ts[i]
+                if t >= lim:
+                    break
+                i += 1
+                if _row(E, B, fi, ff, ei, ef, cs, cq, fstate, code[i - 1], rel[i - 1],
+                        qty[i - 1], t):
+                    break
+            t_done = max(t_done, ts[i - 1])
+            continue
+        if t_rq <= t_dec and t_rq <= t_eq:
+            head = ctr[CT_RQ_HEAD]
+            k = head % rq.shape[0]
+            ctr[CT_RQ_HEAD] = head + 1
+            if rq[k, RQ_KIND] == RQK_NEW:
+                arrive_new(E, B, fi, ff, ei, ef, rq[k, RQ_SLOT], t_rq)
+            else:
+                arrive_cancel(E, ei, ef, rq[k, RQ_SLOT], t_rq)
+            t_done = max(t_done, t_rq)
+            continue
+        if t_dec <= t_eq:
+            if not (i < n or t_rq < INF_NS or t_rp < INF_NS):
+                break  # as hftbacktest's elapse: no decision once nothing is left to happen
+            trig = (1 if t_dec == next_step else 0) | (2 if t_dec == fill_dec else 0)
+            _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t_dec,
+                      t0, trig)
+            if t_dec == next_step:
+                next_step += ic[IC_STEP]
+            if t_dec == fill_dec:
+                fill_dec = INF_NS
+            continue
+        _sample_equity(E, eq_ts, eq_f, eq_b, eq_k, t_eq)
+        eq_k += 1
+        eq_next += ic[IC_EQ_STEP]
+    if ic[IC_END_FLAT] == 1:
+        _end_flat(E, B, fi, ff, ei, ef, t_done)
+        while next_response_time(rp, ctr) < INF_NS:
+            on_response(E, rp, rpq, next_response_time(rp, ctr))
+    while eq_k < n_grid:
+        _sample_equity(E, eq_ts, eq_f, eq_b, eq_k, eq_next)
+        eq_k += 1
+        eq_next += ic[IC_EQ_STEP]
+    _sample_equity(E, eq_ts, eq_f, eq_b, n_grid, t_done)
+    return fi, ff, ei, ef, cnt, acc

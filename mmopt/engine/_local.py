@@ -1,0 +1,410 @@
+"""Strategy side (numba): responses, the decision call, reconciling targets into requests."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from mmopt.engine._book import (
+    BK_BEST_ASK,
+    BK_BEST_BID,
+    BK_NOV_ASK,
+    BK_NOV_BID,
+    BK_W,
+    NO_ASK,
+    NO_BID,
+    qty_at,
+)
+from mmopt.engine._orders import account_local, push_request, record_event, tick_price
+from mmopt.engine._slots import (
+    AL_AVG,
+    AL_CASH,
+    AL_LAST_ASK_FILL,
+    AL_LAST_ASK_PLACE,
+    AL_LAST_BID_FILL,
+    AL_LAST_BID_PLACE,
+    AL_POS,
+    AL_TAKER_PENDING,
+    ACT_CANCEL_REQ,
+    ACT_SUBMIT,
+    CT_RP_HEAD,
+    EX_FLIGHT,
+    FC_CS,
+    FC_LOT,
+    FC_TICK,
+    IC_BASE,
+    IC_INVERSE,
+    IC_LAT_E,
+    IC_NLEVELS,
+    IC_W,
+    LOC_ACKED,
+    LOC_DONE,
+    LOC_SENT,
+    N_BLOCKED,
+    N_CANCEL_REJECTED,
+    N_CANCEL_SENT,
+    N_CANCELLED,
+    N_FILLED,
+    N_NEXT_ID,
+    N_REJECTED,
+    N_SUBMITTED,
+    N_TAKERS,
+    OF_LEAVES_EX,
+    OF_LEAVES_LOC,
+    OF_QTY,
+    OI_CXL,
+    OI_EX,
+    OI_ID,
+    OI_LEVEL,
+    OI_LOC,
+    OI_SIDE,
+    OI_SUBMIT,
+    OI_TAKER,
+    OI_TICK,
+    OI_USED,
+    RP_KIND,
+    RP_MAKER,
+    RP_SLOT,
+    RP_TICK,
+    RPK_ACK,
+    RPK_CANCEL_REJECT,
+    RPK_CANCELLED,
+    RPK_FILL,
+    RPK_REJECT,
+    RQK_CANCEL,
+    RQK_NEW,
+)
+from mmopt.engine.layout import (
+    A_MAX_LONG,
+    A_MAX_SHORT,
+    A_TAKER_QTY,
+    A_TAKER_SIDE,
+    C_ASK_QTY,
+    C_AVG_ENTRY,
+    C_BEST_ASK,
+    C_BEST_ASK_TICK,
+    C_BEST_BID,
+    C_BEST_BID_TICK,
+    C_BID_QTY,
+    C_BOOK_BASE,
+    C_BOOK_LEN,
+    C_CASH,
+    C_CONTRACT_SIZE,
+    C_IMBALANCE,
+    C_IS_INVERSE,
+    C_LAST_ASK_FILL_T,
+    C_LAST_ASK_PLACE_T,
+    C_LAST_BID_FILL_T,
+    C_LAST_BID_PLACE_T,
+    C_LOT_SIZE,
+    C_MICROPRICE,
+    C_MID,
+    C_N_ORDERS,
+    C_OPEN_BUY_QTY,
+    C_OPEN_SELL_QTY,
+    C_POSITION,
+    C_QUOTING_ALLOWED,
+    C_SESSION_END_T,
+    C_TAKER_PENDING,
+    C_TICK_SIZE,
+    C_TIME,
+    C_TIME_NS_HI,
+    C_TIME_NS_LO,
+    C_TRIGGER,
+    C_UNREALISED,
+    KEEP,
+    O_LEAVES,
+    O_LEVEL,
+    O_QTY,
+    O_SIDE,
+    O_STATE,
+    O_SUBMIT_T,
+    O_TICK,
+    OS_ACKED,
+    OS_CANCEL_SENT,
+    OS_SENT,
+    Q_QTY,
+    Q_TICK,
+)
+
+
+@njit(cache=True)
+def _free_if_done(oi, slot):
+    if oi[slot, OI_LOC] == LOC_DONE and oi[slot, OI_CXL] == 0:
+        oi[slot, OI_USED] = 0
+
+
+@njit(cache=True)
+def on_response(E, rp, rpq, t):
+    """Apply the next response (due at ``t``) to the strategy's view; True if it was a fill."""
+    bk, oi, of, rest, ctr, cnt, acc, _rp, _rpq, fc, ic = E
+    head = ctr[CT_RP_HEAD]
+    k = head % rp.shape[0]
+    ctr[CT_RP_HEAD] = head + 1
+    slot = rp[k, RP_SLOT]
+    kind = rp[k, RP_KIND]
+    if kind == RPK_ACK:
+        if oi[slot, OI_LOC] == LOC_SENT:
+            oi[slot, OI_LOC] = LOC_ACKED
+        return False
+    if kind == RPK_REJECT:
+        oi[slot, OI_LOC] = LOC_DONE
+        if oi[slot, OI_TAKER] == 1:
+            acc[AL_TAKER_PENDING] = 0.0
+        cnt[N_REJECTED] += 1
+        _free_if_done(oi, slot)
+        return False
+    if kind == RPK_CANCELLED:
+        oi[slot, OI_LOC] = LOC_DONE
+        oi[slot, OI_CXL] = 0
+        cnt[N_CANCELLED] += 1
+        _free_if_done(oi, slot)
+        return False
+    if kind == RPK_CANCEL_REJECT:
+        oi[slot, OI_CXL] = 0
+        cnt[N_CANCEL_REJECTED] += 1
+        _free_if_done(oi, slot)
+        return False
+    # a fill
+    side = oi[slot, OI_SIDE]
+    qty = rpq[k]
+    price = tick_price(rp[k, RP_TICK], fc, ic)
+    account_local(acc, fc, ic, side, price, qty, rp[k, RP_MAKER] == 1)
+    if side > 0:
+        acc[AL_LAST_BID_FILL] = float(t)
+    else:
+        acc[AL_LAST_ASK_FILL] = float(t)
+    of[slot, OF_LEAVES_LOC] -= qty
+    if of[slot, OF_LEAVES_LOC] <= 1e-9 * fc[FC_LOT]:
+        of[slot, OF_LEAVES_LOC] = 0.0
+        oi[slot, OI_LOC] = LOC_DONE
+        cnt[N_FILLED] += 1
+        if oi[slot, OI_TAKER] == 1:
+            acc[AL_TAKER_PENDING] = 0.0
+        _free_if_done(oi, slot)
+    return True
+
+
+@njit(cache=True)
+def submit(E, ei, ef, t, side, level, tick, qty, taker):
+    """A new order (limit post-only or taker) leaves for the exchange; False if no free slot."""
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    slot = -1
+    for s in range(oi.shape[0]):
+        if oi[s, OI_USED] == 0:
+            slot = s
+            break
+    if slot < 0:
+        cnt[N_BLOCKED] += 1
+        return False
+    oid = cnt[N_NEXT_ID]
+    cnt[N_NEXT_ID] = oid + 1
+    oi[slot, OI_USED] = 1
+    oi[slot, OI_ID] = oid
+    oi[slot, OI_SIDE] = side
+    oi[slot, OI_LEVEL] = level
+    oi[slot, OI_TICK] = tick
+    oi[slot, OI_EX] = EX_FLIGHT
+    oi[slot, OI_LOC] = LOC_SENT
+    oi[slot, OI_CXL] = 0
+    oi[slot, OI_SUBMIT] = t
+    oi[slot, OI_TAKER] = 1 if taker else 0
+    of[slot, OF_QTY] = qty
+    of[slot, OF_LEAVES_EX] = qty
+    of[slot, OF_LEAVES_LOC] = qty
+    push_request(rq, ctr, t + ic[IC_LAT_E], slot, RQK_NEW)
+    if taker:
+        cnt[N_TAKERS] += 1
+        acc[AL_TAKER_PENDING] = qty * side
+    else:
+        cnt[N_SUBMITTED] += 1
+        acc[AL_LAST_BID_PLACE if side > 0 else AL_LAST_ASK_PLACE] = float(t)
+    price = tick_price(tick, fc, ic) if not taker else math.nan
+    record_event(ei, ef, cnt, ic, t, oid, ACT_SUBMIT, side, price, qty)
+    return True
+
+
+@njit(cache=True)
+def send_cancel(E, ei, ef, slot, t):
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    oi[slot, OI_CXL] = 1
+    push_request(rq, ctr, t + ic[IC_LAT_E], slot, RQK_CANCEL)
+    cnt[N_CANCEL_SENT] += 1
+    record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCEL_REQ, oi[slot, OI_SIDE],
+                 tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_LOC])
+
+
+@njit(cache=True)
+def _alive(oi, s):
+    return oi[s, OI_USED] == 1 and (oi[s, OI_LOC] == LOC_SENT or oi[s, OI_LOC] == LOC_ACKED)
+
+
+@njit(cache=True)
+def open_qty(oi, of, side):
+    """Sum of leaves of our locally alive orders on ``side`` (any state, takers included)."""
+    total = 0.0
+    for s in range(oi.shape[0]):
+        if _alive(oi, s) and oi[s, OI_SIDE] == side:
+            total += of[s, OF_LEAVES_LOC]
+    return total
+
+
+@njit(cache=True)
+def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    matched = False
+    for s in range(oi.shape[0]):
+        if not _alive(oi, s) or oi[s, OI_TAKER] == 1:
+            continue
+        if oi[s, OI_SIDE] != side or oi[s, OI_LEVEL] != level:
+            continue
+        if (not matched and tqty > 0.0 and oi[s, OI_CXL] == 0 and oi[s, OI_TICK] == ttick
+                and of[s, OF_QTY] == tqty):
+            matched = True
+            continue
+        if oi[s, OI_LOC] == LOC_ACKED and oi[s, OI_CXL] == 0:
+            send_cancel(E, ei, ef, s, t)
+    if tqty <= 0.0 or matched:
+        return
+    signed_pos = acc[AL_POS] * side
+    if signed_pos + open_qty(oi, of, side) + tqty > max_pos + 1e-9 * fc[FC_LOT]:
+        cnt[N_BLOCKED] += 1
+        return
+    submit(E, ei, ef, t, side, level, ttick, tqty, False)
+
+
+@njit(cache=True)
+def reconcile(E, ei, ef, quotes, act, t, allowed):
+    """Turn the strategy's targets into cancels and submits (see engine_api.md)."""
+    ic = E[10]
+    base = ic[IC_BASE]
+    for si in range(2):
+        side = 1 if si == 0 else -1
+        max_pos = act[A_MAX_LONG] if si == 0 else act[A_MAX_SHORT]
+        for level in range(ic[IC_NLEVELS]):
+            tqty = quotes[si, level, Q_QTY]
+            if not allowed:
+                tqty = 0.0
+            elif tqty < 0.0 or math.isnan(tqty):
+                continue
+            traw = quotes[si, level, Q_TICK]
+            if tqty > 0.0 and not math.isfinite(traw):
+                tqty = 0.0
+            ttick = np.int64(round(traw)) - base if tqty > 0.0 else np.int64(0)
+            _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos)
+
+
+@njit(cache=True)
+def send_taker(E, ei, ef, t, side, qty):
+    """A taker order unless one is already in flight; the tick field is unused."""
+    acc = E[6]
+    if acc[AL_TAKER_PENDING] != 0.0 or not qty > 0.0:
+        return
+    submit(E, ei, ef, t, side, -1, np.int64(0), qty, True)
+
+
+@njit(cache=True)
+def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
+    """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    base = ic[IC_BASE]
+    ctx[C_TIME] = (t - t0) / 1e9
+    ctx[C_TIME_NS_HI] = float(t // 1_000_000_000)
+    ctx[C_TIME_NS_LO] = float(t % 1_000_000_000)
+    ctx[C_TRIGGER] = float(trigger)
+    bb = bk[BK_BEST_BID]
+    ba = bk[BK_BEST_ASK]
+    bq = 0.0
+    aq = 0.0
+    if bb != NO_BID:
+        ctx[C_BEST_BID] = tick_price(bb, fc, ic)
+        ctx[C_BEST_BID_TICK] = float(bb + base)
+        bq = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], bb)
+    else:
+        ctx[C_BEST_BID] = np.nan
+        ctx[C_BEST_BID_TICK] = np.nan
+    if ba != NO_ASK:
+        ctx[C_BEST_ASK] = tick_price(ba, fc, ic)
+        ctx[C_BEST_ASK_TICK] = float(ba + base)
+        aq = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], ba)
+    else:
+        ctx[C_BEST_ASK] = np.nan
+        ctx[C_BEST_ASK_TICK] = np.nan
+    ctx[C_BID_QTY] = bq
+    ctx[C_ASK_QTY] = aq
+    total = bq + aq
+    ctx[C_IMBALANCE] = bq / total if total > 0.0 else 0.5
+    if bb != NO_BID and ba != NO_ASK:
+        mid = 0.5 * (ctx[C_BEST_BID] + ctx[C_BEST_ASK])
+        ctx[C_MID] = mid
+        ctx[C_MICROPRICE] = (aq * ctx[C_BEST_BID] + bq * ctx[C_BEST_ASK]) / total \
+            if total > 0.0 else mid
+    else:
+        ctx[C_MID] = np.nan
+        ctx[C_MICROPRICE] = np.nan
+    pos = acc[AL_POS]
+    ctx[C_POSITION] = pos
+    ctx[C_AVG_ENTRY] = acc[AL_AVG] if pos != 0.0 else np.nan
+    ctx[C_CASH] = acc[AL_CASH]
+    mid = ctx[C_MID]
+    avg = ctx[C_AVG_ENTRY]
+    if pos == 0.0 or math.isnan(mid) or math.isnan(avg):
+        ctx[C_UNREALISED] = 0.0
+    elif ic[IC_INVERSE]:
+        ctx[C_UNREALISED] = fc[FC_CS] * pos * (1.0 / avg - 1.0 / mid)
+    else:
+        ctx[C_UNREALISED] = fc[FC_CS] * pos * (mid - avg)
+    ctx[C_LAST_BID_FILL_T] = (acc[AL_LAST_BID_FILL] - t0) / 1e9
+    ctx[C_LAST_ASK_FILL_T] = (acc[AL_LAST_ASK_FILL] - t0) / 1e9
+    ctx[C_LAST_BID_PLACE_T] = (acc[AL_LAST_BID_PLACE] - t0) / 1e9
+    ctx[C_LAST_ASK_PLACE_T] = (acc[AL_LAST_ASK_PLACE] - t0) / 1e9
+    ctx[C_SESSION_END_T] = (session_end - t0) / 1e9
+    ctx[C_TICK_SIZE] = fc[FC_TICK]
+    ctx[C_LOT_SIZE] = fc[FC_LOT]
+    ctx[C_CONTRACT_SIZE] = fc[FC_CS]
+    ctx[C_IS_INVERSE] = float(ic[IC_INVERSE])
+    ctx[C_TAKER_PENDING] = acc[AL_TAKER_PENDING]
+    ctx[C_BOOK_BASE] = float(base)
+    ctx[C_BOOK_LEN] = float(ic[IC_W])
+    n = 0
+    buy_open = 0.0
+    sell_open = 0.0
+    for s in range(oi.shape[0]):
+        if not _alive(oi, s):
+            continue
+        leaves = of[s, OF_LEAVES_LOC]
+        if oi[s, OI_SIDE] > 0:
+            buy_open += leaves
+        else:
+            sell_open += leaves
+        ordview[n, O_SIDE] = float(oi[s, OI_SIDE])
+        ordview[n, O_LEVEL] = float(oi[s, OI_LEVEL])
+        ordview[n, O_TICK] = float(oi[s, OI_TICK] + base) if oi[s, OI_TAKER] == 0 else np.nan
+        ordview[n, O_QTY] = of[s, OF_QTY]
+        ordview[n, O_LEAVES] = leaves
+        if oi[s, OI_CXL] == 1:
+            ordview[n, O_STATE] = OS_CANCEL_SENT
+        elif oi[s, OI_LOC] == LOC_ACKED:
+            ordview[n, O_STATE] = OS_ACKED
+        else:
+            ordview[n, O_STATE] = OS_SENT
+        ordview[n, O_SUBMIT_T] = (oi[s, OI_SUBMIT] - t0) / 1e9
+        n += 1
+    ctx[C_N_ORDERS] = float(n)
+    ctx[C_OPEN_BUY_QTY] = buy_open
+    ctx[C_OPEN_SELL_QTY] = sell_open
+
+
+@njit(cache=True)
+def reset_outputs(quotes, act):
+    for si in range(quotes.shape[0]):
+        for level in range(quotes.shape[1]):
+            quotes[si, level, Q_TICK] = np.nan
+            quotes[si, level, Q_QTY] = KEEP
+    act[A_TAKER_SIDE] = 0.0
+    act[A_TAKER_QTY] = 0.0
+    act[A_MAX_LONG] = np.inf
+    act[A_MAX_SHORT] = np.inf

@@ -1,0 +1,202 @@
+"""prepare_market: one shard's events -> contiguous integer-tick columns for the kernel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mmopt.data._schema import (
+    EVENT_DTYPE,
+    KIND_ASK,
+    KIND_ASK_LEVEL,
+    KIND_BID,
+    KIND_BID_LEVEL,
+    KIND_TRADE,
+    SIDE_BUY,
+    SIDE_SELL,
+    Instrument,
+)
+from mmopt.errors import DataError
+
+__all__ = [
+    "CODE_ASK_CLEAR",
+    "CODE_ASK_DEL",
+    "CODE_ASK_SET",
+    "CODE_BID_CLEAR",
+    "CODE_BID_DEL",
+    "CODE_BID_SET",
+    "CODE_BUY_TRADE",
+    "CODE_IGNORE",
+    "CODE_SELL_TRADE",
+    "MarketData",
+    "prepare_market",
+    "round_half_away",
+]
+
+# row codes the kernel switches on (int8)
+CODE_IGNORE = 0  # a trade without an aggressor side
+CODE_BID_SET = 1  # bid level: total size at the price is now qty (qty >= lot/2)
+CODE_ASK_SET = 2
+CODE_BID_DEL = 3  # bid level removed (qty < lot/2)
+CODE_ASK_DEL = 4
+CODE_BUY_TRADE = 5  # aggressor buy
+CODE_SELL_TRADE = 6
+CODE_BID_CLEAR = 7  # `bid` row with a NaN price: the side is empty
+CODE_ASK_CLEAR = 8
+
+_DAY_NS = 86_400 * 1_000_000_000
+_MIN_MARGIN = 4096  # ticks of dense book beyond the traded range on each side
+_MAX_WINDOW = 1 << 23  # dense ticks per side (64 MiB of float64)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MarketData:
+    """One shard ready for the kernel; reused by every trial, picklable (numpy arrays only)."""
+
+    instrument: Instrument
+    ts: np.ndarray  # int64 ns, non-decreasing
+    code: np.ndarray  # int8 CODE_*
+    rel: np.ndarray  # int64 tick - base
+    qty: np.ndarray  # float64
+    base: int  # absolute tick of relative tick 0
+    window: int  # dense ticks per side
+    n_overflow: int  # distinct ticks outside the window (capacity of the overflow store)
+    day_start_ns: int  # UTC midnight of the first event
+
+    @property
+    def n_events(self) -> int:
+        return int(self.ts.shape[0])
+
+    @property
+    def t_first(self) -> int:
+        return int(self.ts[0])
+
+    @property
+    def t_last(self) -> int:
+        return int(self.ts[-1])
+
+
+def round_half_away(x: np.ndarray) -> np.ndarray:
+    """Round half away from zero, exactly (Rust's f64::round), as float64."""
+    trunc = np.trunc(x)
+    frac = x - trunc
+    return np.where(np.abs(frac) == 0.5, trunc + np.sign(x), np.rint(x))
+
+
+def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
+    """Validate ``events`` (EVENT_DTYPE, sorted by ts_ns) and convert them once per shard."""
+    _check_events(events, instrument)
+    kind = events["kind"]
+    price = events["price"]
+    qty = np.ascontiguousarray(events["qty"], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        ticks_f = round_half_away(price / instrument.tick_size)
+    finite = np.isfinite(ticks_f)
+    ticks = np.where(finite, ticks_f, 0.0).astype(np.int64)
+    code = _codes(kind, events["side"], qty / instrument.lot_size, finite)
+    base, window = _window(ticks, kind, code)
+    rel = ticks - base
+    rel[~finite] = 0
+    outside = (rel < 0) | (rel >= window)
+    outside &= code != CODE_IGNORE
+    n_overflow = int(np.unique(rel[outside]).shape[0]) if outside.any() else 0
+    ts = np.ascontiguousarray(events["ts_ns"], dtype=np.int64)
+    day_start = (int(ts[0]) // _DAY_NS) * _DAY_NS
+    for arr in (ts, code, rel, qty):
+        arr.flags.writeable = False
+    return MarketData(
+        instrument=instrument,
+        ts=ts,
+        code=code,
+        rel=rel,
+        qty=qty,
+        base=int(base),
+        window=int(window),
+        n_overflow=n_overflow + 1,
+        day_start_ns=day_start,
+    )
+
+
+def _codes(kind: np.ndarray, side: np.ndarray, lots: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    code = np.zeros(kind.shape[0], dtype=np.int8)
+    remove = lots < 0.5
+    is_bid = (kind == KIND_BID) | (kind == KIND_BID_LEVEL)
+    is_ask = (kind == KIND_ASK) | (kind == KIND_ASK_LEVEL)
+    code[is_bid & ~remove] = CODE_BID_SET
+    code[is_bid & remove] = CODE_BID_DEL
+    code[is_ask & ~remove] = CODE_ASK_SET
+    code[is_ask & remove] = CODE_ASK_DEL
+    code[(kind == KIND_BID) & ~finite] = CODE_BID_CLEAR
+    code[(kind == KIND_ASK) & ~finite] = CODE_ASK_CLEAR
+    trade = kind == KIND_TRADE
+    code[trade & (side == SIDE_BUY)] = CODE_BUY_TRADE
+    code[trade & (side == SIDE_SELL)] = CODE_SELL_TRADE
+    return code
+
+
+def _window(ticks: np.ndarray, kind: np.ndarray, code: np.ndarray) -> tuple[int, int]:
+    """Dense window: the touch / trade price range plus a margin, capped in size."""
+    usable = (code != CODE_IGNORE) & (code != CODE_BID_CLEAR) & (code != CODE_ASK_CLEAR)
+    core = usable & ((kind == KIND_BID) | (kind == KIND_ASK) | (kind == KIND_TRADE))
+    sel = ticks[core] if core.any() else ticks[usable]
+    if sel.shape[0] == 0:
+        return 0, 1
+    if core.any():
+        lo, hi = int(sel.min()), int(sel.max())
+    else:  # depth rows only: ignore far-away levels when choosing the window
+        lo, hi = (int(v) for v in np.quantile(sel, [0.01, 0.99]))
+    margin = max(_MIN_MARGIN, hi - lo)
+    lo, hi = lo - margin, hi + margin
+    if hi - lo + 1 > _MAX_WINDOW:
+        centre = int(np.median(sel))
+        lo, hi = centre - _MAX_WINDOW // 2, centre + _MAX_WINDOW // 2 - 1
+    return lo, hi - lo + 1
+
+
+def _check_events(events: np.ndarray, instrument: Instrument) -> None:
+    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
+        got = getattr(events, "dtype", type(events).__name__)
+        raise DataError(
+            f"events: expected a numpy array of EVENT_DTYPE, got {got}; "
+            "load shards with mmopt.data.load_events()"
+        )
+    if events.shape[0] == 0:
+        raise DataError(f"{instrument.security}: the event array is empty; pick a non-empty shard")
+    ts = events["ts_ns"]
+    bad = np.flatnonzero(np.diff(ts) < 0)
+    if bad.shape[0]:
+        raise DataError(
+            f"{instrument.security}: ts_ns decreases at row {int(bad[0]) + 1}; "
+            "sort the events stably by ts_ns"
+        )
+    qty = events["qty"]
+    bad = np.flatnonzero(~(qty >= 0))
+    if bad.shape[0]:
+        raise DataError(
+            f"{instrument.security}: row {int(bad[0])} has qty {qty[bad[0]]!r}; "
+            "qty must be a number >= 0"
+        )
+    kind = events["kind"]
+    known = np.isin(kind, (KIND_BID, KIND_ASK, KIND_TRADE, KIND_BID_LEVEL, KIND_ASK_LEVEL))
+    bad = np.flatnonzero(~known)
+    if bad.shape[0]:
+        raise DataError(
+            f"{instrument.security}: row {int(bad[0])} has unknown kind {int(kind[bad[0]])}; "
+            "use 1 bid, 2 ask, 3 trade, 4 bid_level, 5 ask_level"
+        )
+    price = events["price"]
+    needs_price = (kind == KIND_TRADE) | (kind == KIND_BID_LEVEL) | (kind == KIND_ASK_LEVEL)
+    bad = np.flatnonzero(needs_price & ~(np.isfinite(price) & (price > 0)))
+    if bad.shape[0]:
+        raise DataError(
+            f"{instrument.security}: row {int(bad[0])} (a trade or level row) has price "
+            f"{price[bad[0]]!r}; it needs a finite price > 0"
+        )
+    top = (kind == KIND_BID) | (kind == KIND_ASK)
+    bad = np.flatnonzero(top & np.isfinite(price) & ~(price > 0))
+    if bad.shape[0]:
+        raise DataError(
+            f"{instrument.security}: row {int(bad[0])} has price {price[bad[0]]!r}; "
+            "a bid/ask price must be > 0 (or NaN for an empty side)"
+        )

@@ -1,0 +1,227 @@
+"""run_backtest / warm_up: the Python side of one backtest (packing, the kernel call, results)."""
+
+from __future__ import annotations
+
+import math
+import time
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mmopt.data._schema import EVENT_DTYPE, Instrument
+from mmopt.engine import _slots as S
+from mmopt.engine._records import EQUITY_DTYPE, FILL_DTYPE, ORDER_EVENT_DTYPE
+from mmopt.engine.config import EngineConfig
+from mmopt.engine.market import CODE_IGNORE, MarketData, prepare_market
+from mmopt.engine.result import BacktestResult
+from mmopt.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mmopt.strategies import Strategy
+
+__all__ = ["run_backtest", "warm_up"]
+
+_KERNEL: ModuleType | None = None
+
+
+def _kernel() -> ModuleType:
+    """The compiled kernel module (loaded from numba's cache on first use in a process)."""
+    global _KERNEL
+    if _KERNEL is None:
+        from mmopt.engine import _kernel
+
+        _KERNEL = _kernel
+    return _KERNEL
+
+
+def run_backtest(
+    market: MarketData | np.ndarray,
+    instrument: Instrument | None,
+    strategy: Strategy,
+    params: Any = None,
+    config: EngineConfig | None = None,
+    *,
+    initial_position: float = 0.0,
+) -> BacktestResult:
+    """Backtest ``strategy`` with ``params`` on one shard; a pure function of its inputs."""
+    config = EngineConfig() if config is None else config
+    if not isinstance(config, EngineConfig):
+        raise ConfigError(f"config: expected an EngineConfig, got {type(config).__name__}")
+    if isinstance(market, np.ndarray) and market.dtype == EVENT_DTYPE:
+        if instrument is None:
+            raise ConfigError("run_backtest: pass the Instrument with a raw event array")
+        market = prepare_market(market, instrument)
+    if not isinstance(market, MarketData):
+        raise ConfigError(
+            "run_backtest: expected MarketData (prepare_market) or an EVENT_DTYPE array, "
+            f"got {type(market).__name__}"
+        )
+    instrument = market.instrument
+    params_obj = strategy.make_params(params)
+    ic, fc, n_grid = _pack(market, strategy, params_obj, config, initial_position)
+    feat = strategy.feature_params(params_obj)
+    ic[S.IC_USE_FEAT] = 0 if feat is None else 1
+    feat_vec = np.zeros(5) if feat is None else np.ascontiguousarray(feat, dtype=np.float64)
+    eq_ts = np.zeros(n_grid + 1, dtype=np.int64)
+    eq_f = np.zeros((n_grid + 1, 5))
+    eq_b = np.zeros((n_grid + 1, 2), dtype=np.bool_)
+    state = np.zeros(max(1, strategy.n_state))
+    fi, ff, ei, ef, cnt, acc = _kernel().run_kernel(
+        _ro(market.ts), _ro(market.code), _ro(market.rel), _ro(market.qty), ic, fc,
+        strategy.decide, np.ascontiguousarray(strategy.to_vector(params_obj), dtype=np.float64),
+        state, feat_vec, eq_ts, eq_f, eq_b,
+    )  # fmt: skip
+    return _result(strategy, params_obj, instrument, config, market, fi, ff, ei, ef, cnt, acc,
+                   eq_ts, eq_f, eq_b)  # fmt: skip
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
+def _pack(
+    market: MarketData, strategy: Strategy, params: Any, config: EngineConfig, init_pos: float
+) -> tuple[np.ndarray, np.ndarray, int]:
+    inst = market.instrument
+    inf = S.INF_NS
+    ic = np.zeros(S.IC_N, dtype=np.int64)
+    ic[S.IC_STEP] = config.step_ns
+    ic[S.IC_LAT_E] = config.entry_latency_ns
+    ic[S.IC_LAT_R] = config.response_latency_ns
+    ic[S.IC_QMODEL] = 0 if config.queue_model == "risk_averse" else 1
+    ic[S.IC_PARTIAL] = int(config.partial_fills)
+    ic[S.IC_FMODEL] = 0 if config.fill_model == "queue" else 1
+    ic[S.IC_SEED] = config.seed
+    opens, closes, flatten = config.session_seconds()
+    day = market.day_start_ns
+    ic[S.IC_Q_START] = -inf if opens is None else day + round(opens * 1e9)
+    ic[S.IC_Q_END] = inf if closes is None else day + round(closes * 1e9)
+    ic[S.IC_FLATTEN] = inf if flatten is None else day + round(flatten * 1e9)
+    ic[S.IC_SESSION_END] = min(int(ic[S.IC_Q_END]), int(ic[S.IC_FLATTEN]), market.t_last)
+    ic[S.IC_END_FLAT] = int(config.end_flat)
+    interval = config.equity_interval_ns
+    start = -(-market.t_first // interval) * interval
+    n_grid = (market.t_last - start) // interval + 1 if start <= market.t_last else 0
+    ic[S.IC_EQ_START] = start
+    ic[S.IC_EQ_STEP] = interval
+    ic[S.IC_N_EQ] = n_grid
+    ic[S.IC_DEC_ON_FILL] = int(config.decide_on_fill)
+    ic[S.IC_RECORD] = int(config.record_orders)
+    ic[S.IC_NLEVELS] = strategy.n_levels
+    ic[S.IC_INVERSE] = int(inst.is_inverse)
+    ic[S.IC_BASE] = market.base
+    ic[S.IC_W] = market.window
+    ic[S.IC_NOV] = market.n_overflow
+    ic[S.IC_MAXORD] = max(config.max_orders, 2 * strategy.n_levels + 2)
+    fc = np.zeros(S.FC_N)
+    fc[S.FC_TICK] = inst.tick_size
+    fc[S.FC_LOT] = inst.lot_size
+    fc[S.FC_CS] = inst.contract_size
+    maker = inst.maker_fee_bps if config.maker_fee_bps is None else config.maker_fee_bps
+    taker = inst.taker_fee_bps if config.taker_fee_bps is None else config.taker_fee_bps
+    fc[S.FC_MAKER] = maker / 1e4
+    fc[S.FC_TAKER] = taker / 1e4
+    fc[S.FC_QPOW] = config.queue_power
+    fc[S.FC_LAMBDA0] = config.intensity_lambda0
+    fc[S.FC_ALPHA] = config.intensity_alpha
+    if not config.start_flat and init_pos != 0.0:
+        if not math.isfinite(init_pos):
+            raise ConfigError(f"initial_position must be finite, got {init_pos!r}")
+        fc[S.FC_INIT_POS] = init_pos
+        fc[S.FC_INIT_PRICE] = _first_price(market)
+    return ic, fc, int(n_grid)
+
+
+def _first_price(market: MarketData) -> float:
+    used = np.flatnonzero(market.code != CODE_IGNORE)
+    if used.shape[0] == 0:
+        raise ConfigError("initial_position needs a price: the shard has no usable rows")
+    return float(market.rel[used[0]] + market.base) * market.instrument.tick_size
+
+
+def _result(
+    strategy: Strategy, params: Any, instrument: Instrument, config: EngineConfig,
+    market: MarketData, fi: np.ndarray, ff: np.ndarray, ei: np.ndarray, ef: np.ndarray,
+    cnt: np.ndarray, acc: np.ndarray, eq_ts: np.ndarray, eq_f: np.ndarray, eq_b: np.ndarray,
+) -> BacktestResult:  # fmt: skip
+    fills = _fills(fi, ff, int(cnt[S.N_FILLS]))
+    equity = np.zeros(eq_ts.shape[0], dtype=EQUITY_DTYPE)
+    equity["ts_ns"] = eq_ts
+    for k, name in enumerate(("mid", "position", "cash", "equity", "fees")):
+        equity[name] = eq_f[:, k]
+    equity["bid_quoted"] = eq_b[:, 0]
+    equity["ask_quoted"] = eq_b[:, 1]
+    events = _order_events(ei, ef, int(cnt[S.N_OEV])) if config.record_orders else None
+    pos = float(acc[S.AC_POS])
+    mark = float(equity["mid"][-1]) if equity.shape[0] else math.nan
+    avg = float(acc[S.AC_AVG]) if pos != 0.0 else math.nan
+    cs = instrument.contract_size
+    if pos == 0.0 or math.isnan(mark) or math.isnan(avg):
+        unreal = 0.0
+    elif instrument.is_inverse:
+        unreal = cs * pos * (1.0 / avg - 1.0 / mark)
+    else:
+        unreal = cs * pos * (mark - avg)
+    fees = float(acc[S.AC_FEES])
+    balance = float(acc[S.AC_BAL])
+    cash = -balance - fees if instrument.is_inverse else balance - fees
+    for arr in (fills, equity) + (() if events is None else (events,)):
+        arr.flags.writeable = False
+    return BacktestResult(
+        strategy=strategy.name, params=params, instrument=instrument, config=config,
+        fills=fills, equity=equity, order_events=events,
+        n_submitted=int(cnt[S.N_SUBMITTED]), n_cancelled=int(cnt[S.N_CANCELLED]),
+        n_rejected=int(cnt[S.N_REJECTED]), n_cancel_rejected=int(cnt[S.N_CANCEL_REJECTED]),
+        n_cancel_requests=int(cnt[S.N_CANCEL_SENT]), n_filled=int(cnt[S.N_FILLED]),
+        n_fills=int(cnt[S.N_FILLS]), n_blocked=int(cnt[S.N_BLOCKED]),
+        n_takers=int(cnt[S.N_TAKERS]), n_decisions=int(cnt[S.N_DECISIONS]),
+        n_events=market.n_events, position=pos, cash=cash, balance=balance, fees=fees,
+        volume=float(acc[S.AC_VOL]), notional=float(acc[S.AC_NOTIONAL]),
+        realised_pnl=float(acc[S.AC_REAL]), unrealised_pnl=unreal,
+        net_pnl=float(equity["equity"][-1]) if equity.shape[0] else cash,
+        max_abs_position=float(acc[S.AC_MAXPOS]), avg_entry=avg,
+    )  # fmt: skip
+
+
+def _fills(fi: np.ndarray, ff: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=FILL_DTYPE)
+    out["ts_ns"] = fi[:n, S.FI_TS]
+    out["order_id"] = fi[:n, S.FI_ID]
+    out["queue_ns"] = fi[:n, S.FI_QUEUE]
+    out["side"] = fi[:n, S.FI_SIDE]
+    out["is_maker"] = fi[:n, S.FI_MAKER] == 1
+    out["price"] = ff[:n, S.FF_PRICE]
+    out["qty"] = ff[:n, S.FF_QTY]
+    out["fee"] = ff[:n, S.FF_FEE]
+    out["position_after"] = ff[:n, S.FF_POS]
+    out["cash_after"] = ff[:n, S.FF_CASH]
+    out["mid"] = ff[:n, S.FF_MID]
+    return out
+
+
+def _order_events(ei: np.ndarray, ef: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=ORDER_EVENT_DTYPE)
+    out["ts_ns"] = ei[:n, S.EV_TS]
+    out["order_id"] = ei[:n, S.EV_ID]
+    out["action"] = ei[:n, S.EV_ACTION]
+    out["side"] = ei[:n, S.EV_SIDE]
+    out["price"] = ef[:n, S.EVF_PRICE]
+    out["qty"] = ef[:n, S.EVF_QTY]
+    return out
+
+
+def warm_up() -> float:
+    """Load (or compile) the kernel and every registered strategy; returns seconds spent."""
+    from mmopt.engine._warmup import tiny_stream
+    from mmopt.strategies import STRATEGIES
+
+    start = time.perf_counter()
+    events, instrument = tiny_stream()
+    market = prepare_market(events, instrument)
+    for strategy in STRATEGIES.values():
+        run_backtest(market, None, strategy, None, EngineConfig(step_ms=1.0))
+    return time.perf_counter() - start

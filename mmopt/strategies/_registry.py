@@ -1,0 +1,90 @@
+"""The strategy registry: name -> Strategy (frozen params type + @njit decide)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from mmopt.errors import ConfigError
+
+__all__ = [
+    "STRATEGIES",
+    "Strategy",
+    "get_strategy",
+    "list_strategies",
+    "register_strategy",
+]
+
+
+def _no_features(params: Any) -> np.ndarray | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """A strategy the engine can run: adding one needs no engine change.
+
+    ``decide`` is compiled with ``mmopt.strategies.context.DECIDE_SIG``; ``to_vector`` turns a
+    params object into the float64 vector ``decide`` reads; ``feature_params`` returns the
+    market-feature settings (or None when the strategy reads no volatility / OFI features).
+    """
+
+    name: str
+    params_type: type
+    decide: Any
+    to_vector: Callable[[Any], np.ndarray]
+    n_levels: int = 1
+    n_state: int = 0
+    feature_params: Callable[[Any], np.ndarray | None] = field(default=_no_features)
+    description: str = ""
+
+    def make_params(self, params: Any = None) -> Any:
+        """``params`` as an instance of ``params_type`` (a mapping or None is validated)."""
+        if params is None:
+            return self.params_type()
+        if isinstance(params, self.params_type):
+            return params
+        if isinstance(params, Mapping):
+            known = {f.name for f in dataclasses.fields(self.params_type)}
+            unknown = sorted(set(params) - known)
+            if unknown:
+                raise ConfigError(
+                    f"strategy.params: unknown key(s) {unknown} for {self.name!r}; "
+                    f"known: {sorted(known)}"
+                )
+            return self.params_type(**params)
+        raise ConfigError(
+            f"strategy.params: expected {self.params_type.__name__} or a mapping, "
+            f"got {type(params).__name__}"
+        )
+
+
+_REGISTRY: dict[str, Strategy] = {}
+STRATEGIES: Mapping[str, Strategy] = MappingProxyType(_REGISTRY)
+
+
+def register_strategy(strategy: Strategy) -> Strategy:
+    """Add ``strategy`` to the registry (a second one with the same name is an error)."""
+    existing = _REGISTRY.get(strategy.name)
+    if existing is not None and existing is not strategy:
+        raise ConfigError(f"strategy {strategy.name!r} is already registered")
+    _REGISTRY[strategy.name] = strategy
+    return strategy
+
+
+def list_strategies() -> tuple[str, ...]:
+    return tuple(sorted(_REGISTRY))
+
+
+def get_strategy(name: str) -> Strategy:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"strategy={name!r} is unknown; choose one of {list(list_strategies())}"
+        ) from None

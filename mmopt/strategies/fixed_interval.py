@@ -1,0 +1,76 @@
+"""fixed_interval (V1 baseline): quote the best bid and ask with a fixed size; a side is
+re-quoted only when ``refill_interval_s`` has passed since that side's last placement.
+Position-aware sizing: bid = min(size, max - pos), ask = min(size, max + pos) (in lots)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from mmopt.strategies._params import check_lots, check_number
+from mmopt.strategies._registry import Strategy, register_strategy
+from mmopt.strategies.context import (
+    C_BEST_ASK_TICK,
+    C_BEST_BID_TICK,
+    C_LAST_ASK_PLACE_T,
+    C_LAST_BID_PLACE_T,
+    C_LOT_SIZE,
+    C_TIME,
+    DECIDE_SIG,
+    set_position_guard,
+    set_quote,
+    sized_lots,
+)
+
+__all__ = ["FIXED_INTERVAL", "FixedIntervalParams"]
+
+_P_REFILL = 0
+_P_SIZE = 1
+_P_MAX = 2
+
+
+@dataclass(frozen=True, slots=True)
+class FixedIntervalParams:
+    refill_interval_s: float = 1.0
+    quote_size: int = 1  # lots
+    max_position: int = 10  # lots
+
+    def __post_init__(self) -> None:
+        check_number("fixed_interval", "refill_interval_s", self.refill_interval_s)
+        check_lots("fixed_interval", "quote_size", self.quote_size)
+        check_lots("fixed_interval", "max_position", self.max_position)
+
+
+def _to_vector(p: FixedIntervalParams) -> np.ndarray:
+    return np.array([p.refill_interval_s, p.quote_size, p.max_position], dtype=np.float64)
+
+
+@njit(DECIDE_SIG, cache=True)
+def decide(ctx, book_bid, book_ask, orders, params, state, quotes, act):
+    set_position_guard(act, ctx, params[_P_MAX])
+    lot = ctx[C_LOT_SIZE]
+    now = ctx[C_TIME]
+    for si in range(2):
+        side = 1 if si == 0 else -1
+        placed = ctx[C_LAST_BID_PLACE_T] if si == 0 else ctx[C_LAST_ASK_PLACE_T]
+        if now - placed < params[_P_REFILL]:
+            continue  # KEEP: the side waits for its refill interval
+        tick = ctx[C_BEST_BID_TICK] if si == 0 else ctx[C_BEST_ASK_TICK]
+        lots = sized_lots(ctx, params[_P_SIZE], params[_P_MAX], side)
+        set_quote(quotes, si, 0, tick, lots * lot if not math.isnan(tick) else 0.0)
+
+
+FIXED_INTERVAL = register_strategy(
+    Strategy(
+        name="fixed_interval",
+        params_type=FixedIntervalParams,
+        decide=decide,
+        to_vector=_to_vector,
+        n_levels=1,
+        n_state=0,
+        description="quote the touch; re-quote a side refill_interval_s after its placement",
+    )
+)

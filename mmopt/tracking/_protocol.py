@@ -1,0 +1,149 @@
+"""What the sweep driver tells a tracker, and the Tracker protocol it calls.
+
+The driver is the only caller, from one thread, in this order::
+
+    tracker.start(info)                    # once, before the first trial
+    tracker.log_trials(records)            # many times, batches of finished trials
+    tracker.finish(summary)                # once, at the end (also after Ctrl-C / an error)
+    tracker.ui_command()                   # printed by the CLI, any time after start
+
+Everything passed is a frozen dataclass of plain values (numbers, strings, tuples, numpy arrays
+for curves); the Optuna study object is passed in ``SweepSummary.study`` for Optuna's plots.
+A tracker must not raise on a trial it cannot log (warn instead): tracking never stops a sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mmopt.config import RunConfig
+
+__all__ = [
+    "SecurityMetrics",
+    "ShardCurve",
+    "SweepInfo",
+    "SweepSummary",
+    "Tracker",
+    "TrialRecord",
+    "TrialState",
+]
+
+TrialState = Literal["COMPLETE", "PRUNED", "FAIL"]
+Scalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class SweepInfo:
+    """Everything known when a sweep starts (the MLflow parent run's params and tags)."""
+
+    run: RunConfig  # the resolved config; ``mmopt.config.to_dict(run)`` is its YAML shape
+    config_id: str  # ``run.config_id`` (hash of what the sweep computes)
+    config_yaml: str  # the resolved config as YAML text (log it as an artifact)
+    study_name: str
+    storage_url: str | None  # Optuna storage (None = in memory)
+    data_root: str
+    data_fingerprint: str  # ShardCatalog.fingerprint of the swept shards
+    securities: tuple[str, ...]
+    dates: tuple[str, ...]
+    n_shards: int
+    holdout_dates: tuple[str, ...]
+    directions: tuple[str, ...]  # "maximize" / "minimize", one per objective
+    objective_names: tuple[str, ...]  # one per objective, same order as TrialRecord.values
+    code_version: str  # mmopt version + git commit if known, e.g. "0.1.0+g1a2b3c4"
+    run_dir: str  # the sweep's directory (storage, reports); write artifacts under it
+    resumed: bool  # True when the study already had trials (same name, same storage)
+    n_existing_trials: int  # trials already in the study when this sweep started
+    started_at: float  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityMetrics:
+    """One security's metrics within one trial (aggregate over that security's shards)."""
+
+    security: str
+    metrics: tuple[tuple[str, float], ...]  # same names as TrialRecord.metrics
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.metrics)
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRecord:
+    """One finished trial (complete, pruned or failed), as told to Optuna.
+
+    ``metrics`` are ``mmopt.metrics.METRIC_NAMES`` aggregated over the shards the trial
+    evaluated (all of them when COMPLETE; the rungs it reached when PRUNED; empty when it
+    FAILED before any rung). Log per-security metrics with a prefix, e.g. ``SYN0.net_pnl``.
+    """
+
+    number: int  # Optuna trial number
+    state: TrialState
+    params: tuple[tuple[str, Scalar], ...]  # the sampled parameters (search space only)
+    strategy_params: tuple[tuple[str, Scalar], ...]  # every strategy parameter used
+    values: tuple[float, ...] | None  # objective values told (None unless COMPLETE)
+    metrics: tuple[tuple[str, float], ...]
+    per_security: tuple[SecurityMetrics, ...]
+    constraints: tuple[float, ...]  # Optuna constraint values (<= 0 = satisfied); () = none
+    intermediate: tuple[tuple[int, float], ...]  # (step = shards evaluated, value) per rung
+    n_shards: int  # shards evaluated
+    duration_s: float  # wall time from submit to tell
+    started_at: float  # epoch seconds
+    error: str | None = None  # FAIL: the message (also the Optuna user attr "error")
+
+    @property
+    def feasible(self) -> bool:
+        return all(c <= 0.0 for c in self.constraints)
+
+    def params_dict(self) -> dict[str, Scalar]:
+        return dict(self.params)
+
+    def metrics_dict(self) -> dict[str, float]:
+        return dict(self.metrics)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ShardCurve:
+    """The best trial's curves on one shard (from a re-run), for the equity/inventory plots."""
+
+    security: str
+    date: str
+    equity: np.ndarray  # mmopt.engine EQUITY_DTYPE: ts_ns, mid, position, cash, equity, ...
+    fills: np.ndarray  # mmopt.engine FILL_DTYPE
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SweepSummary:
+    """The end of a sweep: counts, the best trial(s), curves and the study for the plots."""
+
+    status: Literal["finished", "interrupted", "failed"]
+    n_complete: int  # in the whole study (resumed trials included)
+    n_pruned: int
+    n_failed: int
+    elapsed_s: float  # this sweep's wall time
+    best: tuple[TrialRecord, ...]  # best feasible trial; the Pareto front if multi-objective
+    holdout: TrialRecord | None  # best[0]'s parameters re-run on data.holdout_dates
+    best_curves: tuple[ShardCurve, ...]  # best[0] re-run on the swept shards (may be empty)
+    study: Any = field(default=None)  # the optuna.Study (for optuna.visualization plots)
+    error: str | None = None  # status "failed": what stopped the sweep
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """Called by the sweep driver only; see the module docstring for the order of calls."""
+
+    def start(self, info: SweepInfo) -> None:
+        """Open the parent run (or find it again when ``info.resumed``)."""
+
+    def log_trials(self, records: Sequence[TrialRecord]) -> None:
+        """Log a batch of finished trials (one child run each), in one round trip if possible."""
+
+    def finish(self, summary: SweepSummary) -> None:
+        """Tag the best trial on the parent, write the artifacts, close the parent run."""
+
+    def ui_command(self) -> str | None:
+        """The shell command that opens the results (``mlflow ui --backend-store-uri ...``)."""

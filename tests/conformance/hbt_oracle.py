@@ -1,0 +1,350 @@
+"""The hftbacktest oracle: mmopt events -> hftbacktest events, and the touch quoter run in it.
+
+Test/benchmark helper only (hftbacktest is never imported by ``mmopt``). The rules this module
+relies on, and the way mmopt rows map to hftbacktest rows, are written down in
+``/tmp/team/hbt_semantics.md`` (sections 2 and 9).
+
+Mapping (no feed latency: ``exch_ts = local_ts = ts_ns``, every row seen by both processors):
+
+* ``bid`` / ``bid_level`` -> ``DEPTH_EVENT | BUY_EVENT`` (price-keyed "size at this price is now
+  qty"); ``ask`` / ``ask_level`` -> ``DEPTH_EVENT | SELL_EVENT``. A top-of-book row is a level
+  update at its price (hftbacktest 2.4.4 ignores ``DEPTH_BBO_EVENT`` rows entirely).
+* ``trade`` -> ``TRADE_EVENT`` with ``BUY_EVENT`` / ``SELL_EVENT`` from the aggressor side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from hftbacktest import (
+    BUY_EVENT,
+    DEPTH_EVENT,
+    EXCH_EVENT,
+    GTX,
+    LIMIT,
+    LOCAL_EVENT,
+    SELL_EVENT,
+    TRADE_EVENT,
+    BacktestAsset,
+    HashMapMarketDepthBacktest,
+    event_dtype,
+)
+from numba import njit
+
+from mmopt.data._schema import (
+    EVENT_DTYPE,
+    KIND_ASK,
+    KIND_ASK_LEVEL,
+    KIND_BID,
+    KIND_BID_LEVEL,
+    KIND_TRADE,
+    SIDE_BUY,
+    SIDE_SELL,
+    Instrument,
+)
+
+__all__ = [
+    "FILL_RECORD_DTYPE",
+    "OracleConfig",
+    "OracleResult",
+    "aligned_empty",
+    "run_touch_quoter",
+    "to_hbt_events",
+]
+
+# hftbacktest order status / request codes (hftbacktest/order.py)
+_STATUS_NEW = 1
+_STATUS_EXPIRED = 2
+_STATUS_FILLED = 3
+_STATUS_CANCELED = 4
+_REQ_NONE = 0
+_REQ_CANCELED = 4
+_INVALID_MIN = np.iinfo(np.int64).min
+_INVALID_MAX = np.iinfo(np.int64).max
+
+# One row per fill of ours, as hftbacktest reports it (exchange-side fill time).
+FILL_RECORD_DTYPE = np.dtype(
+    [
+        ("ts_ns", np.int64),
+        ("side", np.int8),
+        ("price_tick", np.int64),
+        ("price", np.float64),
+        ("qty", np.float64),
+        ("is_maker", np.bool_),
+        ("order_id", np.int64),
+    ]
+)
+
+
+def aligned_empty(n: int, dtype: np.dtype, align: int = 64) -> np.ndarray:
+    """An uninitialised array of ``n`` items whose data pointer is ``align``-byte aligned."""
+    nbytes = max(n, 1) * dtype.itemsize
+    raw = np.empty(nbytes + align, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % align
+    return raw[offset : offset + n * dtype.itemsize].view(dtype)
+
+
+def to_hbt_events(events: np.ndarray) -> np.ndarray:
+    """Convert an ``EVENT_DTYPE`` array into hftbacktest's ``event_dtype`` (64-byte aligned)."""
+    if events.dtype != EVENT_DTYPE:
+        raise TypeError(f"expected EVENT_DTYPE events, got {events.dtype}")
+    kind = events["kind"]
+    if np.isnan(events["price"]).any():
+        row = int(np.flatnonzero(np.isnan(events["price"]))[0])
+        raise ValueError(f"row {row}: NaN price (empty side) has no hftbacktest equivalent")
+    ev = np.zeros(len(events), dtype=np.uint64)
+    bid = (kind == KIND_BID) | (kind == KIND_BID_LEVEL)
+    ask = (kind == KIND_ASK) | (kind == KIND_ASK_LEVEL)
+    trade = kind == KIND_TRADE
+    if not (bid | ask | trade).all():
+        row = int(np.flatnonzero(~(bid | ask | trade))[0])
+        raise ValueError(f"row {row}: unknown kind {int(kind[row])}")
+    ev[bid] = DEPTH_EVENT | BUY_EVENT
+    ev[ask] = DEPTH_EVENT | SELL_EVENT
+    ev[trade & (events["side"] == SIDE_BUY)] = TRADE_EVENT | BUY_EVENT
+    ev[trade & (events["side"] == SIDE_SELL)] = TRADE_EVENT | SELL_EVENT
+    ev[trade & (events["side"] != SIDE_BUY) & (events["side"] != SIDE_SELL)] = TRADE_EVENT
+    ev |= np.uint64(EXCH_EVENT | LOCAL_EVENT)
+    out = aligned_empty(len(events), event_dtype)
+    out["ev"] = ev
+    out["exch_ts"] = events["ts_ns"]
+    out["local_ts"] = events["ts_ns"]
+    out["px"] = events["price"]
+    out["qty"] = events["qty"]
+    out["order_id"] = 0
+    out["ival"] = 0
+    out["fval"] = 0.0
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class OracleConfig:
+    """The touch quoter's settings in the oracle (times in ns)."""
+
+    step_ns: int = 100_000_000
+    entry_latency_ns: int = 0
+    response_latency_ns: int = 0
+    quote_lots: int = 1
+    max_position_lots: int = 10
+    decide_on_fill: bool = True  # also decide when a fill response reaches the local
+    first_decision_ns: int | None = None  # None: first row's ts + step (hftbacktest's elapse)
+    maker_fee_bps: float | None = None  # None: from the Instrument
+    taker_fee_bps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OracleResult:
+    """What hftbacktest reports at the end of the run (local state after all buses drained)."""
+
+    fills: np.ndarray  # FILL_RECORD_DTYPE, sorted by (ts_ns, order_id)
+    position: float
+    balance: float  # hftbacktest's balance: excludes fees; inverse: minus the coin cash
+    fee: float
+    num_trades: int
+    trading_volume: float
+    trading_value: float
+    n_submitted: int
+    n_cancel_requests: int
+    n_decisions: int
+    n_blocked: int  # submits skipped by the position guard
+    n_rejected: int  # post-only orders expired on arrival (would have crossed)
+    n_cancelled: int  # cancel acks received
+
+
+def _build_backtest(data: np.ndarray, instrument: Instrument, cfg: OracleConfig):  # type: ignore[no-untyped-def]
+    maker = instrument.maker_fee_bps if cfg.maker_fee_bps is None else cfg.maker_fee_bps
+    taker = instrument.taker_fee_bps if cfg.taker_fee_bps is None else cfg.taker_fee_bps
+    asset = BacktestAsset().data(data)
+    if instrument.is_inverse:
+        asset = asset.inverse_asset(instrument.contract_size)
+    else:
+        asset = asset.linear_asset(instrument.contract_size)
+    asset = (
+        asset.constant_order_latency(cfg.entry_latency_ns, cfg.response_latency_ns)
+        .risk_adverse_queue_model()
+        .no_partial_fill_exchange()
+        .trading_value_fee_model(maker / 1e4, taker / 1e4)
+        .tick_size(instrument.tick_size)
+        .lot_size(instrument.lot_size)
+        .last_trades_capacity(0)
+    )
+    return HashMapMarketDepthBacktest([asset])
+
+
+def run_touch_quoter(
+    events: np.ndarray, instrument: Instrument, cfg: OracleConfig, fill_capacity: int = 0
+) -> OracleResult:
+    """Run the touch quoter (hbt_semantics.md section 9) in hftbacktest on ``events``."""
+    if len(events) == 0:
+        raise ValueError("no events")
+    data = to_hbt_events(events)
+    hbt = _build_backtest(data, instrument, cfg)
+    t0 = int(events["ts_ns"][0])
+    first = t0 + cfg.step_ns if cfg.first_decision_ns is None else int(cfg.first_decision_ns)
+    if first <= t0:
+        raise ValueError("first_decision_ns must be after the first row")
+    cap = fill_capacity if fill_capacity > 0 else min(len(events), 2_000_000) + 64
+    fills = np.zeros(cap, dtype=FILL_RECORD_DTYPE)
+    counters = np.zeros(7, dtype=np.int64)  # fills submitted cancels decisions blocked
+    # rejected(expired) cancelled
+    lot = instrument.lot_size
+    args = (hbt, t0, first, cfg.step_ns, lot, instrument.tick_size, cfg.quote_lots,
+            cfg.max_position_lots, fills, counters)
+    rc = _loop_with_fill_decisions(*args) if cfg.decide_on_fill else _loop_on_steps(*args)
+    if rc < 0:
+        raise RuntimeError(f"hftbacktest returned error code {rc} (or fill capacity {cap} full)")
+    sv = hbt.state_values(0)
+    result_state = (sv.position, sv.balance, sv.fee, sv.num_trades, sv.trading_volume,
+                    sv.trading_value)
+    hbt.close()
+    del data  # the backtester borrowed it; keep it alive until close()
+    out = fills[: counters[0]].copy()
+    out = out[np.lexsort((out["order_id"], out["ts_ns"]))]
+    return OracleResult(
+        fills=out,
+        position=float(result_state[0]),
+        balance=float(result_state[1]),
+        fee=float(result_state[2]),
+        num_trades=int(result_state[3]),
+        trading_volume=float(result_state[4]),
+        trading_value=float(result_state[5]),
+        n_submitted=int(counters[1]),
+        n_cancel_requests=int(counters[2]),
+        n_decisions=int(counters[3]),
+        n_blocked=int(counters[4]),
+        n_rejected=int(counters[5]),
+        n_cancelled=int(counters[6]),
+    )
+
+
+@njit(cache=False)  # jitclass args with ctypes pointers cannot be cached
+def _collect_fills(hbt, tick, fills, counters):  # type: ignore[no-untyped-def]
+    """Record every order the local side now sees as FILLED, then drop inactive orders."""
+    found = False
+    values = hbt.orders(0).values()
+    while values.has_next():
+        o = values.get()
+        if o.status == _STATUS_FILLED:
+            n = counters[0]
+            if n >= len(fills):
+                counters[0] = -1
+                return False
+            fills[n].ts_ns = o.exch_timestamp
+            fills[n].side = o.side
+            fills[n].price_tick = o.exec_price_tick
+            fills[n].price = o.exec_price_tick * tick
+            fills[n].qty = o.exec_qty
+            fills[n].is_maker = o.arr[0].maker
+            fills[n].order_id = o.order_id
+            counters[0] = n + 1
+            found = True
+        elif o.status == _STATUS_EXPIRED:
+            counters[5] += 1
+        elif o.status == _STATUS_CANCELED:
+            counters[6] += 1
+    hbt.clear_inactive_orders(0)
+    return found
+
+
+@njit(cache=False)  # jitclass args with ctypes pointers cannot be cached
+def _decide(hbt, lot, quote_lots, max_lots, counters):  # type: ignore[no-untyped-def]
+    """One touch-quoter decision on the local view (hbt_semantics.md section 9)."""
+    counters[3] += 1
+    depth = hbt.depth(0)
+    bb = depth.best_bid_tick
+    ba = depth.best_ask_tick
+    pos_lots = int(np.round(hbt.position(0) / lot))
+    bid_lots = min(quote_lots, max_lots - pos_lots)
+    ask_lots = min(quote_lots, max_lots + pos_lots)
+    want_bid = bid_lots > 0 and bb != _INVALID_MIN
+    want_ask = ask_lots > 0 and ba != _INVALID_MAX
+    have_bid = False
+    have_ask = False
+    alive_buy_lots = 0  # every locally alive order, whatever its request state (the guard)
+    alive_sell_lots = 0
+    to_cancel = np.empty(64, dtype=np.int64)
+    n_cancel = 0
+    values = hbt.orders(0).values()
+    while values.has_next():
+        o = values.get()
+        if o.status == _STATUS_FILLED or o.status == _STATUS_CANCELED:
+            continue
+        if o.status == _STATUS_EXPIRED:
+            continue
+        leaves_lots = int(np.round(o.leaves_qty / lot))
+        if o.side == 1:
+            alive_buy_lots += leaves_lots
+        else:
+            alive_sell_lots += leaves_lots
+        if o.req == _REQ_CANCELED:
+            continue
+        if o.side == 1:
+            if want_bid and o.price_tick == bb and leaves_lots == bid_lots:
+                have_bid = True
+                continue
+        else:
+            if want_ask and o.price_tick == ba and leaves_lots == ask_lots:
+                have_ask = True
+                continue
+        if o.status == _STATUS_NEW and o.req == _REQ_NONE and n_cancel < 64:
+            to_cancel[n_cancel] = o.order_id
+            n_cancel += 1
+    for i in range(n_cancel):
+        if hbt.cancel(0, to_cancel[i], False) == 0:
+            counters[2] += 1
+    if want_bid and not have_bid:
+        if pos_lots + alive_buy_lots + bid_lots <= max_lots:
+            counters[1] += 1
+            hbt.submit_buy_order(0, counters[1], bb * depth.tick_size, bid_lots * lot, GTX,
+                                 LIMIT, False)
+        else:
+            counters[4] += 1
+    if want_ask and not have_ask:
+        if -pos_lots + alive_sell_lots + ask_lots <= max_lots:
+            counters[1] += 1
+            hbt.submit_sell_order(0, counters[1], ba * depth.tick_size, ask_lots * lot, GTX,
+                                  LIMIT, False)
+        else:
+            counters[4] += 1
+
+
+@njit(cache=False)  # jitclass args with ctypes pointers cannot be cached
+def _loop_on_steps(hbt, t0, first, step, lot, tick, quote_lots, max_lots, fills, counters):  # type: ignore[no-untyped-def]
+    """Decide at first, first + step, ... (elapse); record fills at each decision and the end."""
+    rc = hbt.elapse(first - t0)
+    while rc == 0:
+        _collect_fills(hbt, tick, fills, counters)
+        if counters[0] < 0:
+            return -1
+        _decide(hbt, lot, quote_lots, max_lots, counters)
+        rc = hbt.elapse(step)
+    if rc != 1:
+        return -rc if rc > 0 else rc
+    _collect_fills(hbt, tick, fills, counters)
+    return -1 if counters[0] < 0 else 0
+
+
+@njit(cache=False)  # jitclass args with ctypes pointers cannot be cached
+def _loop_with_fill_decisions(hbt, t0, first, step, lot, tick, quote_lots, max_lots, fills,
+                              counters):  # type: ignore[no-untyped-def]
+    """Decide on the step grid and also when a fill response reaches the local side."""
+    next_step = first
+    now = t0
+    while True:
+        rc = hbt.wait_next_feed(True, next_step - now)
+        if rc == 1:
+            break
+        if rc < 0 or rc > 3:
+            return -100 - rc
+        now = hbt.current_timestamp
+        new_fill = _collect_fills(hbt, tick, fills, counters)
+        if counters[0] < 0:
+            return -1
+        if now >= next_step:
+            _decide(hbt, lot, quote_lots, max_lots, counters)
+            next_step += step
+        elif new_fill:
+            _decide(hbt, lot, quote_lots, max_lots, counters)
+    _collect_fills(hbt, tick, fills, counters)
+    return -1 if counters[0] < 0 else 0
