@@ -61,6 +61,11 @@ def test_bad_override_names_it(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "error: override 'strategy=nope'" in err
 
 
+def test_misspelt_option(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "--recrod", "x", "strategy=price_follow")
+    assert code == 2 and err.startswith("error: unknown option '--recrod' (fix: see --help")
+
+
 def test_record_given_twice_differently(capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
     code, _, err = run_cli(capsys, f"record={tmp_path / 'a'}", "--record", str(tmp_path / "b"))
@@ -110,6 +115,7 @@ def _fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
         return FakeResult(1.5 * k, 0.25 * k, k, 10 * k, float(k), -float(k), fills, orders)
 
     monkeypatch.setattr(bt, "_run_engine", run_engine)
+    monkeypatch.setattr(bt, "_shard_metrics", lambda *args: None)
     monkeypatch.setattr(bt, "build_strategy", lambda cfg: (cfg, cfg.params_dict()))
     monkeypatch.setattr(EngineSettings, "build", lambda self: FakeEngineConfig())
     return calls
@@ -130,7 +136,7 @@ def test_table_rows_totals_and_record(capsys: pytest.CaptureFixture[str], tmp_pa
     total = lines[2].split("│")
     events = f"{sum(c[0] for c in calls):,}"
     assert [c.strip() for c in total[1:10]] == ["total", "2 shards", events, "4.5", "0.75", "3",
-                                                "30", "2", ""]
+                                                "30", "", ""]
     fills = pq.read_table(rec / "fills.parquet").to_pandas()
     assert len(fills) == 3 and fills["security"].nunique() == 2
     assert list(fills.columns[:2]) == ["security", "date"]
@@ -193,3 +199,32 @@ def test_end_to_end_on_a_binance_shard(capsys: pytest.CaptureFixture[str],
                              "data.dates=[2024-08-08]", "strategy.params.refill_interval_s=5")
     assert code == 0, err
     assert "binance-spot.BTCUSDT" in out and "USDT" in out
+
+
+def test_metrics_and_kpi_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    from mmopt.data import Instrument
+    from mmopt.engine._records import EQUITY_DTYPE
+    from mmopt.metrics import OrderCounts, compute_shard_metrics
+
+    instrument = Instrument("X", tick_size=0.01, lot_size=1.0, quote_currency="USDT")
+    equity = np.zeros(3, EQUITY_DTYPE)
+    equity["ts_ns"] = [0, 60_000_000_000, 120_000_000_000]
+    equity["mid"] = 100.0
+    equity["equity"] = [0.0, 2.0, 1.5]
+    equity["cash"] = equity["equity"]
+    metrics = compute_shard_metrics(np.zeros(0, FILL_DTYPE), equity, OrderCounts(submitted=4),
+                                    instrument, 10.0)
+    outcome = bt.ShardOutcome("X", "2024-01-02", "USDT", 10, 1.5, 0.0, 0, 4, 0.0, 0.0,
+                              None, metrics)
+    run = from_hydra(compose(["strategy=price_follow", "objective.lambda=0"]))
+    console = Console(width=200)
+    for table in bt.render_metrics([outcome], run):
+        console.print(table)
+    out = capsys.readouterr().out
+    assert "objective net_pnl_cvar (maximize)" in out and "KPI targets" in out
+    row = next(line for line in out.splitlines() if "objective net_pnl_cvar" in line)
+    assert row.split("│")[2].strip() == "1.5"  # net_pnl - 0 * cvar95
+    kpi_rows = [line for line in out.splitlines() if line.startswith("│ USDT")]
+    assert "FAIL" in next(line for line in kpi_rows if "fill_ratio" in line)  # 0 fills < 5 %

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 
@@ -18,12 +19,14 @@ from mmopt.config import (
     canonical_json,
     conf_dir,
     config_id,
+    ensure_generated,
     from_hydra,
     metric_names,
+    open_shards,
     to_dict,
 )
 from mmopt.config._expr import parse_linear
-from mmopt.errors import ConfigError
+from mmopt.errors import ConfigError, MmoptError
 
 REPO = Path(__file__).resolve().parents[1]
 GROUPS = ("data", "strategy", "search", "engine", "objective", "study", "executor", "tracking",
@@ -174,6 +177,8 @@ def test_interpolated_names_follow_overrides() -> None:
         (["study.n_trial=5"], r"override 'study.n_trial=5': Could not override 'study.n_trial'\. "
                               r"\(fix: no such key here"),
         (["study.n_trials=3", "engine.stepms=1"], r"override 'engine.stepms=1'"),
+        (["search.params.quote_size={type:categorical,choices:[1,2]}"],
+         r"to replace the entry, write ~search.params.quote_size '\+search.params.quote_size="),
     ],
 )
 def test_hydra_errors_name_the_override(overrides: list[str], message: str) -> None:
@@ -228,6 +233,12 @@ BAD = [
     (["strategy=skewed_with_stops", "study.sampler.name=cmaes"],
      "study.sampler.name: cmaes cannot sample categorical search.params.use_reservation"),
     (["+study.bogus=1"], "study.bogus: unknown key"),
+    (["strategy=price_follow", "search.params.stop_loss_pct.low=0"],
+     "search.params.stop_loss_pct: low (0.0) is not a legal value: strategy.params.stop_loss_pct"),
+    (["strategy=price_follow", "search.params.quote_size={type:float,low:1,high:3}"],
+     "search.params.quote_size: strategy 'price_follow' takes a whole number (int)"),
+    (["strategy=price_follow", "search.params.max_position.low=0"],
+     "search.params.max_position: low (0) is not a legal value"),
     (["+search.params.gamma.lo=1"], "search.params.gamma.lo: unknown key"),
     (["search.params.gamma.type=decimal"], "search.params.gamma.type: unknown value 'decimal'"),
     (["+search.params.gamma.step=0.1"],
@@ -320,6 +331,20 @@ def test_config_id_ignores_where_and_how_a_run_goes(change: str) -> None:
     assert load(change).config_id == load().config_id
 
 
+def test_config_id_is_the_same_in_other_processes() -> None:
+    import subprocess
+    import sys
+
+    code = ("from mmopt.cli._hydra import compose; from mmopt.config import from_hydra; "
+            "print(from_hydra(compose(['strategy=layered_grid'])).config_id)")
+    ids = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert ids == {load("strategy=layered_grid").config_id}
+
+
 def test_canonical_json_leaves_out_the_excluded_keys() -> None:
     text = canonical_json(load())
     assert '"executor"' not in text and '"tracking"' not in text and '"storage"' not in text
@@ -373,3 +398,54 @@ def test_linear_expression_matches_hand_sum(
     expected = sum(w * values[m] for m, w in terms)
     got = parse_linear("k", text, {}, metric_names()).evaluate(values)
     assert got == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+# --- from DataConfig to shards ---------------------------------------------------------------
+
+TINY_SYNTH = ["data.generate.n_securities=2", "data.generate.n_days=3",
+              "data.generate.events_per_day=1000", "data.generate.session_seconds=600"]
+
+
+@pytest.fixture(scope="module")
+def synth_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("synth")
+    data = load(f"data.root={root}", *TINY_SYNTH).data
+    assert ensure_generated(data) is True
+    assert ensure_generated(data) is False  # stamped: reused, not regenerated
+    return root
+
+
+def keys(*overrides: str) -> list[str]:
+    return [s.key for s in open_shards(load(*overrides).data)]
+
+
+def test_open_shards_applies_every_filter(synth_root: Path) -> None:
+    base = [f"data.root={synth_root}", *TINY_SYNTH]
+    everything = keys(*base)
+    assert len(everything) == 6
+    days = sorted({k.split("/")[1] for k in everything})
+    assert keys(*base, f"data.dates=[{days[1]}]", "data.securities=[SYN01]") == [
+        f"SYN01/{days[1]}"]
+    assert keys(*base, f"data.date_from={days[1]}") == [k for k in everything if days[0] not in k]
+    assert keys(*base, f"data.holdout_dates=[{days[2]}]") == [
+        k for k in everything if days[2] not in k]
+    held = load(*base, f"data.holdout_dates=[{days[2]}]").data
+    assert [s.date for s in open_shards(held, holdout=True)] == [days[2], days[2]]
+
+
+def test_open_shards_errors(synth_root: Path) -> None:
+    base = [f"data.root={synth_root}", *TINY_SYNTH]
+    with pytest.raises(MmoptError, match=r"^data\.dates: no shard of .* matches \['2030-01-01'\]"):
+        keys(*base, "data.dates=[2030-01-01]")
+    with pytest.raises(MmoptError, match="unknown security NOPE"):
+        keys(*base, "data.securities=[NOPE]")
+    with pytest.raises(ConfigError, match=r"^data\.root: synthetic data is generated on a local"):
+        keys("data.root=s3://bucket/x", *TINY_SYNTH)
+
+
+def test_synthetic_data_is_never_written_into_other_data(tmp_path: Path) -> None:
+    (tmp_path / "security=REAL" / "date=2024-01-02").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"^data\.root: .* holds shards that are not this "
+                                          r"synthetic dataset \(e\.g\. REAL\); .*data=parquet"):
+        keys(f"data.root={tmp_path}", *TINY_SYNTH)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["security=REAL"]

@@ -25,23 +25,23 @@ def _load_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; bad input prints one clear line on stderr and exits 2."""
+    """Run the CLI and return its exit code.
+
+    Usage errors print Click's usage message (exit 2); an MmoptError (bad data or config)
+    prints one ``error: ...`` line naming the file or key and the fix (exit 2).
+    """
     _load_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="mmopt", standalone_mode=True)
     except MmoptError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:
-        return int(exc.code or 0)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            print("aborted", file=sys.stderr)
-            return 130
-        raise
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
     return 0

@@ -91,10 +91,19 @@ def _describe(exc: Exception, culprit: str | None) -> str:
     raw = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
     detail = raw.split(" Config search path:")[0].split(" To append to your config")[0]
     where = f"override {culprit!r}" if culprit else "composing the configuration"
+    if culprit is not None and culprit.startswith("-"):
+        return (f"unknown option {culprit.split('=', 1)[0]!r} (fix: see --help for the options; "
+                "Hydra overrides are written key=value without dashes)")
     if isinstance(exc, OverrideParseException):
         fix = "write overrides as key=value, lists as key=[a,b], quote values with spaces"
     elif isinstance(exc, MissingConfigException):
         fix = "pick one of the options listed, e.g. strategy=price_follow"
+    elif culprit is not None and "={" in culprit:
+        key = culprit.split("=", 1)[0].lstrip("+~")
+        fix = (
+            "a {...} value merges into the existing entry and cannot add keys to it; to replace "
+            f"the entry, write ~{key} '+{key}={{...}}'"
+        )
     elif "To append to your config use" in raw:
         fix = (
             "no such key here: check its spelling against conf/; to set an optional key that "

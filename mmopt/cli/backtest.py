@@ -28,7 +28,7 @@ from mmopt.cli._apps import HYDRA_CONTEXT, app
 from mmopt.cli._hydra import compose
 from mmopt.config import RunConfig, StrategyConfig, from_hydra, to_dict
 from mmopt.config._shards import open_shards
-from mmopt.errors import ConfigError
+from mmopt.errors import ConfigError, MmoptError
 
 __all__ = ["ShardOutcome", "backtest_command", "build_strategy", "run_backtests"]
 
@@ -55,6 +55,7 @@ class ShardOutcome:
     max_abs_position: float
     final_position: float
     result: Any  # mmopt.engine.BacktestResult
+    metrics: Any  # mmopt.metrics.ShardMetrics
 
 
 def build_strategy(config: StrategyConfig) -> tuple[Any, Any]:
@@ -82,10 +83,18 @@ def run_backtests(run: RunConfig, console: Console | None = None) -> list[ShardO
     outcomes = []
     for ref in catalog:
         if console is not None:
-            console.log(f"backtest {ref.key} ({strategy.name})")
+            console.print(f"[dim]backtest {ref.key} ({strategy.name})[/dim]")
         shard = load_shard(ref)
         result = _run_engine(shard.events, shard.instrument, strategy, params, engine_config)
-        outcomes.append(_outcome(ref.security, ref.date, len(shard), shard.instrument, result))
+        try:
+            metrics = _shard_metrics(result, run.strategy, shard.instrument, ref.date)
+        except MmoptError as exc:  # the per-shard table still stands without the metrics
+            metrics = None
+            if console is not None:
+                console.print(f"[yellow]metrics of {ref.key} unavailable: {exc}[/yellow]")
+        outcomes.append(
+            _outcome(ref.security, ref.date, len(shard), shard.instrument, result, metrics)
+        )
     return outcomes
 
 
@@ -96,7 +105,20 @@ def _run_engine(events: np.ndarray, instrument: Any, strategy: Any, params: Any,
     return run_backtest(events, instrument, strategy, params, config)
 
 
-def _outcome(security: str, date: str, events: int, instrument: Any, result: Any) -> ShardOutcome:
+def _shard_metrics(result: Any, strategy: StrategyConfig, instrument: Any, label: str) -> Any:
+    """The sweep's own per-shard metrics (same position limit, same interval)."""
+    from mmopt.metrics import OrderCounts, compute_shard_metrics
+    from mmopt.search.objective import position_limit
+
+    counts = OrderCounts(submitted=int(result.n_submitted), cancelled=int(result.n_cancelled),
+                         rejected=int(result.n_rejected), filled=int(result.n_filled))
+    limit = position_limit(strategy.params_dict(), instrument)
+    return compute_shard_metrics(result.fills, result.equity, counts, instrument, limit,
+                                 label=label)
+
+
+def _outcome(security: str, date: str, events: int, instrument: Any, result: Any,
+             metrics: Any = None) -> ShardOutcome:
     from mmopt.metrics.pnl import pnl_currency
 
     return ShardOutcome(
@@ -111,17 +133,18 @@ def _outcome(security: str, date: str, events: int, instrument: Any, result: Any
         max_abs_position=float(result.max_abs_position),
         final_position=float(result.position),
         result=result,
+        metrics=metrics,
     )
 
 
 def render_outcomes(outcomes: Sequence[ShardOutcome], title: str) -> Table:
     """One row per shard, then one total row per PnL currency (never summed across them)."""
     table = Table(title=title, title_justify="left")
-    table.add_column("security", no_wrap=True)
-    table.add_column("date", no_wrap=True)
+    table.add_column("security", overflow="fold")
+    table.add_column("date", no_wrap=True, min_width=10)
     for name in ("events", "net PnL", "fees", "fills", "orders", "max |pos|", "final pos"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("currency", no_wrap=True)
+        table.add_column(name, justify="right", overflow="fold")
+    table.add_column("currency", overflow="fold")
     for o in outcomes:
         table.add_row(o.security, o.date, f"{o.events:,}", _money(o.net_pnl), _money(o.fees),
                       f"{o.fills:,}", f"{o.orders:,}", f"{o.max_abs_position:g}",
@@ -133,9 +156,16 @@ def render_outcomes(outcomes: Sequence[ShardOutcome], title: str) -> Table:
             f"{sum(o.events for o in group):,}", _money(sum(o.net_pnl for o in group)),
             _money(sum(o.fees for o in group)), f"{sum(o.fills for o in group):,}",
             f"{sum(o.orders for o in group):,}",
-            f"{max(o.max_abs_position for o in group):g}", "", currency,
+            _max_position(group), "", currency,
         )
     return table
+
+
+def _max_position(group: Sequence[ShardOutcome]) -> str:
+    """Max |position| over shards of one security; blank across securities (other units)."""
+    if len({o.security for o in group}) > 1:
+        return ""
+    return f"{max(o.max_abs_position for o in group):g}"
 
 
 def _by_currency(outcomes: Sequence[ShardOutcome]) -> dict[str, list[ShardOutcome]]:
@@ -145,9 +175,52 @@ def _by_currency(outcomes: Sequence[ShardOutcome]) -> dict[str, list[ShardOutcom
     return groups
 
 
+# The metrics the backtest prints (all of METRIC_NAMES go to the sweep's MLflow runs).
+SHOWN_METRICS = (
+    "net_pnl", "gross_pnl", "fees_paid", "rebates_earned", "notional", "fills",
+    "orders_submitted", "fill_ratio", "cancel_ratio", "sharpe", "sortino", "max_drawdown",
+    "cvar95", "round_trips", "hit_rate", "avg_round_trip_pnl", "rms_inventory_ratio",
+    "spread_captured", "realised_spread_bps", "markout_1s_bps", "markout_10s_bps",
+    "markout_60s_bps", "time_two_sided",
+)
+
+
+def render_metrics(outcomes: Sequence[ShardOutcome], run: RunConfig) -> list[Table]:
+    """Pooled metrics, objective values and the KPI pass/fail table, one column per currency
+    (PnL in different currencies is never added up)."""
+    from mmopt.metrics import aggregate, kpi_table
+
+    groups = {c: aggregate([o.metrics for o in g]) for c, g in _by_currency(outcomes).items()
+              if all(o.metrics is not None for o in g)}
+    if not groups:
+        return []
+    metrics = Table(title="metrics (pooled over shards)", title_justify="left")
+    metrics.add_column("metric", no_wrap=True)
+    for currency in groups:
+        metrics.add_column(currency, justify="right", overflow="fold")
+    values = {c: t.as_dict() for c, t in groups.items()}
+    for name in SHOWN_METRICS:
+        metrics.add_row(name, *(_money(v[name]) for v in values.values()))
+    metrics.add_section()
+    for spec in run.objective.objectives:
+        metrics.add_row(f"objective {spec.name} ({spec.direction})",
+                        *(_money(spec.evaluate(v)) for v in values.values()))
+    kpi = Table(title="KPI targets", title_justify="left")
+    kpi.add_column("currency", overflow="fold")
+    for column in ("kpi", "value", "target", "pass"):
+        kpi.add_column(column, justify="right" if column != "kpi" else "left")
+    for currency, trial in groups.items():
+        for row in kpi_table(trial, run.objective.kpi):
+            kpi.add_row(currency, row.name, _money(row.value), f"{row.op} {row.target:g}",
+                        "[green]pass[/green]" if row.passed else "[red]FAIL[/red]")
+    return [metrics, kpi]
+
+
 def _money(value: float) -> str:
     if not math.isfinite(value):
         return str(value)
+    if float(value).is_integer() and 1 <= abs(value) < 1e15:
+        return f"{int(value):,}"
     return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.6g}"
 
 
@@ -201,11 +274,15 @@ def backtest_command(
             )
         run = dataclasses.replace(run, record=str(record))
     console = Console()
+    if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
+        console = Console(width=160)
     err = Console(stderr=True)
     outcomes = run_backtests(run, console=err)
     title = (f"mmopt backtest · {run.strategy.name} · {run.data.name} · "
              f"{run.engine.build().describe()} · config {run.config_id}")
     console.print(render_outcomes(outcomes, title))
+    for table in render_metrics(outcomes, run):
+        console.print(table)
     if run.record is not None:
         write_records(outcomes, run, Path(run.record))
         console.print(f"recorded order events and fills of {len(outcomes)} shard(s) "

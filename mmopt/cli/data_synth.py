@@ -48,9 +48,9 @@ def synth(
         int,
         typer.Option(
             help="Expected rows per shard for a security of average activity (securities differ "
-            "by about 0.55x to 1.3x; scenarios change it too).",
+            "by about 0.5x to 1.2x; scenarios change it too).",
         ),
-    ] = 200_000,
+    ] = 180_000,
     start_date: Annotated[
         str, typer.Option(help="First trading date, YYYY-MM-DD.")
     ] = "2024-01-02",

@@ -12,6 +12,7 @@ from mmopt.config._convert import from_hydra
 from mmopt.config._expr import LinearExpr
 from mmopt.config._ids import ID_EXCLUDES, canonical_json, config_id, to_dict
 from mmopt.config._known import conf_dir, metric_names, strategy_names
+from mmopt.config._shards import ensure_generated, open_shards
 from mmopt.config._types import (
     DataConfig,
     EngineSettings,
@@ -47,8 +48,10 @@ __all__ = [
     "canonical_json",
     "conf_dir",
     "config_id",
+    "ensure_generated",
     "from_hydra",
     "metric_names",
+    "open_shards",
     "strategy_names",
     "to_dict",
 ]

@@ -20,6 +20,7 @@ from mmopt.config._known import (
     strategy_param_names,
 )
 from mmopt.config._reader import Scalar, Section, check_date, fail
+from mmopt.config._space_check import check_space
 from mmopt.config._types import (
     DataConfig,
     EngineSettings,
@@ -177,7 +178,9 @@ def _search(s: Section, strategy: StrategyConfig) -> SearchSpace:
         specs.append(_param(params.get_section(name), name))
     params.finish()
     s.finish()
-    return SearchSpace(strategy.name, tuple(specs))
+    space = SearchSpace(strategy.name, tuple(specs))
+    check_space(space, strategy)
+    return space
 
 
 def _param(s: Section, name: str) -> ParamSpec:

@@ -66,8 +66,17 @@ def ensure_generated(data: DataConfig) -> bool:
                 f"(see {stamp_path}); delete that directory or set data.root to a new one"
             )
         return False
-    from mmopt.data.synth import generate_dataset
+    from mmopt.data.synth import generate_dataset, synth_instruments
 
+    ours = {i.security for i in synth_instruments(data.generate)}
+    others = sorted(p.name.removeprefix("security=") for p in root.glob("security=*")
+                    if p.name.removeprefix("security=") not in ours)
+    if others:  # never write synthetic shards into somebody else's data
+        raise ConfigError(
+            f"data.root: {root} holds shards that are not this synthetic dataset (e.g. "
+            f"{others[0]}); to backtest them use data=parquet data.root={data.root} "
+            "(or data=binance), or point data.root at an empty directory"
+        )
     # Shards already there (e.g. from `mmopt data synth`) are regenerated in memory and compared:
     # a different dataset raises DataError naming the shard.
     generate_dataset(data.generate, root)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from mmopt.errors import ConfigError
@@ -68,7 +69,7 @@ class SynthConfig:
     ``session_seconds``, of which the first ``opening_auction_seconds`` and the last
     ``closing_auction_seconds`` are auctions. ``events_per_day`` is the expected number of rows of
     one shard for a security of average activity in the ``normal`` scenario; securities differ in
-    activity (about 0.55x to 1.3x) and scenarios change it too.
+    activity (about 0.5x to 1.2x) and scenarios change it too.
     """
 
     n_securities: int = 4
@@ -76,7 +77,7 @@ class SynthConfig:
     start_date: str = "2024-01-02"
     seed: int = 0
     scenario: str = "normal"
-    events_per_day: int = 200_000
+    events_per_day: int = 180_000
     session_start: str = "09:00"
     session_seconds: float = 7200.0
     opening_auction_seconds: float = 60.0
@@ -150,6 +151,18 @@ class SynthConfig:
     def session_start_seconds(self) -> int:
         start = dt.time.fromisoformat(self.session_start)
         return start.hour * 3600 + start.minute * 60
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, object], where: str = "data.synth") -> SynthConfig:
+        """Build from a plain mapping (e.g. a resolved Hydra node); unknown keys are errors."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"{where}.{unknown[0]}: unknown key; the synthetic data takes "
+                f"{', '.join(sorted(known))}"
+            )
+        return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> dict[str, object]:
         """A flat, JSON-friendly view (for logging and dataset fingerprints)."""

@@ -23,16 +23,16 @@ __all__ = [
     "day_start_ns",
     "security_name",
     "security_profile",
-    "trading_dates",
+    "synth_dates",
 ]
 
 # (price level, tick in bps of price, liquidity, activity) cycled by security index
 _BASE_PROFILES: tuple[tuple[float, float, float, float], ...] = (
     (100.0, 1.0, 1.0, 1.0),
-    (2500.0, 0.5, 2.0, 1.3),
-    (25.0, 4.0, 0.5, 0.75),
-    (60000.0, 0.8, 3.0, 1.15),
-    (8.0, 12.0, 0.3, 0.55),
+    (2500.0, 0.5, 2.0, 1.2),
+    (25.0, 4.0, 0.5, 0.7),
+    (60000.0, 0.8, 3.0, 1.1),
+    (8.0, 12.0, 0.3, 0.5),
 )
 _FEES_BPS: tuple[tuple[float, float], ...] = ((-0.5, 2.0), (0.0, 3.0), (1.0, 5.0), (-0.2, 2.5))
 
@@ -104,7 +104,7 @@ def security_profile(config: SynthConfig, index: int) -> SecurityProfile:
     )
 
 
-def trading_dates(config: SynthConfig) -> list[str]:
+def synth_dates(config: SynthConfig) -> list[str]:
     """The ``n_days`` dates (ISO strings) from ``start_date``, weekends skipped if asked."""
     start = np.datetime64(config.start_date, "D")
     if config.skip_weekends:

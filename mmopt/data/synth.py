@@ -34,16 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
-from mmopt.data import _synth_kernel as K
+from mmopt.data import _synth_params as K
 from mmopt.data._schema import EVENT_DTYPE, KIND_TRADE, Instrument
 from mmopt.data._synth_config import SCENARIOS, ScenarioParams, SynthConfig, scenario_params
+from mmopt.data._synth_kernel import simulate
 from mmopt.data._synth_profile import (
     SecurityProfile,
     day_open_price,
     day_seed,
     day_start_ns,
     security_profile,
-    trading_dates,
+    synth_dates,
 )
 from mmopt.data.writer import shard_dir, write_instruments_csv, write_shard
 from mmopt.errors import ConfigError
@@ -56,13 +57,13 @@ __all__ = [
     "generate_dataset",
     "generate_events",
     "generate_shard",
+    "synth_dates",
     "synth_instruments",
-    "trading_dates",
 ]
 
 # Rows per simulated order-flow event (measured on the normal scenario); calibrates the rates
 # so that a shard holds about ``events_per_day * activity`` rows.
-_ROWS_PER_EVENT = 1.55
+_ROWS_PER_EVENT = 1.8
 _TRADE_SHARE = 0.12  # of order-flow events, before clustering
 _CANCEL_SHARE = 0.40
 _HAWKES_ALPHA, _HAWKES_BETA = 1.0, 1.6  # branching ratio 0.625, memory ~0.6 s
@@ -133,7 +134,8 @@ def generate_events(
         cfg = replace(base, events_per_day=max(1_000, math.ceil(per_day)))
         events, instrument = _shard(cfg, security_index, 0, stop_at=n_events)
         if len(events) >= n_events:
-            return events[:n_events], instrument
+            events.resize(n_events, refcheck=False)
+            return events, instrument
         per_day *= 1.25 * n_events / max(len(events), 1)
     raise RuntimeError(f"could not generate {n_events} events")  # pragma: no cover
 
@@ -150,7 +152,7 @@ def _shard(
     profile = security_profile(config, security_index)
     scen = scenario_params(config.scenario)
     prm, n_grid = _kernel_params(config, profile, scen, day_index)
-    date = trading_dates(config)[day_index]
+    date = synth_dates(config)[day_index]
     if stop_at > 0:
         capacity = stop_at + 4 * config.depth_levels + 64  # one event adds at most ~2 D rows
     else:
@@ -174,7 +176,7 @@ def generate_dataset(
     raises ``DataError`` (unless ``overwrite``) before anything new is written.
     """
     root = Path(root)
-    dates = trading_dates(config)
+    dates = synth_dates(config)
     jobs = [(i, d) for i in range(config.n_securities) for d in range(config.n_days)]
     instruments = synth_instruments(config)
     jobs.sort(key=lambda j: not shard_dir(root, instruments[j[0]].security, dates[j[1]]).exists())
@@ -204,11 +206,15 @@ def generate_dataset(
 def _run_kernel(
     prm: np.ndarray, seed: int, t0_ns: int, n_grid: int, capacity: int, stop_at: int
 ) -> np.ndarray:
+    # The fair price moves on a grid of about one step per two rows (at most 1 M steps a day).
+    steps = min(max(capacity // 2, 10_000), 1_000_000)
+    shocks = np.random.default_rng(seed).standard_normal(steps)
     while True:
         out = np.empty(capacity, EVENT_DTYPE)
-        n = int(K.simulate(out, prm, seed, t0_ns, n_grid, stop_at))
+        n = int(simulate(out, prm, shocks, seed, t0_ns, n_grid, stop_at))
         if n <= capacity:
-            return out[:n] if stop_at > 0 or n > 0.9 * capacity else out[:n].copy()
+            out.resize(n, refcheck=False)  # shrinks in place, no copy
+            return out
         capacity = n
 
 

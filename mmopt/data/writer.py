@@ -52,24 +52,40 @@ def shard_dir(root: str | Path, security: str, date: str) -> Path:
 
 def events_to_table(events: np.ndarray) -> pa.Table:
     """The on-disk table of an ``EVENT_DTYPE`` array (string kinds and sides, nulls restored)."""
+    table = _storage_table(events)
+    for name in ("kind", "side"):
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, table.column(name).cast(pa.string()))
+    return table
+
+
+def _storage_table(events: np.ndarray) -> pa.Table:
+    """Like ``events_to_table`` with kind and side dictionary-encoded (cheap to build).
+
+    Written with ``store_schema=False`` they read back as plain strings, the documented schema.
+    """
     if events.dtype != EVENT_DTYPE:
         raise TypeError(f"expected EVENT_DTYPE, got {events.dtype}")
-    kind_lookup = np.array([""] * (max(KIND_NAMES) + 1), dtype=object)
-    for code, name in KIND_NAMES.items():
-        kind_lookup[code] = name
-    side = np.full(len(events), None, dtype=object)
-    side[events["side"] == SIDE_BUY] = "buy"
-    side[events["side"] == SIDE_SELL] = "sell"
+    names = [KIND_NAMES.get(code, "") for code in range(max(KIND_NAMES) + 1)]
+    kind = pa.DictionaryArray.from_arrays(
+        pa.array(events["kind"].astype(np.int32)), pa.array(names, pa.string())
+    )
+    side_codes = np.full(len(events), -1, dtype=np.int32)
+    side_codes[events["side"] == SIDE_BUY] = 0
+    side_codes[events["side"] == SIDE_SELL] = 1
+    side = pa.DictionaryArray.from_arrays(
+        pa.array(side_codes, mask=side_codes < 0), pa.array(["buy", "sell"], pa.string())
+    )
     level = events["level"]
     exch = events["exch_ts_ns"]
     return pa.table(
         {
             "ts_ns": pa.array(events["ts_ns"], pa.int64()),
-            "kind": pa.array(kind_lookup[events["kind"]], pa.string()),
+            "kind": kind,
             "level": pa.array(level, pa.int32(), mask=level == NO_LEVEL),
             "price": pa.array(events["price"], pa.float64()),
             "qty": pa.array(events["qty"], pa.float64()),
-            "side": pa.array(side, pa.string()),
+            "side": side,
             "exch_ts_ns": pa.array(exch, pa.int64(), mask=exch == NO_EXCH_TS),
             "is_snapshot": pa.array(events["is_snapshot"], pa.bool_()),
         }
@@ -87,13 +103,15 @@ def write_shard(
     """Write one shard atomically; return the path of its Parquet file."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    table = events if isinstance(events, pa.Table) else events_to_table(events)
+    table = events if isinstance(events, pa.Table) else _storage_table(events)
     target_dir = shard_dir(root, security, date)
     target = target_dir / PART_NAME
     tmp_dir = Path(tempfile.mkdtemp(prefix=".mmopt-tmp-", dir=root))
     try:
         tmp_file = tmp_dir / PART_NAME
-        pq.write_table(table, tmp_file, compression="zstd", row_group_size=1_000_000)
+        pq.write_table(
+            table, tmp_file, compression="zstd", row_group_size=1_000_000, store_schema=False
+        )
         if target_dir.exists():
             if target.exists() and filecmp.cmp(tmp_file, target, shallow=False):
                 return target

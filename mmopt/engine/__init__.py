@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from mmopt.engine._cache_guard import ensure_fresh_cache
+
+ensure_fresh_cache()
+
+# ruff: noqa: E402
 from mmopt.engine._records import EQUITY_DTYPE, FILL_DTYPE, ORDER_EVENT_DTYPE
 from mmopt.engine.config import FILL_MODELS, QUEUE_MODELS, EngineConfig
 from mmopt.engine.market import MarketData, prepare_market

@@ -50,7 +50,7 @@ def book_init(bk, w):
     bk[BK_MAX_ASK] = NO_BID
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _ov_index(ov_t, n, t):
     for j in range(n):
         if ov_t[j] == t:
@@ -58,7 +58,7 @@ def _ov_index(ov_t, n, t):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def qty_at(dense, ov_t, ov_q, n_ov, w, t):
     """Stored qty at relative tick ``t`` (0 if none)."""
     if 0 <= t < w:
@@ -67,7 +67,7 @@ def qty_at(dense, ov_t, ov_q, n_ov, w, t):
     return ov_q[j] if j >= 0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
     """Store ``q`` (0 removes) at ``t``; returns the previous qty."""
     w = bk[BK_W]
@@ -148,7 +148,7 @@ def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
     return NO_ASK
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Bid level update at relative tick t; returns the previous qty at t."""
     if remove:
@@ -174,7 +174,7 @@ def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     return prev
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Ask level update at relative tick t; returns the previous qty at t."""
     if remove:

@@ -71,7 +71,7 @@ MAX_TAKER_LEVELS = 64  # a taker order walks at most this many levels; the rest 
 @njit(cache=True)
 def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
     """Fill ``qty`` of order ``slot`` at relative ``tick`` at exchange time ``t``."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     side = oi[slot, OI_SIDE]
     price = tick_price(tick, fc, ic)
     fee = account_exchange(acc, fc, ic, side, price, qty, maker)
@@ -229,7 +229,7 @@ def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
 @njit(cache=True)
 def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     """A new order reaches the exchange at ``t`` (after every row with ts <= t)."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
     tick = oi[slot, OI_TICK]
@@ -260,7 +260,7 @@ def arrive_new(E, B, fi, ff, ei, ef, slot, t):
 @njit(cache=True)
 def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
     """A taker order: fills at the touch and walks the book; rejected if that side is empty."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
     level = bk[BK_BEST_ASK] if side > 0 else bk[BK_BEST_BID]
@@ -293,7 +293,7 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
 
 @njit(cache=True)
 def arrive_cancel(E, ei, ef, slot, t):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     if oi[slot, OI_EX] == EX_REST:
         rest_remove(rest, ctr, oi, slot)
         oi[slot, OI_EX] = EX_DONE

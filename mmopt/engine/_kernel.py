@@ -16,6 +16,12 @@ from numba import njit, types
 from mmopt.engine._book import (
     BK_BEST_ASK,
     BK_BEST_BID,
+    BK_HIGH_ASK,
+    BK_LOW_BID,
+    BK_MAX_ASK,
+    BK_MAX_BID,
+    BK_MIN_ASK,
+    BK_MIN_BID,
     BK_NOV_ASK,
     BK_NOV_BID,
     BK_SIZE,
@@ -25,6 +31,8 @@ from mmopt.engine._book import (
     book_init,
     clear_asks,
     clear_bids,
+    depth_above,
+    depth_below,
     qty_at,
     update_ask,
     update_bid,
@@ -192,7 +200,7 @@ def _rng_uniform(ctr):
 @njit(cache=True)
 def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
     """Intensity model: each resting order fills with prob 1 - exp(-lambda * dt)."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     dt_s = (t - ctr[CT_LAST_INTENSITY]) / 1e9
     ctr[CT_LAST_INTENSITY] = t
     mid = book_mid(bk, fc, ic)
@@ -219,7 +227,7 @@ def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
 
 @njit(cache=True)
 def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     ctx, ordview, quotes, act = W
     if ic[IC_FMODEL] == 1:
         _intensity_fills(E, fi, ff, ei, ef, cs, cq, t)
@@ -253,7 +261,7 @@ def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t,
 
 @njit(cache=True)
 def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     mid = book_mid(bk, fc, ic)
     if not math.isnan(mid):
         acc[AC_LAST_MID] = mid
@@ -281,48 +289,6 @@ def _on_top(E, B, fstate, t):
     qb = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], bb) if bb != NO_BID else 0.0
     qa = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], ba) if ba != NO_ASK else 0.0
     features_on_top(fstate, t, pb, qb, pa, qa)
-
-
-@njit(cache=True)
-def _row(E, B, fi, ff, ei, ef, cs, cq, fstate, c, r, q, t):
-    """One market row at the exchange; returns True if one of our orders filled."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    filled = False
-    pb = bk[BK_BEST_BID]
-    pa = bk[BK_BEST_ASK]
-    if c == CODE_BID_SET or c == CODE_BID_DEL:
-        prev = update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL)
-        if ctr[CT_N_REST_BUY] > 0 and ctr[CT_BUY_MIN] <= r <= ctr[CT_BUY_MAX]:
-            queue_depth(E, 0, r, prev, q)
-        nb = bk[BK_BEST_BID]
-        if nb > pb and ctr[CT_N_REST_SELL] > 0 and nb >= ctr[CT_SELL_MIN]:
-            filled = on_cross(E, fi, ff, ei, ef, cs, cq, True, nb, t) > 0
-    elif c == CODE_ASK_SET or c == CODE_ASK_DEL:
-        prev = update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL)
-        if ctr[CT_N_REST_SELL] > 0 and ctr[CT_SELL_MIN] <= r <= ctr[CT_SELL_MAX]:
-            queue_depth(E, 1, r, prev, q)
-        na = bk[BK_BEST_ASK]
-        if na < pa and ctr[CT_N_REST_BUY] > 0 and na <= ctr[CT_BUY_MAX]:
-            filled = on_cross(E, fi, ff, ei, ef, cs, cq, False, na, t) > 0
-    elif c == CODE_BUY_TRADE:
-        if ctr[CT_N_REST_SELL] > 0 and r >= ctr[CT_SELL_MIN]:
-            filled = on_trade(E, fi, ff, ei, ef, cs, cq, True, r, q, t) > 0
-        return filled
-    elif c == CODE_SELL_TRADE:
-        if ctr[CT_N_REST_BUY] > 0 and r <= ctr[CT_BUY_MAX]:
-            filled = on_trade(E, fi, ff, ei, ef, cs, cq, False, r, q, t) > 0
-        return filled
-    elif c == CODE_BID_CLEAR:
-        clear_bids(bid, bov_q, bk)
-    elif c == CODE_ASK_CLEAR:
-        clear_asks(ask, aov_q, bk)
-    else:
-        return False
-    if ic[IC_USE_FEAT] == 1:
-        if bk[BK_BEST_BID] != pb or bk[BK_BEST_ASK] != pa or r == pb or r == pa:
-            _on_top(E, B, fstate, t)
-    return filled
 
 
 @njit(cache=True)
@@ -366,6 +332,7 @@ def _init_state(ic, fc, n_ov, w):
         fc,
         ic,
         np.zeros((2 * m + 8, RQ_N), dtype=np.int64),
+        np.zeros(m, dtype=np.int64),
     )
     B = (
         np.zeros(w),
@@ -393,12 +360,26 @@ def _end_flat(E, B, fi, ff, ei, ef, t):
         arrive_new(E, B, fi, ff, ei, ef, rq[head % rq.shape[0], RQ_SLOT], t)
 
 
+@njit(cache=True)
+def _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa):
+    bk[BK_BEST_BID] = bb
+    bk[BK_BEST_ASK] = ba
+    bk[BK_LOW_BID] = lowb
+    bk[BK_HIGH_ASK] = higha
+    bk[BK_MIN_BID] = minb
+    bk[BK_MAX_BID] = maxb
+    bk[BK_MIN_ASK] = mina
+    bk[BK_MAX_ASK] = maxa
+
+
 @njit(KERNEL_SIG, cache=True)
 def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, eq_ts, eq_f, eq_b):
     n = ts.shape[0]
     m = ic[IC_MAXORD]
-    E, B = _init_state(ic, fc, ic[IC_NOV], ic[IC_W])
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, _fc, _ic, rq = E
+    w = ic[IC_W]
+    E, B = _init_state(ic, fc, ic[IC_NOV], w)
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, _fc, _ic, rq, ul = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic[IC_NLEVELS], 2)),
          np.zeros(A_NSLOTS))
     fi = np.zeros((1024, FI_N), dtype=np.int64)
@@ -408,8 +389,9 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
     ef = np.zeros((n_ev, EVF_N))
     cs = np.zeros(m + 1, dtype=np.int64)
     cq = np.zeros(m + 1)
-    fstate = np.zeros(FEATURE_STATE_SIZE if ic[IC_USE_FEAT] == 1 else 1)
-    if ic[IC_USE_FEAT] == 1:
+    use_feat = ic[IC_USE_FEAT] == 1
+    fstate = np.zeros(FEATURE_STATE_SIZE if use_feat else 1)
+    if use_feat:
         features_init(fstate, feat_params)
     t0 = ts[0]
     ctr[CT_LAST_INTENSITY] = t0
@@ -421,6 +403,15 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
     t_done = t0
     i = 0
     dec_on_fill = ic[IC_DEC_ON_FILL] == 1
+    # the book's scalars live in locals inside the row loop (synced to bk around calls)
+    bb = bk[BK_BEST_BID]
+    ba = bk[BK_BEST_ASK]
+    lowb = bk[BK_LOW_BID]
+    higha = bk[BK_HIGH_ASK]
+    minb = bk[BK_MIN_BID]
+    maxb = bk[BK_MAX_BID]
+    mina = bk[BK_MIN_ASK]
+    maxa = bk[BK_MAX_ASK]
     while True:
         need = cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8
         if need > fi.shape[0]:
@@ -442,14 +433,137 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
             continue
         if t_row <= t_other:
             lim = min(t_rp, t_other + 1)
+            nrb = ctr[CT_N_REST_BUY]
+            nrs = ctr[CT_N_REST_SELL]
+            bmin = ctr[CT_BUY_MIN]
+            bmax = ctr[CT_BUY_MAX]
+            smin = ctr[CT_SELL_MIN]
             while i < n:
                 t = ts[i]
                 if t >= lim:
                     break
+                c = code[i]
+                r = rel[i]
+                q = qty[i]
                 i += 1
-                if _row(E, B, fi, ff, ei, ef, cs, cq, fstate, code[i - 1], rel[i - 1],
-                        qty[i - 1], t):
-                    break
+                pb = bb
+                pa = ba
+                nfill = 0
+                if c == CODE_BID_SET or c == CODE_BID_DEL:
+                    if 0 <= r < w:
+                        prev = bid[r]
+                        if c == CODE_BID_SET:
+                            bid[r] = q
+                            if r > bb:
+                                bb = r
+                                if bb >= ba:
+                                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, bb,
+                                                     higha)
+                            lowb = min(lowb, r)
+                            minb = min(minb, r)
+                            maxb = max(maxb, r)
+                        else:
+                            bid[r] = 0.0
+                            if r == bb:
+                                lo = max(lowb, 0)
+                                k = r - 1
+                                while k >= lo and bid[k] <= 0.0:
+                                    k -= 1
+                                if k >= lo:
+                                    bb = k
+                                elif bk[BK_NOV_BID] > 0 and lowb < 0:
+                                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, r, lowb)
+                                else:
+                                    bb = NO_BID
+                                if bb == NO_BID:
+                                    lowb = NO_ASK
+                    else:
+                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        prev = update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q,
+                                          c == CODE_BID_DEL)
+                        bb = bk[BK_BEST_BID]
+                        ba = bk[BK_BEST_ASK]
+                        lowb = bk[BK_LOW_BID]
+                        minb = bk[BK_MIN_BID]
+                        maxb = bk[BK_MAX_BID]
+                    if nrb > 0 and bmin <= r <= bmax:
+                        queue_depth(E, 0, r, prev, q)
+                    if bb > pb and nrs > 0 and bb >= smin:
+                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        nfill = on_cross(E, fi, ff, ei, ef, cs, cq, True, bb, t)
+                elif c == CODE_ASK_SET or c == CODE_ASK_DEL:
+                    if 0 <= r < w:
+                        prev = ask[r]
+                        if c == CODE_ASK_SET:
+                            ask[r] = q
+                            if r < ba:
+                                ba = r
+                                if bb >= ba:
+                                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, ba,
+                                                     lowb)
+                            higha = max(higha, r)
+                            mina = min(mina, r)
+                            maxa = max(maxa, r)
+                        else:
+                            ask[r] = 0.0
+                            if r == ba:
+                                hi = min(higha, w - 1)
+                                k = r + 1
+                                while k <= hi and ask[k] <= 0.0:
+                                    k += 1
+                                if k <= hi:
+                                    ba = k
+                                elif bk[BK_NOV_ASK] > 0 and higha >= w:
+                                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, r,
+                                                     higha)
+                                else:
+                                    ba = NO_ASK
+                                if ba == NO_ASK:
+                                    higha = NO_BID
+                    else:
+                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        prev = update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q,
+                                          c == CODE_ASK_DEL)
+                        bb = bk[BK_BEST_BID]
+                        ba = bk[BK_BEST_ASK]
+                        higha = bk[BK_HIGH_ASK]
+                        mina = bk[BK_MIN_ASK]
+                        maxa = bk[BK_MAX_ASK]
+                    smax = ctr[CT_SELL_MAX]
+                    if nrs > 0 and smin <= r <= smax:
+                        queue_depth(E, 1, r, prev, q)
+                    if ba < pa and nrb > 0 and ba <= bmax:
+                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        nfill = on_cross(E, fi, ff, ei, ef, cs, cq, False, ba, t)
+                elif c == CODE_BUY_TRADE:
+                    if nrs > 0 and r >= smin:
+                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        nfill = on_trade(E, fi, ff, ei, ef, cs, cq, True, r, q, t)
+                elif c == CODE_SELL_TRADE:
+                    if nrb > 0 and r <= bmax:
+                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        nfill = on_trade(E, fi, ff, ei, ef, cs, cq, False, r, q, t)
+                elif c == CODE_BID_CLEAR or c == CODE_ASK_CLEAR:
+                    _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                    if c == CODE_BID_CLEAR:
+                        clear_bids(bid, bov_q, bk)
+                    else:
+                        clear_asks(ask, aov_q, bk)
+                    bb = bk[BK_BEST_BID]
+                    ba = bk[BK_BEST_ASK]
+                    lowb = bk[BK_LOW_BID]
+                    higha = bk[BK_HIGH_ASK]
+                    minb = bk[BK_MIN_BID]
+                    maxb = bk[BK_MAX_BID]
+                    mina = bk[BK_MIN_ASK]
+                    maxa = bk[BK_MAX_ASK]
+                if use_feat and c != CODE_BUY_TRADE and c != CODE_SELL_TRADE:
+                    if bb != pb or ba != pa or r == bb or r == ba:
+                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        _on_top(E, B, fstate, t)
+                if nfill > 0:
+                    break  # responses may now be due at t: re-evaluate the next event
+            _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
             t_done = max(t_done, ts[i - 1])
             continue
         if t_rq <= t_dec and t_rq <= t_eq:

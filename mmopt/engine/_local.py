@@ -29,6 +29,7 @@ from mmopt.engine._slots import (
     AL_TAKER_PENDING,
     ACT_CANCEL_REQ,
     ACT_SUBMIT,
+    CT_NUSED,
     CT_RP_HEAD,
     EX_FLIGHT,
     FC_CS,
@@ -38,6 +39,7 @@ from mmopt.engine._slots import (
     IC_INVERSE,
     IC_LAT_E,
     IC_NLEVELS,
+    IC_T0,
     IC_W,
     LOC_ACKED,
     LOC_DONE,
@@ -131,15 +133,24 @@ from mmopt.engine.layout import (
 
 
 @njit(cache=True)
-def _free_if_done(oi, slot):
-    if oi[slot, OI_LOC] == LOC_DONE and oi[slot, OI_CXL] == 0:
-        oi[slot, OI_USED] = 0
+def _free_if_done(oi, ul, ctr, slot):
+    """Release the slot once the strategy knows its final state and no cancel is in flight."""
+    if oi[slot, OI_LOC] != LOC_DONE or oi[slot, OI_CXL] != 0:
+        return
+    oi[slot, OI_USED] = 0
+    n = ctr[CT_NUSED]
+    for j in range(n):
+        if ul[j] == slot:
+            for k in range(j, n - 1):
+                ul[k] = ul[k + 1]
+            ctr[CT_NUSED] = n - 1
+            return
 
 
 @njit(cache=True)
 def on_response(E, rp, rpq, t):
     """Apply the next response (due at ``t``) to the strategy's view; True if it was a fill."""
-    bk, oi, of, rest, ctr, cnt, acc, _rp, _rpq, fc, ic = E
+    bk, oi, of, rest, ctr, cnt, acc, _rp, _rpq, fc, ic, rq, ul = E
     head = ctr[CT_RP_HEAD]
     k = head % rp.shape[0]
     ctr[CT_RP_HEAD] = head + 1
@@ -154,18 +165,18 @@ def on_response(E, rp, rpq, t):
         if oi[slot, OI_TAKER] == 1:
             acc[AL_TAKER_PENDING] = 0.0
         cnt[N_REJECTED] += 1
-        _free_if_done(oi, slot)
+        _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_CANCELLED:
         oi[slot, OI_LOC] = LOC_DONE
         oi[slot, OI_CXL] = 0
         cnt[N_CANCELLED] += 1
-        _free_if_done(oi, slot)
+        _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_CANCEL_REJECT:
         oi[slot, OI_CXL] = 0
         cnt[N_CANCEL_REJECTED] += 1
-        _free_if_done(oi, slot)
+        _free_if_done(oi, ul, ctr, slot)
         return False
     # a fill
     side = oi[slot, OI_SIDE]
@@ -173,9 +184,9 @@ def on_response(E, rp, rpq, t):
     price = tick_price(rp[k, RP_TICK], fc, ic)
     account_local(acc, fc, ic, side, price, qty, rp[k, RP_MAKER] == 1)
     if side > 0:
-        acc[AL_LAST_BID_FILL] = float(t)
+        acc[AL_LAST_BID_FILL] = float(t - ic[IC_T0])
     else:
-        acc[AL_LAST_ASK_FILL] = float(t)
+        acc[AL_LAST_ASK_FILL] = float(t - ic[IC_T0])
     of[slot, OF_LEAVES_LOC] -= qty
     if of[slot, OF_LEAVES_LOC] <= 1e-9 * fc[FC_LOT]:
         of[slot, OF_LEAVES_LOC] = 0.0
@@ -183,14 +194,14 @@ def on_response(E, rp, rpq, t):
         cnt[N_FILLED] += 1
         if oi[slot, OI_TAKER] == 1:
             acc[AL_TAKER_PENDING] = 0.0
-        _free_if_done(oi, slot)
+        _free_if_done(oi, ul, ctr, slot)
     return True
 
 
 @njit(cache=True)
 def submit(E, ei, ef, t, side, level, tick, qty, taker):
     """A new order (limit post-only or taker) leaves for the exchange; False if no free slot."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     slot = -1
     for s in range(oi.shape[0]):
         if oi[s, OI_USED] == 0:
@@ -201,6 +212,8 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
         return False
     oid = cnt[N_NEXT_ID]
     cnt[N_NEXT_ID] = oid + 1
+    ul[ctr[CT_NUSED]] = slot
+    ctr[CT_NUSED] += 1
     oi[slot, OI_USED] = 1
     oi[slot, OI_ID] = oid
     oi[slot, OI_SIDE] = side
@@ -220,7 +233,7 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
         acc[AL_TAKER_PENDING] = qty * side
     else:
         cnt[N_SUBMITTED] += 1
-        acc[AL_LAST_BID_PLACE if side > 0 else AL_LAST_ASK_PLACE] = float(t)
+        acc[AL_LAST_BID_PLACE if side > 0 else AL_LAST_ASK_PLACE] = float(t - ic[IC_T0])
     price = tick_price(tick, fc, ic) if not taker else math.nan
     record_event(ei, ef, cnt, ic, t, oid, ACT_SUBMIT, side, price, qty)
     return True
@@ -228,7 +241,7 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
 
 @njit(cache=True)
 def send_cancel(E, ei, ef, slot, t):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     oi[slot, OI_CXL] = 1
     push_request(rq, ctr, t + ic[IC_LAT_E], slot, RQK_CANCEL)
     cnt[N_CANCEL_SENT] += 1
@@ -242,10 +255,11 @@ def _alive(oi, s):
 
 
 @njit(cache=True)
-def open_qty(oi, of, side):
+def open_qty(oi, of, ul, ctr, side):
     """Sum of leaves of our locally alive orders on ``side`` (any state, takers included)."""
     total = 0.0
-    for s in range(oi.shape[0]):
+    for j in range(ctr[CT_NUSED]):
+        s = ul[j]
         if _alive(oi, s) and oi[s, OI_SIDE] == side:
             total += of[s, OF_LEAVES_LOC]
     return total
@@ -253,9 +267,10 @@ def open_qty(oi, of, side):
 
 @njit(cache=True)
 def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     matched = False
-    for s in range(oi.shape[0]):
+    for j in range(ctr[CT_NUSED]):
+        s = ul[j]
         if not _alive(oi, s) or oi[s, OI_TAKER] == 1:
             continue
         if oi[s, OI_SIDE] != side or oi[s, OI_LEVEL] != level:
@@ -269,7 +284,7 @@ def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
     if tqty <= 0.0 or matched:
         return
     signed_pos = acc[AL_POS] * side
-    if signed_pos + open_qty(oi, of, side) + tqty > max_pos + 1e-9 * fc[FC_LOT]:
+    if signed_pos + open_qty(oi, of, ul, ctr, side) + tqty > max_pos + 1e-9 * fc[FC_LOT]:
         cnt[N_BLOCKED] += 1
         return
     submit(E, ei, ef, t, side, level, ttick, tqty, False)
@@ -308,7 +323,7 @@ def send_taker(E, ei, ef, t, side, qty):
 @njit(cache=True)
 def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     base = ic[IC_BASE]
     ctx[C_TIME] = (t - t0) / 1e9
@@ -357,10 +372,10 @@ def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
         ctx[C_UNREALISED] = fc[FC_CS] * pos * (1.0 / avg - 1.0 / mid)
     else:
         ctx[C_UNREALISED] = fc[FC_CS] * pos * (mid - avg)
-    ctx[C_LAST_BID_FILL_T] = (acc[AL_LAST_BID_FILL] - t0) / 1e9
-    ctx[C_LAST_ASK_FILL_T] = (acc[AL_LAST_ASK_FILL] - t0) / 1e9
-    ctx[C_LAST_BID_PLACE_T] = (acc[AL_LAST_BID_PLACE] - t0) / 1e9
-    ctx[C_LAST_ASK_PLACE_T] = (acc[AL_LAST_ASK_PLACE] - t0) / 1e9
+    ctx[C_LAST_BID_FILL_T] = acc[AL_LAST_BID_FILL] / 1e9
+    ctx[C_LAST_ASK_FILL_T] = acc[AL_LAST_ASK_FILL] / 1e9
+    ctx[C_LAST_BID_PLACE_T] = acc[AL_LAST_BID_PLACE] / 1e9
+    ctx[C_LAST_ASK_PLACE_T] = acc[AL_LAST_ASK_PLACE] / 1e9
     ctx[C_SESSION_END_T] = (session_end - t0) / 1e9
     ctx[C_TICK_SIZE] = fc[FC_TICK]
     ctx[C_LOT_SIZE] = fc[FC_LOT]
@@ -372,7 +387,8 @@ def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     n = 0
     buy_open = 0.0
     sell_open = 0.0
-    for s in range(oi.shape[0]):
+    for j in range(ctr[CT_NUSED]):
+        s = ul[j]
         if not _alive(oi, s):
             continue
         leaves = of[s, OF_LEAVES_LOC]

@@ -236,7 +236,7 @@ def push_request(rq, ctr, t, slot, kind):
     ctr[CT_RQ_TAIL] = tail + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_request_time(rq, ctr):
     if ctr[CT_RQ_HEAD] == ctr[CT_RQ_TAIL]:
         return INF_NS
@@ -258,7 +258,7 @@ def push_response(rp, rpq, ctr, t, slot, kind, tick, maker, qty):
     ctr[CT_RP_TAIL] = tail + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_response_time(rp, ctr):
     if ctr[CT_RP_HEAD] == ctr[CT_RP_TAIL]:
         return INF_NS

@@ -65,7 +65,8 @@ CT_SELL_MIN = 8
 CT_SELL_MAX = 9
 CT_RNG = 10
 CT_LAST_INTENSITY = 11
-CT_N = 12
+CT_NUSED = 12  # slots in use (ul[0:CT_NUSED], submission order)
+CT_N = 16
 
 # counters reported to Python (cnt[N_*])
 N_FILLS = 0
@@ -141,7 +142,7 @@ IC_W = 18
 IC_NOV = 19
 IC_USE_FEAT = 20
 IC_N_EQ = 21  # grid rows (the final row goes after them)
-IC_N = 24
+IC_N = 32
 
 # fills store: fi[k, FI_*] int64 and ff[k, FF_*] float64
 FI_TS = 0
@@ -175,3 +176,4 @@ ACT_FILL = 6
 IC_MAXORD = 22
 IC_SESSION_END = 23
 FC_INIT_PRICE = 9
+IC_T0 = 24  # first event time; local times in acc are ns since it (exact in float64)

@@ -90,6 +90,7 @@ def _pack(
     inf = S.INF_NS
     ic = np.zeros(S.IC_N, dtype=np.int64)
     ic[S.IC_STEP] = config.step_ns
+    ic[S.IC_T0] = market.t_first
     ic[S.IC_LAT_E] = config.entry_latency_ns
     ic[S.IC_LAT_R] = config.response_latency_ns
     ic[S.IC_QMODEL] = 0 if config.queue_model == "risk_averse" else 1

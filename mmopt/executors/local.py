@@ -54,7 +54,10 @@ class LocalExecutor:
 
     def warm(self, fn: Callable[..., Any], *args: Any) -> float:
         start = time.perf_counter()
-        fn(*args)
+        try:
+            fn(*args)
+        except Exception as exc:
+            raise TaskError(f"warming up failed: {_describe(exc)}") from exc
         return time.perf_counter() - start
 
     def close(self) -> None:

@@ -49,8 +49,7 @@ class RayExecutor:
         if not ray.is_initialized():
             self._init_runtime(config)
             self._owns_runtime = True
-        options = {"num_cpus": 1, "max_retries": config.max_retries}
-        self._remote = ray.remote(**options)(_call)
+        self._remote = ray.remote(num_cpus=1, max_retries=config.max_retries)(_call)
         self._remote_warm = ray.remote(num_cpus=1, max_retries=config.max_retries)(_warm_once)
 
     def _init_runtime(self, config: ExecutorConfig) -> None:

@@ -92,7 +92,7 @@ class TaskOutcome:
 def _engine_config(engine: tuple[tuple[str, Scalar], ...]) -> Any:
     from mmopt.engine import EngineConfig
 
-    return EngineConfig(**dict(engine))
+    return EngineConfig(**dict(engine))  # type: ignore[arg-type]
 
 
 @functools.lru_cache(maxsize=8)
@@ -161,7 +161,9 @@ def evaluate(spec: WorkSpec, shard: PreparedShard, param_sets: tuple[ParamSet, .
     return TaskOutcome(tuple(outcomes), time.perf_counter() - start, os.getpid())
 
 
-def replay(spec: WorkSpec, shard: PreparedShard, sampled: ParamSet) -> tuple[np.ndarray, np.ndarray]:
+def replay(
+    spec: WorkSpec, shard: PreparedShard, sampled: ParamSet
+) -> tuple[np.ndarray, np.ndarray]:
     """One backtest's equity and fills arrays (the best trial's curves)."""
     result = _run(spec, shard, sampled)
     return np.asarray(result.equity), np.asarray(result.fills)

@@ -29,7 +29,7 @@ def make_sampler(config: SamplerConfig, space: SearchSpace) -> optuna.samplers.B
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "grid":
-        return optuna.samplers.GridSampler(grid_values(space), seed=seed)  # type: ignore[arg-type]
+        return optuna.samplers.GridSampler(grid_values(space), seed=seed)
     if name == "qmc":
         return optuna.samplers.QMCSampler(seed=seed, scramble=True)
     if name == "nsga2":

@@ -25,7 +25,7 @@ def suggest_params(trial: optuna.Trial, space: SearchSpace) -> tuple[tuple[str, 
 def _suggest(trial: optuna.Trial, p: ParamSpec) -> Scalar:
     if p.type == "categorical":
         assert p.choices is not None
-        return trial.suggest_categorical(p.name, list(p.choices))  # type: ignore[arg-type]
+        return trial.suggest_categorical(p.name, list(p.choices))
     assert p.low is not None and p.high is not None
     if p.type == "int":
         step = int(p.step) if p.step is not None else 1
@@ -44,7 +44,7 @@ def distribution(p: ParamSpec) -> optuna.distributions.BaseDistribution:
 
     if p.type == "categorical":
         assert p.choices is not None
-        return CategoricalDistribution(list(p.choices))  # type: ignore[arg-type]
+        return CategoricalDistribution(list(p.choices))
     assert p.low is not None and p.high is not None
     if p.type == "int":
         step = int(p.step) if p.step is not None else 1
@@ -63,7 +63,7 @@ def grid_values(space: SearchSpace) -> dict[str, list[Any]]:
             continue
         assert p.low is not None and p.high is not None
         step = p.step if p.step is not None else 1
-        n = int(math.floor((p.high - p.low) / step + 1e-9)) + 1
+        n = math.floor((p.high - p.low) / step + 1e-9) + 1
         if p.type == "int":
             grid[p.name] = [int(p.low) + i * int(step) for i in range(n)]
         else:

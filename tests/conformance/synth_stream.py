@@ -69,7 +69,7 @@ def synth_events(
     return out
 
 
-@njit(cache=True)
+@njit(cache=False)  # test helper: imported under several module names
 def _emit(i, n, t, px, q, k, s, ts, tick_px, lots, kind, side):  # type: ignore[no-untyped-def]
     if i < n:
         ts[i] = t
@@ -80,12 +80,12 @@ def _emit(i, n, t, px, q, k, s, ts, tick_px, lots, kind, side):  # type: ignore[
     return i + 1
 
 
-@njit(cache=True)
+@njit(cache=False)  # test helper: imported under several module names
 def _new_qty():  # type: ignore[no-untyped-def]
     return 1 + int(np.random.exponential(20.0))
 
 
-@njit(cache=True)
+@njit(cache=False)  # test helper: imported under several module names
 def _shift_out(q, levels):  # type: ignore[no-untyped-def]
     """Drop the best level: level i+1 becomes level i, a new deepest level appears."""
     for j in range(levels - 1):
@@ -93,7 +93,7 @@ def _shift_out(q, levels):  # type: ignore[no-untyped-def]
     q[levels - 1] = _new_qty()
 
 
-@njit(cache=True)
+@njit(cache=False)  # test helper: imported under several module names
 def _shift_in(q, levels, new_best):  # type: ignore[no-untyped-def]
     """A new best level in front: level i becomes i+1, the deepest falls off."""
     for j in range(levels - 1, 0, -1):
@@ -101,7 +101,7 @@ def _shift_in(q, levels, new_best):  # type: ignore[no-untyped-def]
     q[0] = new_best
 
 
-@njit(cache=True)
+@njit(cache=False)  # test helper: imported under several module names
 def _generate(n, seed, t0, gap, trade_frac, mid, ts, tick_px, lots, kind, side):  # type: ignore[no-untyped-def]
     np.random.seed(seed)
     L = _LEVELS

@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mmopt.cli import main
+from mmopt.data import _synth_params as P
 from mmopt.data._schema import (
     EVENT_DTYPE,
     KIND_ASK,
@@ -24,14 +27,15 @@ from mmopt.data._schema import (
     SIDE_SELL,
     Instrument,
 )
+from mmopt.data._synth_book import _clearing_index, _uncross
 from mmopt.data.synth import (
     SCENARIOS,
     SynthConfig,
     generate_dataset,
     generate_events,
     generate_shard,
+    synth_dates,
     synth_instruments,
-    trading_dates,
 )
 from mmopt.errors import ConfigError, DataError
 
@@ -156,6 +160,14 @@ def test_session_must_end_by_midnight_and_leave_room_for_continuous_trading() ->
                     closing_auction_seconds=200.0)
 
 
+def test_from_mapping_rejects_unknown_keys() -> None:
+    cfg = SynthConfig.from_mapping({"n_securities": 2, "scenario": "high_vol"})
+    assert cfg == SynthConfig(n_securities=2, scenario="high_vol")
+    with pytest.raises(ConfigError, match=r"data\.synth\.securities: unknown key; the synthetic"):
+        SynthConfig.from_mapping({"securities": 2})
+    assert cfg.describe()["scenario"] == "high_vol"
+
+
 def test_shard_indices_are_checked() -> None:
     with pytest.raises(ConfigError, match=r"security_index: 3 is outside 0..2"):
         generate_shard(SMALL, 3, 0)
@@ -226,7 +238,7 @@ def test_rows_are_sorted_typed_and_on_the_grid() -> None:
     assert np.all(events["qty"][levels] >= 0)
     assert set(np.unique(events["kind"])) == {KIND_BID, KIND_ASK, KIND_TRADE, KIND_BID_LEVEL,
                                               KIND_ASK_LEVEL}
-    t0 = 9 * 3600 + np.datetime64(trading_dates(SMALL)[0], "s").astype(np.int64)
+    t0 = 9 * 3600 + np.datetime64(synth_dates(SMALL)[0], "s").astype(np.int64)
     assert events["exch_ts_ns"][0] == t0 * 10**9
     assert _session_seconds(events)[-1] == pytest.approx(SMALL.session_seconds, abs=1e-6)
 
@@ -255,6 +267,49 @@ def test_book_replays_consistently(scenario: str) -> None:
     counts = _replay(events, ins, cfg)
     assert counts["trades"] > 100
     assert counts["tops"] > 100
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    scenario=st.sampled_from(sorted(SCENARIOS)),
+    security=st.integers(0, 5),
+    depth=st.integers(10, 25),
+    top=st.booleans(),
+)
+def test_book_invariants_hold_for_any_seed(
+    seed: int, scenario: str, security: int, depth: int, top: bool
+) -> None:
+    cfg = SynthConfig(n_securities=6, n_days=1, seed=seed, scenario=scenario, events_per_day=3_000,
+                      session_seconds=600.0, opening_auction_seconds=30.0,
+                      closing_auction_seconds=30.0, depth_levels=depth, top_of_book=top)
+    events, ins = generate_shard(cfg, security, 0)
+    counts = _replay(events, ins, cfg)
+    assert (counts["tops"] > 0) == top
+    assert np.count_nonzero(events["is_snapshot"]) == 2 * depth
+
+
+def test_uncross_clears_at_the_volume_maximising_price() -> None:
+    """Bids 101x5, 100x10; asks 99x4, 100x6, 101x20 (tick 1, base 0): the print is 10 at 100."""
+    book = np.zeros((2, 200), np.int64)
+    book[0, 101], book[0, 100] = 5, 10
+    book[1, 99], book[1, 100], book[1, 101] = 4, 6, 20
+    assert _clearing_index(book, 101, 99, 100.4) == (100, 10)
+    prm = np.zeros(P.N_PARAMS)
+    prm[P.P_TICK], prm[P.P_LOT], prm[P.P_TOP] = 1.0, 1.0, 1.0
+    state = np.zeros(P.N_STATE, np.int64)
+    state[P.S_BEST], state[P.S_BEST + 1] = 101, 99
+    out = np.zeros(16, EVENT_DTYPE)
+    _uncross(out, state, book, prm, 100.4)
+    rows = [(int(r["kind"]), int(r["side"]), r["price"], r["qty"]) for r in out[: state[P.S_N]]]
+    assert rows == [
+        (KIND_TRADE, SIDE_NONE, 100.0, 10.0),
+        (KIND_BID_LEVEL, SIDE_NONE, 101.0, 0.0),
+        (KIND_BID_LEVEL, SIDE_NONE, 100.0, 5.0),
+        (KIND_ASK_LEVEL, SIDE_NONE, 99.0, 0.0),
+        (KIND_ASK_LEVEL, SIDE_NONE, 100.0, 0.0),
+    ]
+    assert (state[P.S_BEST], state[P.S_BEST + 1]) == (100, 101)
 
 
 def test_auctions_have_no_continuous_trades_and_end_with_an_uncross_print() -> None:

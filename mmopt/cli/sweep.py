@@ -1,0 +1,88 @@
+"""``mmopt sweep [OVERRIDES]``, ``mmopt best STUDY``, ``mmopt show STUDY``.
+
+    mmopt sweep                                   # the embedded default (synthetic data, AS)
+    mmopt sweep strategy=layered_grid study.n_trials=300 executor.address=auto
+    mmopt best avellaneda_stoikov-synthetic       # best parameters as YAML
+    mmopt show avellaneda_stoikov-synthetic -n 20 # the top trials
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mmopt.cli._apps import HYDRA_CONTEXT, app
+from mmopt.cli._hydra import compose
+from mmopt.config import from_hydra
+
+__all__ = ["best_command", "show_command", "sweep_command"]
+
+SWEEP_HELP = (
+    "Run (or resume) an Optuna study of the configured strategy over the selected shards. "
+    "Arguments are Hydra overrides, e.g. strategy=layered_grid study.n_trials=300 "
+    "executor=ray executor.address=auto data=binance. The same study.name and study.storage "
+    "resume the study; n_trials counts the total."
+)
+_STORAGE_HELP = "Optuna storage URL (default: the study.storage of the default config)."
+
+
+@app.command("sweep", help=SWEEP_HELP, context_settings=HYDRA_CONTEXT)
+def sweep_command(
+    overrides: Annotated[list[str] | None, typer.Argument(help="Hydra overrides")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    allow_config_change: Annotated[
+        bool,
+        typer.Option("--allow-config-change",
+                     help="Add trials to an existing study made with another config."),
+    ] = False,
+) -> None:
+    from mmopt.search import run_sweep
+    from mmopt.search.console import print_result
+
+    run = from_hydra(compose(overrides or []))
+    result = run_sweep(run, progress=not no_progress, allow_config_change=allow_config_change)
+    print_result(result, run, Console())
+    if result.status == "interrupted":
+        raise typer.Exit(130)
+
+
+def _storage_url(storage: str | None, study: str) -> str:
+    if storage is not None:
+        return storage
+    run = from_hydra(compose([]))
+    if run.study.storage is None:
+        raise typer.BadParameter("no default storage; pass --storage URL", param_hint="--storage")
+    return run.study.storage
+
+
+@app.command("best", help="Print the best feasible parameters of a study as YAML "
+             "(ready for strategy.params=... or a live engine).")
+def best_command(
+    study: Annotated[str, typer.Argument(help="Study name")],
+    storage: Annotated[str | None, typer.Option("--storage", help=_STORAGE_HELP)] = None,
+    rank: Annotated[int, typer.Option("--rank", help="Pareto front: which member (0 = first)")]
+    = 0,
+) -> None:
+    from mmopt.search.inspect import best_params_yaml
+
+    typer.echo(best_params_yaml(study, _storage_url(storage, study), rank=rank), nl=False)
+
+
+@app.command("show", help="A table of a study's top trials with their state and key metrics.")
+def show_command(
+    study: Annotated[str, typer.Argument(help="Study name")],
+    storage: Annotated[str | None, typer.Option("--storage", help=_STORAGE_HELP)] = None,
+    top: Annotated[int, typer.Option("-n", "--top", help="How many trials")] = 10,
+    all_states: Annotated[
+        bool, typer.Option("--all", help="Also pruned and failed trials (by number).")
+    ] = False,
+) -> None:
+    from mmopt.search.inspect import study_table
+
+    if top <= 0 or not math.isfinite(top):
+        raise typer.BadParameter("must be >= 1", param_hint="--top")
+    Console().print(study_table(study, _storage_url(storage, study), top=top,
+                                all_states=all_states))

@@ -1,0 +1,101 @@
+"""``write_report``: every table and plot of a finished sweep into one directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmopt.report._curves import write_curves
+from mmopt.report._study_plots import write_study_plots
+from mmopt.report._tables import write_best_params, write_pareto_table, write_security_tables
+from mmopt.tracking._protocol import SweepSummary
+
+__all__ = ["Report", "write_report"]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The files written (``index.md`` last) and the ones skipped, with the reason."""
+
+    out_dir: Path
+    files: tuple[Path, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.files)
+
+
+def write_report(
+    summary: SweepSummary, out_dir: str | Path, objective_names: Sequence[str] = ()
+) -> Report:
+    """Tables of the best trial, its curves, the Pareto front and Optuna's plots.
+
+    Never raises for one part that fails (it is listed as skipped, with the error).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+
+    def attempt(name: str, make: Callable[[], Any]) -> None:
+        try:
+            made = make()
+        except Exception as exc:  # one broken part must not lose the others
+            skipped.append((name, f"{type(exc).__name__}: {exc}"))
+            return
+        files.extend(made if isinstance(made, list) else [made])
+
+    if summary.best:
+        best = summary.best[0]
+        attempt("best_trial_securities.*", lambda: write_security_tables(best, out))
+        attempt("best_params.yaml", lambda: write_best_params(best, out))
+        if len(summary.best) > 1 or len(best.values or ()) > 1:
+            attempt(
+                "pareto_front.csv",
+                lambda: write_pareto_table(summary.best, objective_names, out),
+            )
+        if summary.best_curves:
+            attempt(
+                "best_*.png",
+                lambda: write_curves(summary.best_curves, out, f"best trial {best.number}"),
+            )
+        else:
+            skipped.append(("best_equity.png, best_inventory.png", "no curves (no re-run)"))
+    else:
+        skipped.append(("best_trial_securities.*", "no complete feasible trial"))
+
+    if summary.study is None:
+        skipped.append(("optuna_*.png", "no study given"))
+    else:
+        try:
+            plots, why = write_study_plots(summary.study, out, objective_names)
+        except Exception as exc:
+            plots, why = [], [("optuna_*.png", f"{type(exc).__name__}: {exc}")]
+        files += plots
+        skipped += why
+    files.append(_write_index(out, files, skipped, summary))
+    return Report(out, tuple(files), tuple(skipped))
+
+
+def _write_index(
+    out: Path, files: list[Path], skipped: list[tuple[str, str]], summary: SweepSummary
+) -> Path:
+    lines = [
+        "# Sweep report",
+        "",
+        f"status: {summary.status}; trials complete {summary.n_complete}, "
+        f"pruned {summary.n_pruned}, failed {summary.n_failed}; {summary.elapsed_s:.1f} s",
+        "",
+    ]
+    if summary.best:
+        best = summary.best[0]
+        values = ", ".join(f"{v:.6g}" for v in best.values or ())
+        lines += [f"best trial: {best.number} ({values})", ""]
+    lines += ["## Files", ""] + [f"* [{p.name}]({p.name})" for p in files]
+    if skipped:
+        lines += ["", "## Skipped", ""] + [f"* {name}: {why}" for name, why in skipped]
+    path = out / "index.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,230 @@
+"""``run_sweep``: one Optuna study driven over an executor, every trial told to a tracker.
+
+Order of work: open (or resume) the study, load and prepare the shards once, put them in the
+executor's store once, warm every worker, start the tracker, run the ask/tell loop
+(``_loop.SweepLoop``), then re-run the best trial (curves; holdout dates if configured),
+``tracker.finish`` and return a ``SweepResult``. Ctrl-C stops cleanly: trials in flight are
+failed and marked to be re-run, the study stays resumable.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import optuna
+from optuna.trial import TrialState
+
+from mmopt.config import RunConfig
+from mmopt.errors import ConfigError
+from mmopt.executors import Executor, make_executor
+from mmopt.search._loop import LoopTimings, SweepLoop
+from mmopt.search._records import RecordBuffer, sweep_info
+from mmopt.search.mirror import (
+    StudyWriter,
+    counts_toward_total,
+    load_working_study,
+    take_over,
+)
+from mmopt.search.objective import WorkSpec, warm_worker
+from mmopt.search.progress import Progress
+from mmopt.search.samplers import make_pruner, make_sampler
+from mmopt.search.shards import ShardSet, load_shard_set, rung_bounds
+from mmopt.search.space import distribution, n_grid_points
+from mmopt.search.storage import open_persistent_study
+from mmopt.search.summary import best_records, finish_summary
+from mmopt.tracking import Tracker, TrialRecord, make_tracker
+
+__all__ = ["SweepResult", "run_sweep"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SweepResult:
+    """What a sweep did: counts over the whole study, the best trial(s), where things are."""
+
+    study_name: str
+    storage_url: str | None
+    status: Literal["finished", "interrupted", "failed"]
+    n_complete: int
+    n_pruned: int
+    n_failed: int
+    n_run: int  # trials finished by this sweep
+    best: tuple[TrialRecord, ...]
+    holdout: TrialRecord | None
+    elapsed_s: float
+    timings: LoopTimings
+    tracker_s: float
+    storage_write_s: float
+    ui_command: str | None
+    study: optuna.Study
+
+
+def run_sweep(
+    run: RunConfig,
+    *,
+    progress: bool = True,
+    allow_config_change: bool = False,
+    tracker: Tracker | None = None,
+    executor: Executor | None = None,
+) -> SweepResult:
+    """Run (or resume) the sweep ``run`` describes; see the module docstring."""
+    started = time.perf_counter()
+    _check_run_dir(run)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    n_target = _n_target(run)
+    directions = run.objective.directions
+    distributions = {p.name: distribution(p) for p in run.search.params}
+    persistent = writer = None
+    trials: list[optuna.trial.FrozenTrial] = []
+    if run.study.storage is not None:
+        persistent = open_persistent_study(run, run.study.storage,
+                                           allow_config_change=allow_config_change)
+        lease, trials = take_over(persistent, distributions)
+        writer = StudyWriter(persistent, lease)
+    own_executor = executor is None
+    try:
+        study, _ = load_working_study(trials, run.study.name, directions,
+                                      make_sampler(run.study.sampler, run.search),
+                                      make_pruner(run.study.pruner))
+        shard_set = load_shard_set(run.data)
+        spec = _work_spec(run)
+        executor = executor or make_executor(run.executor)
+        tracker = tracker or make_tracker(run.tracking, run.run_dir)
+        return _drive(run, study, shard_set, spec, executor, tracker, writer, n_target,
+                      progress, started, len(trials))
+    finally:
+        if own_executor and executor is not None:
+            executor.close()
+        if writer is not None:
+            writer.close()
+
+
+def _n_target(run: RunConfig) -> int:
+    if run.study.sampler.name == "grid":
+        return min(run.study.n_trials, n_grid_points(run.search))
+    return run.study.n_trials
+
+
+def _work_spec(run: RunConfig) -> WorkSpec:
+    return WorkSpec(run.strategy.name, run.strategy.params, run.engine.values)
+
+
+def _drive(
+    run: RunConfig,
+    study: optuna.Study,
+    shard_set: ShardSet,
+    spec: WorkSpec,
+    executor: Executor,
+    tracker: Tracker,
+    writer: StudyWriter | None,
+    n_target: int,
+    progress_on: bool,
+    started: float,
+    n_existing: int,
+) -> SweepResult:
+    spec_ref = executor.put(spec)
+    shard_refs = [executor.put(s) for s in shard_set.shards]
+    first_params = tuple((p.name, _default(run, p.name)) for p in run.search.params)
+    executor.warm(warm_worker, spec, shard_set.sample, first_params)
+    n_done = sum(counts_toward_total(t) for t in study.get_trials(deepcopy=False))
+    buffer = RecordBuffer(tracker, run.tracking.log_batch_size)
+    tracker.start(sweep_info(run, shard_set, n_existing))
+    bar = Progress(n_target, n_done, enabled=progress_on, study_name=run.study.name)
+    _seed_best(study, bar)
+
+    def on_record(record: TrialRecord) -> None:
+        bar.trial_done(record.state)
+        if record.state == "COMPLETE":
+            _seed_best(study, bar)
+        buffer.add(record)
+
+    def tick() -> None:
+        bar.tick()
+        buffer.flush_if_due()
+
+    loop = SweepLoop(run, study, executor, spec_ref, shard_refs,
+                     rung_bounds(len(shard_set.shards), run.study.pruner), spec, on_record,
+                     writer, tick)
+    deadline = None if run.study.timeout_s is None else time.time() + run.study.timeout_s
+    status: Literal["finished", "interrupted", "failed"] = "finished"
+    failure: Exception | None = None
+    try:
+        loop.run_until(n_target, n_done, deadline)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        for record in loop.abandon("interrupted (Ctrl-C); its parameters are re-run on resume"):
+            buffer.add(record)
+    except Exception as exc:
+        status, failure = "failed", exc
+        for record in loop.abandon(f"the sweep stopped: {type(exc).__name__}: {exc}"):
+            buffer.add(record)
+    finally:
+        bar.close()
+    buffer.flush()
+    error = None if failure is None else f"{type(failure).__name__}: {failure}"
+    summary_best, holdout = _finish_tracker(tracker, run, study, status, error, started,
+                                            shard_set, executor, spec_ref, shard_refs, buffer,
+                                            replay=status == "finished")
+    if failure is not None:
+        raise failure
+    counts = _counts(study)
+    return SweepResult(run.study.name, run.study.storage, status, *counts,
+                       n_run=loop.timings.n_told, best=summary_best, holdout=holdout,
+                       elapsed_s=time.perf_counter() - started, timings=loop.timings,
+                       tracker_s=buffer.seconds,
+                       storage_write_s=writer.write_s if writer is not None else 0.0,
+                       ui_command=tracker.ui_command(), study=study)
+
+
+def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, status: Any,
+                    error: str | None, started: float, shard_set: ShardSet, executor: Executor,
+                    spec_ref: Any, shard_refs: list[Any], buffer: RecordBuffer,
+                    *, replay: bool) -> tuple[tuple[TrialRecord, ...], TrialRecord | None]:
+    best = best_records(study)
+    summary = finish_summary(run, study, status, error, time.perf_counter() - started, best,
+                             shard_set, executor, spec_ref, shard_refs, replay=replay)
+    t0 = time.perf_counter()
+    tracker.finish(summary)
+    buffer.seconds += time.perf_counter() - t0
+    return best, summary.holdout
+
+
+def _counts(study: optuna.Study) -> tuple[int, int, int]:
+    trials = study.get_trials(deepcopy=False)
+    complete = sum(t.state == TrialState.COMPLETE for t in trials)
+    pruned = sum(t.state == TrialState.PRUNED for t in trials)
+    failed = sum(t.state == TrialState.FAIL and counts_toward_total(t) for t in trials)
+    return complete, pruned, failed
+
+
+def _seed_best(study: optuna.Study, bar: Progress) -> None:
+    if len(study.directions) > 1:
+        return
+    try:
+        best = study.best_trial
+    except ValueError:
+        return
+    bar.best(best.value, best.number)
+
+
+def _default(run: RunConfig, name: str) -> Any:
+    params = run.strategy.params_dict()
+    if name in params:
+        return params[name]
+    spec = next(p for p in run.search.params if p.name == name)
+    if spec.type == "categorical":
+        assert spec.choices is not None
+        return spec.choices[0]
+    return spec.low
+
+
+def _check_run_dir(run: RunConfig) -> Path:
+    path = Path(run.run_dir)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"run_dir: {path} exists and is not a directory (fix: pick another)")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

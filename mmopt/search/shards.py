@@ -1,0 +1,78 @@
+"""The sweep's shards: chosen, ordered for the rungs, loaded and prepared once by the driver."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mmopt.config import DataConfig, PrunerConfig
+from mmopt.data.catalog import ShardCatalog, ShardRef
+from mmopt.search.objective import PreparedShard
+
+__all__ = ["ShardSet", "load_shard_set", "order_for_rungs", "rung_bounds"]
+
+WARM_SAMPLE_EVENTS = 4000
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ShardSet:
+    """Prepared shards in rung order, the catalog they came from, a small warm-up sample."""
+
+    shards: tuple[PreparedShard, ...]
+    catalog: ShardCatalog
+    sample: PreparedShard | None
+
+    @property
+    def securities(self) -> tuple[str, ...]:
+        return tuple(sorted({s.security for s in self.shards}))
+
+    @property
+    def dates(self) -> tuple[str, ...]:
+        return tuple(sorted({s.date for s in self.shards}))
+
+    @property
+    def n_events(self) -> int:
+        return sum(s.n_events for s in self.shards)
+
+
+def order_for_rungs(refs: Sequence[ShardRef]) -> list[ShardRef]:
+    """Round robin over securities (each one's days in date order), so that every rung covers
+    as many securities as it can: SEC_A d1, SEC_B d1, ..., SEC_A d2, SEC_B d2, ..."""
+    rank: dict[str, int] = {}
+    keyed = []
+    for ref in sorted(refs, key=lambda r: (r.security, r.date)):
+        r = rank.get(ref.security, 0)
+        rank[ref.security] = r + 1
+        keyed.append(((r, ref.security), ref))
+    return [ref for _, ref in sorted(keyed, key=lambda kv: kv[0])]
+
+
+def rung_bounds(n_shards: int, pruner: PrunerConfig) -> tuple[int, ...]:
+    """Shards evaluated by the end of each rung (increasing; the last is every shard)."""
+    if pruner.name == "none":
+        return (n_shards,)
+    bounds = {max(1, math.ceil(share * n_shards - 1e-9)) for share in pruner.rungs}
+    return (*sorted(b for b in bounds if b < n_shards), n_shards)
+
+
+def load_shard_set(data: DataConfig, *, holdout: bool = False) -> ShardSet:
+    """Select (generating synthetic data on first use), load, validate and prepare the shards."""
+    from mmopt.config._shards import open_shards
+    from mmopt.data.loader import load_shard
+    from mmopt.engine import prepare_market
+
+    catalog = open_shards(data, holdout=holdout)
+    prepared = []
+    sample = None
+    for index, ref in enumerate(order_for_rungs(tuple(catalog))):
+        loaded = load_shard(ref)
+        market = prepare_market(loaded.events, loaded.instrument)
+        prepared.append(PreparedShard(index, ref.security, ref.date, market, loaded.instrument,
+                                      len(loaded)))
+        if sample is None:
+            small = loaded.events[: min(len(loaded), WARM_SAMPLE_EVENTS)]
+            sample = PreparedShard(-1, ref.security, ref.date,
+                                   prepare_market(small, loaded.instrument), loaded.instrument,
+                                   len(small))
+    return ShardSet(tuple(prepared), catalog, sample)

@@ -1,0 +1,109 @@
+"""The end of a sweep: the best feasible trial(s), its re-runs (curves, holdout dates)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from mmopt.config import RunConfig
+from mmopt.executors import Executor, TaskError
+from mmopt.search._trials import record_from_frozen
+from mmopt.search.objective import ParamSet, TaskOutcome, evaluate, replay
+from mmopt.search.scoring import per_security, score
+from mmopt.search.shards import ShardSet, load_shard_set
+from mmopt.tracking import ShardCurve, SweepSummary, TrialRecord
+
+__all__ = ["best_records", "finish_summary", "run_holdout"]
+
+
+def best_records(study: optuna.Study) -> tuple[TrialRecord, ...]:
+    """The best feasible trial, or the feasible Pareto front (multi-objective), as records."""
+    if len(study.directions) > 1:
+        front = sorted(study.best_trials, key=lambda t: t.number)
+        return tuple(record_from_frozen(t) for t in front)
+    try:
+        best = study.best_trial
+    except ValueError:  # nothing complete, or nothing feasible
+        return ()
+    return (record_from_frozen(best),)
+
+
+def finish_summary(
+    run: RunConfig,
+    study: optuna.Study,
+    status: Any,
+    error: str | None,
+    elapsed_s: float,
+    best: tuple[TrialRecord, ...],
+    shard_set: ShardSet,
+    executor: Executor,
+    spec_ref: Any,
+    shard_refs: list[Any],
+    *,
+    replay: bool,
+) -> SweepSummary:
+    trials = study.get_trials(deepcopy=False, states=None)
+    holdout = curves = None
+    if replay and best:
+        params = best[0].params
+        if run.data.holdout_dates:
+            holdout = run_holdout(run, executor, spec_ref, best[0].number, params)
+        if run.tracking.name != "none":
+            curves = _curves(executor, spec_ref, shard_set, shard_refs, params)
+    return SweepSummary(
+        status=status,
+        n_complete=sum(t.state == TrialState.COMPLETE for t in trials),
+        n_pruned=sum(t.state == TrialState.PRUNED for t in trials),
+        n_failed=sum(t.state == TrialState.FAIL for t in trials),
+        elapsed_s=elapsed_s,
+        best=best,
+        holdout=holdout,
+        best_curves=curves or (),
+        study=study,
+        error=error,
+    )
+
+
+def run_holdout(run: RunConfig, executor: Executor, spec_ref: Any, number: int,
+                params: ParamSet) -> TrialRecord:
+    """``params`` evaluated on ``data.holdout_dates`` (same strategy, engine and objective)."""
+    started_at, t0 = time.time(), time.perf_counter()
+    holdout_set = load_shard_set(run.data, holdout=True)
+    handles = [executor.submit(evaluate, spec_ref, executor.put(s), (params,))
+               for s in holdout_set.shards]
+    shards, errors = [], []
+    for handle in handles:
+        try:
+            outcome: TaskOutcome = executor.result(handle)
+        except TaskError as exc:
+            errors.append(str(exc))
+            continue
+        for shard in outcome.outcomes:
+            if shard.metrics is not None:
+                shards.append(shard.metrics)
+            elif shard.error is not None:
+                errors.append(shard.error)
+    if errors or not shards:
+        return TrialRecord(number, "FAIL", params, params, None, (), (), (), (), len(shards),
+                           time.perf_counter() - t0, started_at,
+                           error="; ".join(errors) or "no holdout shard")
+    sc = score(shards, run.objective)
+    return TrialRecord(number, "COMPLETE", params, params, sc.values,
+                       tuple(sc.metrics.as_dict().items()), per_security(shards),
+                       sc.constraints, (), len(shards), time.perf_counter() - t0, started_at)
+
+
+def _curves(executor: Executor, spec_ref: Any, shard_set: ShardSet, shard_refs: list[Any],
+            params: ParamSet) -> tuple[ShardCurve, ...]:
+    handles = [executor.submit(replay, spec_ref, ref, params) for ref in shard_refs]
+    curves = []
+    for shard, handle in zip(shard_set.shards, handles, strict=True):
+        try:
+            equity, fills = executor.result(handle)
+        except TaskError:
+            continue
+        curves.append(ShardCurve(shard.security, shard.date, equity, fills))
+    return tuple(curves)
