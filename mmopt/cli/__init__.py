@@ -16,7 +16,7 @@ __all__ = ["app", "data_app", "main"]
 def _load_commands() -> None:
     import importlib
 
-    for name in ("data_inspect", "data_synth", "data_import", "backtest", "sweep"):
+    for name in ("data_inspect", "data_synth", "data_import", "backtest", "sweep", "strategies"):
         try:
             importlib.import_module(f"mmopt.cli.{name}")
         except ModuleNotFoundError as exc:

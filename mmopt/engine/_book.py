@@ -14,7 +14,8 @@ State lives in ``bk`` (int64[BK_SIZE]) and the qty arrays; every function mutate
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from mmopt.engine._jit import hot
 
 NO_BID = np.int64(-(2**62))  # best bid of an empty side (hftbacktest: INVALID_MIN)
 NO_ASK = np.int64(2**62)  # best ask of an empty side (INVALID_MAX)
@@ -33,7 +34,7 @@ BK_MAX_ASK = 10
 BK_SIZE = 11
 
 
-@njit(cache=True)
+@hot
 def book_init(bk, w):
     bk[BK_BEST_BID] = NO_BID
     bk[BK_BEST_ASK] = NO_ASK
@@ -50,7 +51,7 @@ def book_init(bk, w):
     bk[BK_MAX_ASK] = NO_BID
 
 
-@njit(cache=True, inline="always")
+@hot
 def _ov_index(ov_t, n, t):
     for j in range(n):
         if ov_t[j] == t:
@@ -58,7 +59,7 @@ def _ov_index(ov_t, n, t):
     return -1
 
 
-@njit(cache=True, inline="always")
+@hot
 def qty_at(dense, ov_t, ov_q, n_ov, w, t):
     """Stored qty at relative tick ``t`` (0 if none)."""
     if 0 <= t < w:
@@ -67,7 +68,7 @@ def qty_at(dense, ov_t, ov_q, n_ov, w, t):
     return ov_q[j] if j >= 0 else 0.0
 
 
-@njit(cache=True, inline="always")
+@hot
 def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
     """Store ``q`` (0 removes) at ``t``; returns the previous qty."""
     w = bk[BK_W]
@@ -90,7 +91,7 @@ def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
     return 0.0
 
 
-@njit(cache=True)
+@hot
 def _ov_max(ov_t, ov_q, n_ov, lo, hi):
     """Highest overflow tick in [lo, hi] with qty > 0, else NO_BID."""
     best = NO_BID
@@ -101,7 +102,7 @@ def _ov_max(ov_t, ov_q, n_ov, lo, hi):
     return best
 
 
-@njit(cache=True)
+@hot
 def _ov_min(ov_t, ov_q, n_ov, lo, hi):
     """Lowest overflow tick in [lo, hi] with qty > 0, else NO_ASK."""
     best = NO_ASK
@@ -112,7 +113,7 @@ def _ov_min(ov_t, ov_q, n_ov, lo, hi):
     return best
 
 
-@njit(cache=True)
+@hot
 def depth_below(dense, ov_t, ov_q, n_ov, w, start, end):
     """Highest tick in [end, start) with qty > 0, else NO_BID (hftbacktest depth_below)."""
     if n_ov > 0 and start - 1 >= w:
@@ -130,7 +131,7 @@ def depth_below(dense, ov_t, ov_q, n_ov, w, start, end):
     return NO_BID
 
 
-@njit(cache=True)
+@hot
 def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
     """Lowest tick in (start, end] with qty > 0, else NO_ASK (hftbacktest depth_above)."""
     if n_ov > 0 and start + 1 < 0:
@@ -148,7 +149,7 @@ def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
     return NO_ASK
 
 
-@njit(cache=True, inline="always")
+@hot
 def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Bid level update at relative tick t; returns the previous qty at t."""
     if remove:
@@ -174,7 +175,7 @@ def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     return prev
 
 
-@njit(cache=True, inline="always")
+@hot
 def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Ask level update at relative tick t; returns the previous qty at t."""
     if remove:
@@ -200,7 +201,7 @@ def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     return prev
 
 
-@njit(cache=True)
+@hot
 def clear_bids(bid, bov_q, bk):
     """A `bid` row with a NaN price: the bid side is empty."""
     lo = max(bk[BK_MIN_BID], 0)
@@ -215,7 +216,7 @@ def clear_bids(bid, bov_q, bk):
     bk[BK_MIN_BID] = NO_ASK
 
 
-@njit(cache=True)
+@hot
 def clear_asks(ask, aov_q, bk):
     """An `ask` row with a NaN price: the ask side is empty."""
     lo = max(bk[BK_MIN_ASK], 0)

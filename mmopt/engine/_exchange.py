@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
 from mmopt.engine._book import (
     BK_BEST_ASK,
     BK_BEST_BID,
@@ -20,6 +18,7 @@ from mmopt.engine._book import (
     depth_below,
     qty_at,
 )
+from mmopt.engine._jit import hot
 from mmopt.engine._orders import (
     account_exchange,
     book_mid,
@@ -68,10 +67,20 @@ from mmopt.engine._slots import (
 MAX_TAKER_LEVELS = 64  # a taker order walks at most this many levels; the rest fills at the last
 
 
-@njit(cache=True)
+@hot
 def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
     """Fill ``qty`` of order ``slot`` at relative ``tick`` at exchange time ``t``."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
+    bk = E[0]
+    oi = E[1]
+    of = E[2]
+    rest = E[3]
+    ctr = E[4]
+    cnt = E[5]
+    acc = E[6]
+    rp = E[7]
+    rpq = E[8]
+    fc = E[9]
+    ic = E[10]
     side = oi[slot, OI_SIDE]
     price = tick_price(tick, fc, ic)
     fee = account_exchange(acc, fc, ic, side, price, qty, maker)
@@ -89,7 +98,7 @@ def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
         oi[slot, OI_EX] = EX_DONE
 
 
-@njit(cache=True)
+@hot
 def _sort_candidates(oi, cs, cq, n, descending):
     """Stable insertion sort of the candidate slots by tick."""
     for a in range(1, n):
@@ -109,14 +118,14 @@ def _sort_candidates(oi, cs, cq, n, descending):
         cq[b + 1] = q
 
 
-@njit(cache=True)
+@hot
 def _fill_candidates(E, fi, ff, ei, ef, cs, cq, n, descending, t):
     _sort_candidates(E[1], cs, cq, n, descending)
     for a in range(n):
         fill_order(E, fi, ff, ei, ef, cs[a], cq[a], E[1][cs[a], OI_TICK], True, t)
 
 
-@njit(cache=True)
+@hot
 def queue_depth(E, row, tick, prev_qty, new_qty):
     """A level update at ``tick`` on our resting orders of ``row`` (0 buys, 1 sells)."""
     oi, of, rest, ctr, fc, ic = E[1], E[2], E[3], E[4], E[9], E[10]
@@ -146,7 +155,7 @@ def queue_depth(E, row, tick, prev_qty, new_qty):
         of[s, OF_FRONT] = new_qty if math.isnan(est) else min(est, new_qty)
 
 
-@njit(cache=True)
+@hot
 def _queue_trade(of, fc, ic, s, qty):
     """A trade of ``qty`` at our price: returns the qty of order ``s`` it fills (0 if none)."""
     of[s, OF_FRONT] -= qty
@@ -164,7 +173,7 @@ def _queue_trade(of, fc, ic, s, qty):
     return exec_qty
 
 
-@njit(cache=True)
+@hot
 def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
     """A market trade: trade-through and queue fills of our resting orders on the hit side."""
     oi, of, rest, ctr, fc, ic = E[1], E[2], E[3], E[4], E[9], E[10]
@@ -202,7 +211,7 @@ def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
     return nc
 
 
-@njit(cache=True)
+@hot
 def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
     """The best bid rose to ``best`` (fill our sells <= it) or the best ask fell (buys >= it)."""
     oi, of, rest, ctr = E[1], E[2], E[3], E[4]
@@ -226,11 +235,25 @@ def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
     return nc
 
 
-@njit(cache=True)
+@hot
 def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     """A new order reaches the exchange at ``t`` (after every row with ts <= t)."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    bk = E[0]
+    oi = E[1]
+    of = E[2]
+    rest = E[3]
+    ctr = E[4]
+    cnt = E[5]
+    rp = E[7]
+    rpq = E[8]
+    fc = E[9]
+    ic = E[10]
+    bid = B[0]
+    ask = B[1]
+    bov_t = B[2]
+    bov_q = B[3]
+    aov_t = B[4]
+    aov_q = B[5]
     side = oi[slot, OI_SIDE]
     tick = oi[slot, OI_TICK]
     oid = oi[slot, OI_ID]
@@ -257,14 +280,27 @@ def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     record_event(ei, ef, cnt, ic, t, oid, ACT_ARRIVE, side, price, of[slot, OF_QTY])
 
 
-@njit(cache=True)
+@hot
 def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
     """A taker order: fills at the touch and walks the book; rejected if that side is empty."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    bk = E[0]
+    oi = E[1]
+    of = E[2]
+    ctr = E[4]
+    cnt = E[5]
+    rp = E[7]
+    rpq = E[8]
+    fc = E[9]
+    ic = E[10]
+    bid = B[0]
+    ask = B[1]
+    bov_t = B[2]
+    bov_q = B[3]
+    aov_t = B[4]
+    aov_q = B[5]
     side = oi[slot, OI_SIDE]
     level = bk[BK_BEST_ASK] if side > 0 else bk[BK_BEST_BID]
-    if level == NO_ASK or level == NO_BID:
+    if level == NO_ASK or level == NO_BID:  # noqa: SIM109
         oi[slot, OI_EX] = EX_DONE
         push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_REJECT, 0, False, 0.0)
         record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_REJECT, side, math.nan,
@@ -291,9 +327,17 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
         level = nxt
 
 
-@njit(cache=True)
+@hot
 def arrive_cancel(E, ei, ef, slot, t):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
+    oi = E[1]
+    of = E[2]
+    rest = E[3]
+    ctr = E[4]
+    cnt = E[5]
+    rp = E[7]
+    rpq = E[8]
+    fc = E[9]
+    ic = E[10]
     if oi[slot, OI_EX] == EX_REST:
         rest_remove(rest, ctr, oi, slot)
         oi[slot, OI_EX] = EX_DONE

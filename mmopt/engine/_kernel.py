@@ -53,10 +53,11 @@ from mmopt.engine._features import (
     F_VOL_EWMA,
     F_VOL_ROLL,
     FEATURE_STATE_SIZE,
-    features_refresh,
     features_init,
     features_on_top,
+    features_refresh,
 )
+from mmopt.engine._jit import hot
 from mmopt.engine._local import (
     fill_context,
     on_response,
@@ -87,7 +88,6 @@ from mmopt.engine._slots import (
     AL_AVG,
     AL_BAL,
     AL_CASH,
-    AL_FEES,
     AL_LAST_ASK_FILL,
     AL_LAST_ASK_PLACE,
     AL_LAST_BID_FILL,
@@ -140,7 +140,6 @@ from mmopt.engine._slots import (
     OF_LEAVES_EX,
     OF_N,
     OI_N,
-    OI_SIDE,
     OI_TICK,
     RP_N,
     RQ_KIND,
@@ -170,6 +169,7 @@ from mmopt.engine.market import (
     CODE_BID_DEL,
     CODE_BID_SET,
     CODE_BUY_TRADE,
+    CODE_IGNORE,
     CODE_SELL_TRADE,
 )
 
@@ -186,7 +186,7 @@ KERNEL_SIG = types.Tuple((_I2, _F2, _I2, _F2, _I1, _F1))(
 )
 
 
-@njit(cache=True)
+@hot
 def _rng_uniform(ctr):
     """splitmix64 -> a uniform draw in [0, 1); state in ctr[CT_RNG]."""
     z = np.uint64(ctr[CT_RNG]) + np.uint64(0x9E3779B97F4A7C15)
@@ -197,10 +197,16 @@ def _rng_uniform(ctr):
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
+@hot
 def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
     """Intensity model: each resting order fills with prob 1 - exp(-lambda * dt)."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
+    bk = E[0]
+    oi = E[1]
+    of = E[2]
+    rest = E[3]
+    ctr = E[4]
+    fc = E[9]
+    ic = E[10]
     dt_s = (t - ctr[CT_LAST_INTENSITY]) / 1e9
     ctr[CT_LAST_INTENSITY] = t
     mid = book_mid(bk, fc, ic)
@@ -225,10 +231,16 @@ def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
         fill_order(E, fi, ff, ei, ef, cs[a], cq[a], oi[cs[a], OI_TICK], True, t)
 
 
-@njit(cache=True)
+@hot
 def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
-    ctx, ordview, quotes, act = W
+    cnt = E[5]
+    acc = E[6]
+    fc = E[9]
+    ic = E[10]
+    ctx = W[0]
+    ordview = W[1]
+    quotes = W[2]
+    act = W[3]
     if ic[IC_FMODEL] == 1:
         _intensity_fills(E, fi, ff, ei, ef, cs, cq, t)
     allowed = ic[IC_Q_START] <= t < ic[IC_Q_END] and t < ic[IC_FLATTEN]
@@ -259,9 +271,14 @@ def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t,
         send_taker(E, ei, ef, t, 1 if act[A_TAKER_SIDE] > 0.0 else -1, act[A_TAKER_QTY])
 
 
-@njit(cache=True)
+@hot
 def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
+    bk = E[0]
+    ctr = E[4]
+    cnt = E[5]
+    acc = E[6]
+    fc = E[9]
+    ic = E[10]
     mid = book_mid(bk, fc, ic)
     if not math.isnan(mid):
         acc[AC_LAST_MID] = mid
@@ -278,10 +295,15 @@ def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
     cnt[N_EQ] = k + 1
 
 
-@njit(cache=True)
+@hot
 def _on_top(E, B, fstate, t):
     bk, fc, ic = E[0], E[9], E[10]
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    bid = B[0]
+    ask = B[1]
+    bov_t = B[2]
+    bov_q = B[3]
+    aov_t = B[4]
+    aov_q = B[5]
     bb = bk[BK_BEST_BID]
     ba = bk[BK_BEST_ASK]
     pb = tick_price(bb, fc, ic) if bb != NO_BID else np.nan
@@ -345,7 +367,7 @@ def _init_state(ic, fc, n_ov, w):
     return E, B
 
 
-@njit(cache=True)
+@hot
 def _end_flat(E, B, fi, ff, ei, ef, t):
     """Close what is left at the last book with a taker order (end_flat)."""
     acc, fc = E[6], E[9]
@@ -360,7 +382,7 @@ def _end_flat(E, B, fi, ff, ei, ef, t):
         arrive_new(E, B, fi, ff, ei, ef, rq[head % rq.shape[0], RQ_SLOT], t)
 
 
-@njit(cache=True)
+@hot
 def _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa):
     bk[BK_BEST_BID] = bb
     bk[BK_BEST_ASK] = ba
@@ -378,8 +400,19 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
     m = ic[IC_MAXORD]
     w = ic[IC_W]
     E, B = _init_state(ic, fc, ic[IC_NOV], w)
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, _fc, _ic, rq, ul = E
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    bk = E[0]
+    ctr = E[4]
+    cnt = E[5]
+    acc = E[6]
+    rp = E[7]
+    rpq = E[8]
+    rq = E[11]
+    bid = B[0]
+    ask = B[1]
+    bov_t = B[2]
+    bov_q = B[3]
+    aov_t = B[4]
+    aov_q = B[5]
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic[IC_NLEVELS], 2)),
          np.zeros(A_NSLOTS))
     fi = np.zeros((1024, FI_N), dtype=np.int64)
@@ -449,7 +482,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                 pb = bb
                 pa = ba
                 nfill = 0
-                if c == CODE_BID_SET or c == CODE_BID_DEL:
+                if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
                     if 0 <= r < w:
                         prev = bid[r]
                         if c == CODE_BID_SET:
@@ -491,7 +524,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                     if bb > pb and nrs > 0 and bb >= smin:
                         _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         nfill = on_cross(E, fi, ff, ei, ef, cs, cq, True, bb, t)
-                elif c == CODE_ASK_SET or c == CODE_ASK_DEL:
+                elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
                     if 0 <= r < w:
                         prev = ask[r]
                         if c == CODE_ASK_SET:
@@ -543,7 +576,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                     if nrb > 0 and r <= bmax:
                         _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         nfill = on_trade(E, fi, ff, ei, ef, cs, cq, False, r, q, t)
-                elif c == CODE_BID_CLEAR or c == CODE_ASK_CLEAR:
+                elif c == CODE_BID_CLEAR or c == CODE_ASK_CLEAR:  # noqa: SIM109
                     _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                     if c == CODE_BID_CLEAR:
                         clear_bids(bid, bov_q, bk)
@@ -557,10 +590,11 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                     maxb = bk[BK_MAX_BID]
                     mina = bk[BK_MIN_ASK]
                     maxa = bk[BK_MAX_ASK]
-                if use_feat and c != CODE_BUY_TRADE and c != CODE_SELL_TRADE:
-                    if bb != pb or ba != pa or r == bb or r == ba:
-                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                        _on_top(E, B, fstate, t)
+                top_changed = bb != pb or ba != pa or ((r == bb) | (r == ba))
+                book_row = c != CODE_IGNORE and (c <= CODE_ASK_DEL or c >= CODE_BID_CLEAR)
+                if use_feat and book_row and top_changed:
+                    _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                    _on_top(E, B, fstate, t)
                 if nfill > 0:
                     break  # responses may now be due at t: re-evaluate the next event
             _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from mmopt.engine._book import (
     BK_BEST_ASK,
@@ -17,8 +16,11 @@ from mmopt.engine._book import (
     NO_BID,
     qty_at,
 )
+from mmopt.engine._jit import hot
 from mmopt.engine._orders import account_local, push_request, record_event, tick_price
 from mmopt.engine._slots import (
+    ACT_CANCEL_REQ,
+    ACT_SUBMIT,
     AL_AVG,
     AL_CASH,
     AL_LAST_ASK_FILL,
@@ -27,8 +29,6 @@ from mmopt.engine._slots import (
     AL_LAST_BID_PLACE,
     AL_POS,
     AL_TAKER_PENDING,
-    ACT_CANCEL_REQ,
-    ACT_SUBMIT,
     CT_NUSED,
     CT_RP_HEAD,
     EX_FLIGHT,
@@ -73,7 +73,6 @@ from mmopt.engine._slots import (
     RPK_ACK,
     RPK_CANCEL_REJECT,
     RPK_CANCELLED,
-    RPK_FILL,
     RPK_REJECT,
     RQK_CANCEL,
     RQK_NEW,
@@ -107,7 +106,6 @@ from mmopt.engine.layout import (
     C_OPEN_BUY_QTY,
     C_OPEN_SELL_QTY,
     C_POSITION,
-    C_QUOTING_ALLOWED,
     C_SESSION_END_T,
     C_TAKER_PENDING,
     C_TICK_SIZE,
@@ -132,7 +130,7 @@ from mmopt.engine.layout import (
 )
 
 
-@njit(cache=True)
+@hot
 def _free_if_done(oi, ul, ctr, slot):
     """Release the slot once the strategy knows its final state and no cancel is in flight."""
     if oi[slot, OI_LOC] != LOC_DONE or oi[slot, OI_CXL] != 0:
@@ -147,10 +145,17 @@ def _free_if_done(oi, ul, ctr, slot):
             return
 
 
-@njit(cache=True)
+@hot
 def on_response(E, rp, rpq, t):
     """Apply the next response (due at ``t``) to the strategy's view; True if it was a fill."""
-    bk, oi, of, rest, ctr, cnt, acc, _rp, _rpq, fc, ic, rq, ul = E
+    oi = E[1]
+    of = E[2]
+    ctr = E[4]
+    cnt = E[5]
+    acc = E[6]
+    fc = E[9]
+    ic = E[10]
+    ul = E[12]
     head = ctr[CT_RP_HEAD]
     k = head % rp.shape[0]
     ctr[CT_RP_HEAD] = head + 1
@@ -198,10 +203,18 @@ def on_response(E, rp, rpq, t):
     return True
 
 
-@njit(cache=True)
+@hot
 def submit(E, ei, ef, t, side, level, tick, qty, taker):
     """A new order (limit post-only or taker) leaves for the exchange; False if no free slot."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
+    oi = E[1]
+    of = E[2]
+    ctr = E[4]
+    cnt = E[5]
+    acc = E[6]
+    fc = E[9]
+    ic = E[10]
+    rq = E[11]
+    ul = E[12]
     slot = -1
     for s in range(oi.shape[0]):
         if oi[s, OI_USED] == 0:
@@ -239,9 +252,15 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
     return True
 
 
-@njit(cache=True)
+@hot
 def send_cancel(E, ei, ef, slot, t):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
+    oi = E[1]
+    of = E[2]
+    ctr = E[4]
+    cnt = E[5]
+    fc = E[9]
+    ic = E[10]
+    rq = E[11]
     oi[slot, OI_CXL] = 1
     push_request(rq, ctr, t + ic[IC_LAT_E], slot, RQK_CANCEL)
     cnt[N_CANCEL_SENT] += 1
@@ -249,12 +268,12 @@ def send_cancel(E, ei, ef, slot, t):
                  tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_LOC])
 
 
-@njit(cache=True)
+@hot
 def _alive(oi, s):
     return oi[s, OI_USED] == 1 and (oi[s, OI_LOC] == LOC_SENT or oi[s, OI_LOC] == LOC_ACKED)
 
 
-@njit(cache=True)
+@hot
 def open_qty(oi, of, ul, ctr, side):
     """Sum of leaves of our locally alive orders on ``side`` (any state, takers included)."""
     total = 0.0
@@ -265,9 +284,15 @@ def open_qty(oi, of, ul, ctr, side):
     return total
 
 
-@njit(cache=True)
+@hot
 def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
+    oi = E[1]
+    of = E[2]
+    ctr = E[4]
+    cnt = E[5]
+    acc = E[6]
+    fc = E[9]
+    ul = E[12]
     matched = False
     for j in range(ctr[CT_NUSED]):
         s = ul[j]
@@ -290,7 +315,7 @@ def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
     submit(E, ei, ef, t, side, level, ttick, tqty, False)
 
 
-@njit(cache=True)
+@hot
 def reconcile(E, ei, ef, quotes, act, t, allowed):
     """Turn the strategy's targets into cancels and submits (see engine_api.md)."""
     ic = E[10]
@@ -311,7 +336,7 @@ def reconcile(E, ei, ef, quotes, act, t, allowed):
             _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos)
 
 
-@njit(cache=True)
+@hot
 def send_taker(E, ei, ef, t, side, qty):
     """A taker order unless one is already in flight; the tick field is unused."""
     acc = E[6]
@@ -320,11 +345,23 @@ def send_taker(E, ei, ef, t, side, qty):
     submit(E, ei, ef, t, side, -1, np.int64(0), qty, True)
 
 
-@njit(cache=True)
+@hot
 def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, ul = E
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    bk = E[0]
+    oi = E[1]
+    of = E[2]
+    ctr = E[4]
+    acc = E[6]
+    fc = E[9]
+    ic = E[10]
+    ul = E[12]
+    bid = B[0]
+    ask = B[1]
+    bov_t = B[2]
+    bov_q = B[3]
+    aov_t = B[4]
+    aov_q = B[5]
     base = ic[IC_BASE]
     ctx[C_TIME] = (t - t0) / 1e9
     ctx[C_TIME_NS_HI] = float(t // 1_000_000_000)
@@ -414,7 +451,7 @@ def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     ctx[C_OPEN_SELL_QTY] = sell_open
 
 
-@njit(cache=True)
+@hot
 def reset_outputs(quotes, act):
     for si in range(quotes.shape[0]):
         for level in range(quotes.shape[1]):

@@ -8,6 +8,7 @@ import numpy as np
 from numba import njit
 
 from mmopt.engine._book import BK_BEST_ASK, BK_BEST_BID, NO_ASK, NO_BID
+from mmopt.engine._jit import hot
 from mmopt.engine._slots import (
     AC_AVG,
     AC_BAL,
@@ -73,13 +74,13 @@ from mmopt.engine._slots import (
 )
 
 
-@njit(cache=True)
+@hot
 def tick_price(rel_tick, fc, ic):
     """Price of a relative tick, computed as hftbacktest does (tick * tick_size)."""
     return float(rel_tick + ic[IC_BASE]) * fc[FC_TICK]
 
 
-@njit(cache=True)
+@hot
 def book_mid(bk, fc, ic):
     bb = bk[BK_BEST_BID]
     ba = bk[BK_BEST_ASK]
@@ -88,7 +89,7 @@ def book_mid(bk, fc, ic):
     return 0.5 * (tick_price(bb, fc, ic) + tick_price(ba, fc, ic))
 
 
-@njit(cache=True)
+@hot
 def amount_of(price, qty, fc, ic):
     """Traded value in the account currency (hftbacktest's AssetType::amount)."""
     if ic[IC_INVERSE]:
@@ -96,7 +97,7 @@ def amount_of(price, qty, fc, ic):
     return fc[FC_CS] * price * qty
 
 
-@njit(cache=True)
+@hot
 def net_cash(balance, fees, ic):
     """Cash net of fees from hftbacktest's balance (inverse balance has the opposite sign)."""
     if ic[IC_INVERSE]:
@@ -104,7 +105,7 @@ def net_cash(balance, fees, ic):
     return balance - fees
 
 
-@njit(cache=True)
+@hot
 def equity_of(cash, pos, mid, fc, ic):
     if pos == 0.0:
         return cash
@@ -113,7 +114,7 @@ def equity_of(cash, pos, mid, fc, ic):
     return cash + fc[FC_CS] * pos * mid
 
 
-@njit(cache=True)
+@hot
 def _avg_update(acc, i_pos, i_avg, i_real, side, price, qty, fc, ic):
     """Average entry and realised PnL before ``qty`` at ``price`` is applied to acc[i_pos]."""
     pos = acc[i_pos]
@@ -141,7 +142,7 @@ def _avg_update(acc, i_pos, i_avg, i_real, side, price, qty, fc, ic):
         acc[i_avg] = np.nan
 
 
-@njit(cache=True)
+@hot
 def account_exchange(acc, fc, ic, side, price, qty, maker):
     """Apply a fill to the exchange-side account (hftbacktest State::apply_fill); returns fee."""
     amount = amount_of(price, qty, fc, ic)
@@ -158,7 +159,7 @@ def account_exchange(acc, fc, ic, side, price, qty, maker):
     return fee
 
 
-@njit(cache=True)
+@hot
 def account_local(acc, fc, ic, side, price, qty, maker):
     """Apply a received fill to the strategy's view of the account."""
     amount = amount_of(price, qty, fc, ic)
@@ -170,7 +171,7 @@ def account_local(acc, fc, ic, side, price, qty, maker):
     acc[AL_CASH] = net_cash(acc[AL_BAL], acc[AL_FEES], ic)
 
 
-@njit(cache=True)
+@hot
 def record_fill(fi, ff, cnt, t, oid, queue_ns, side, maker, price, qty, fee, pos, cash, mid):
     k = cnt[N_FILLS]
     fi[k, FI_TS] = t
@@ -187,7 +188,7 @@ def record_fill(fi, ff, cnt, t, oid, queue_ns, side, maker, price, qty, fee, pos
     cnt[N_FILLS] = k + 1
 
 
-@njit(cache=True)
+@hot
 def record_event(ei, ef, cnt, ic, t, oid, action, side, price, qty):
     if ic[IC_RECORD] == 0:
         return
@@ -224,7 +225,7 @@ def grow_rows_f(a, need):
 # ---- rings (FIFO; constant latencies keep them time-ordered) ----
 
 
-@njit(cache=True)
+@hot
 def push_request(rq, ctr, t, slot, kind):
     tail = ctr[CT_RQ_TAIL]
     if tail - ctr[CT_RQ_HEAD] >= rq.shape[0]:
@@ -236,14 +237,14 @@ def push_request(rq, ctr, t, slot, kind):
     ctr[CT_RQ_TAIL] = tail + 1
 
 
-@njit(cache=True, inline="always")
+@hot
 def next_request_time(rq, ctr):
     if ctr[CT_RQ_HEAD] == ctr[CT_RQ_TAIL]:
         return INF_NS
     return rq[ctr[CT_RQ_HEAD] % rq.shape[0], RQ_T]
 
 
-@njit(cache=True)
+@hot
 def push_response(rp, rpq, ctr, t, slot, kind, tick, maker, qty):
     tail = ctr[CT_RP_TAIL]
     if tail - ctr[CT_RP_HEAD] >= rp.shape[0]:
@@ -258,7 +259,7 @@ def push_response(rp, rpq, ctr, t, slot, kind, tick, maker, qty):
     ctr[CT_RP_TAIL] = tail + 1
 
 
-@njit(cache=True, inline="always")
+@hot
 def next_response_time(rp, ctr):
     if ctr[CT_RP_HEAD] == ctr[CT_RP_TAIL]:
         return INF_NS
@@ -268,7 +269,7 @@ def next_response_time(rp, ctr):
 # ---- resting orders at the exchange: rest[0] buys, rest[1] sells (slot lists) ----
 
 
-@njit(cache=True)
+@hot
 def _refresh_bounds(rest, ctr, oi):
     lo = INF_NS
     hi = -INF_NS
@@ -288,7 +289,7 @@ def _refresh_bounds(rest, ctr, oi):
     ctr[CT_SELL_MAX] = hi
 
 
-@njit(cache=True)
+@hot
 def rest_add(rest, ctr, oi, slot):
     row = 0 if oi[slot, OI_SIDE] > 0 else 1
     nslot = CT_N_REST_BUY if row == 0 else CT_N_REST_SELL
@@ -297,7 +298,7 @@ def rest_add(rest, ctr, oi, slot):
     _refresh_bounds(rest, ctr, oi)
 
 
-@njit(cache=True)
+@hot
 def rest_remove(rest, ctr, oi, slot):
     row = 0 if oi[slot, OI_SIDE] > 0 else 1
     nslot = CT_N_REST_BUY if row == 0 else CT_N_REST_SELL

@@ -9,7 +9,7 @@ from typing import Literal
 
 from mmopt.errors import ConfigError
 
-__all__ = ["QUEUE_MODELS", "FILL_MODELS", "EngineConfig", "parse_time_of_day"]
+__all__ = ["FILL_MODELS", "QUEUE_MODELS", "EngineConfig", "parse_time_of_day"]
 
 QUEUE_MODELS = ("risk_averse", "prob_power")
 FILL_MODELS = ("queue", "intensity")
@@ -98,7 +98,7 @@ class EngineConfig:
         if isinstance(self.max_orders, bool) or not isinstance(self.max_orders, int) or not (
             2 <= self.max_orders <= 100_000
         ):
-            raise ConfigError(f"engine.max_orders: expected an integer in [2, 100000]")
+            raise ConfigError("engine.max_orders: expected an integer in [2, 100000]")
         opens = parse_time_of_day(self.open_auction_end, "open_auction_end")
         closes = parse_time_of_day(self.close_auction_start, "close_auction_start")
         parse_time_of_day(self.flatten_at, "flatten_at")
@@ -126,11 +126,11 @@ class EngineConfig:
 
     def describe(self) -> str:
         """The queue model and fill options, as named in every result."""
-        queue = self.queue_model
+        queue: str = self.queue_model
         if queue == "prob_power":
             queue = f"prob_power(n={self.queue_power:g})"
         fills = "partial" if self.partial_fills else "no-partial"
-        model = self.fill_model
+        model: str = self.fill_model
         if model == "intensity":
             model = (
                 f"intensity(lambda0={self.intensity_lambda0:g},alpha={self.intensity_alpha:g},"

@@ -13,8 +13,6 @@ from mmopt.data._schema import (
     KIND_BID,
     KIND_BID_LEVEL,
     KIND_TRADE,
-    SIDE_BUY,
-    SIDE_SELL,
     Instrument,
 )
 from mmopt.errors import DataError
@@ -86,20 +84,23 @@ def round_half_away(x: np.ndarray) -> np.ndarray:
 
 def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
     """Validate ``events`` (EVENT_DTYPE, sorted by ts_ns) and convert them once per shard."""
+    from mmopt.engine._prepare import encode_rows
+
     _check_events(events, instrument)
-    kind = events["kind"]
-    price = events["price"]
+    n = events.shape[0]
+    code = np.empty(n, dtype=np.int8)
+    rel = np.empty(n, dtype=np.int64)
     qty = np.ascontiguousarray(events["qty"], dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        ticks_f = round_half_away(price / instrument.tick_size)
-    finite = np.isfinite(ticks_f)
-    ticks = np.where(finite, ticks_f, 0.0).astype(np.int64)
-    code = _codes(kind, events["side"], qty / instrument.lot_size, finite)
-    base, window = _window(ticks, kind, code)
-    rel = ticks - base
-    rel[~finite] = 0
-    outside = (rel < 0) | (rel >= window)
-    outside &= code != CODE_IGNORE
+    lo, hi = encode_rows(
+        np.ascontiguousarray(events["kind"]), np.ascontiguousarray(events["side"]),
+        np.ascontiguousarray(events["price"]), qty, float(instrument.tick_size),
+        float(instrument.lot_size), code, rel,
+    )  # fmt: skip
+    base, window = _window(rel, code, int(lo), int(hi))
+    rel -= base
+    used = code != CODE_IGNORE
+    outside = used & ((rel < 0) | (rel >= window))
+    outside &= (code != CODE_BID_CLEAR) & (code != CODE_ASK_CLEAR)
     n_overflow = int(np.unique(rel[outside]).shape[0]) if outside.any() else 0
     ts = np.ascontiguousarray(events["ts_ns"], dtype=np.int64)
     day_start = (int(ts[0]) // _DAY_NS) * _DAY_NS
@@ -118,38 +119,17 @@ def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
     )
 
 
-def _codes(kind: np.ndarray, side: np.ndarray, lots: np.ndarray, finite: np.ndarray) -> np.ndarray:
-    code = np.zeros(kind.shape[0], dtype=np.int8)
-    remove = lots < 0.5
-    is_bid = (kind == KIND_BID) | (kind == KIND_BID_LEVEL)
-    is_ask = (kind == KIND_ASK) | (kind == KIND_ASK_LEVEL)
-    code[is_bid & ~remove] = CODE_BID_SET
-    code[is_bid & remove] = CODE_BID_DEL
-    code[is_ask & ~remove] = CODE_ASK_SET
-    code[is_ask & remove] = CODE_ASK_DEL
-    code[(kind == KIND_BID) & ~finite] = CODE_BID_CLEAR
-    code[(kind == KIND_ASK) & ~finite] = CODE_ASK_CLEAR
-    trade = kind == KIND_TRADE
-    code[trade & (side == SIDE_BUY)] = CODE_BUY_TRADE
-    code[trade & (side == SIDE_SELL)] = CODE_SELL_TRADE
-    return code
-
-
-def _window(ticks: np.ndarray, kind: np.ndarray, code: np.ndarray) -> tuple[int, int]:
+def _window(ticks: np.ndarray, code: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
     """Dense window: the touch / trade price range plus a margin, capped in size."""
-    usable = (code != CODE_IGNORE) & (code != CODE_BID_CLEAR) & (code != CODE_ASK_CLEAR)
-    core = usable & ((kind == KIND_BID) | (kind == KIND_ASK) | (kind == KIND_TRADE))
-    sel = ticks[core] if core.any() else ticks[usable]
-    if sel.shape[0] == 0:
-        return 0, 1
-    if core.any():
-        lo, hi = int(sel.min()), int(sel.max())
-    else:  # depth rows only: ignore far-away levels when choosing the window
-        lo, hi = (int(v) for v in np.quantile(sel, [0.01, 0.99]))
+    if lo > hi:  # depth rows only: ignore far-away levels when choosing the window
+        usable = (code != CODE_IGNORE) & (code != CODE_BID_CLEAR) & (code != CODE_ASK_CLEAR)
+        if not usable.any():
+            return 0, 1
+        lo, hi = (int(v) for v in np.quantile(ticks[usable], [0.01, 0.99]))
     margin = max(_MIN_MARGIN, hi - lo)
     lo, hi = lo - margin, hi + margin
     if hi - lo + 1 > _MAX_WINDOW:
-        centre = int(np.median(sel))
+        centre = (lo + hi) // 2
         lo, hi = centre - _MAX_WINDOW // 2, centre + _MAX_WINDOW // 2 - 1
     return lo, hi - lo + 1
 

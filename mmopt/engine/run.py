@@ -218,9 +218,10 @@ def _order_events(ei: np.ndarray, ef: np.ndarray, n: int) -> np.ndarray:
 def warm_up() -> float:
     """Load (or compile) the kernel and every registered strategy; returns seconds spent."""
     from mmopt.engine._warmup import tiny_stream
-    from mmopt.strategies import STRATEGIES
+    from mmopt.strategies import STRATEGIES, discover_strategies
 
     start = time.perf_counter()
+    discover_strategies()
     events, instrument = tiny_stream()
     market = prepare_market(events, instrument)
     for strategy in STRATEGIES.values():

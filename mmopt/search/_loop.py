@@ -45,8 +45,16 @@ class LoopTimings:
     wait_s: float = 0.0  # blocked on results
     kernel_s: float = 0.0  # summed inside run_backtest (workers)
     task_s: float = 0.0  # summed task time in workers
+    loop_s: float = 0.0  # wall time of the whole ask/evaluate/tell loop
     n_tasks: int = 0
     n_told: int = 0
+
+    def overhead_per_trial_s(self, tracker_s: float = 0.0) -> float:
+        """Driver time per trial beyond the sampler, the tracker and waiting for workers."""
+        busy = self.loop_s - self.wait_s - self.sampler_s - tracker_s
+        if self.kernel_s and self.submit_s >= self.kernel_s:  # executor=local runs in submit
+            busy -= self.task_s
+        return busy / max(1, self.n_told)
 
 
 @dataclass(slots=True, eq=False)
@@ -109,6 +117,13 @@ class SweepLoop:
     # -- the loop ---------------------------------------------------------------------------
     def run_until(self, n_target: int, n_done: int, deadline: float | None) -> None:
         """Ask, evaluate and tell until ``n_target`` trials count (``n_done`` already do)."""
+        start = time.perf_counter()
+        try:
+            self._run_until(n_target, n_done, deadline)
+        finally:
+            self.timings.loop_s += time.perf_counter() - start
+
+    def _run_until(self, n_target: int, n_done: int, deadline: float | None) -> None:
         asked = n_done
         while True:
             while len(self.batches) < PIPELINE_DEPTH and asked < n_target and not (
@@ -192,7 +207,8 @@ class SweepLoop:
 
     def _tell(self, live: LiveTrial, state: TrialState) -> None:
         t0 = time.perf_counter()
-        record = tell_trial(self.study, live, state, self.spec, self.run.objective)
+        record = tell_trial(self.study, live, state, self.spec, self.run.objective,
+                            with_per_security=self.run.tracking.name != "none")
         self.timings.tell_s += time.perf_counter() - t0
         self.timings.n_told += 1
         self.on_record(record)

@@ -46,7 +46,8 @@ class LiveTrial:
         return self.trial.number
 
 
-def _summary_attr(live: LiveTrial, spec: WorkSpec, sc: Score | None, duration: float) -> dict:
+def _summary_attr(live: LiveTrial, spec: WorkSpec, sc: Score | None, duration: float,
+                  with_per_security: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "n_shards": len(live.shards),
         "duration_s": duration,
@@ -54,7 +55,8 @@ def _summary_attr(live: LiveTrial, spec: WorkSpec, sc: Score | None, duration: f
     }
     if sc is not None:
         out["metrics"] = sc.metrics.as_dict()
-        out["per_security"] = {s.security: s.as_dict() for s in per_security(live.shards)}
+        if with_per_security:
+            out["per_security"] = {s.security: s.as_dict() for s in per_security(live.shards)}
     return out
 
 
@@ -64,6 +66,8 @@ def tell_trial(
     state: TrialState,
     spec: WorkSpec,
     objective: ObjectiveConfig,
+    *,
+    with_per_security: bool = True,
 ) -> TrialRecord:
     """Score what ``live`` gathered, tell Optuna ``state`` (COMPLETE may turn into FAIL when an
     objective is NaN), and return the trial's record."""
@@ -81,7 +85,7 @@ def tell_trial(
     elif sc is not None and sc.constraints:
         storage.set_trial_system_attr(trial._trial_id, _CONSTRAINTS_KEY, list(sc.constraints))
     storage.set_trial_user_attr(trial._trial_id, ATTR_SUMMARY,
-                                _summary_attr(live, spec, sc, duration))
+                                _summary_attr(live, spec, sc, duration, with_per_security))
     values = list(sc.values) if state == TrialState.COMPLETE and sc is not None else None
     study.tell(trial, values, state=state, skip_if_finished=False)
     live.told = True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -15,6 +17,7 @@ from mmopt.errors import ConfigError
 __all__ = [
     "STRATEGIES",
     "Strategy",
+    "discover_strategies",
     "get_strategy",
     "list_strategies",
     "register_strategy",
@@ -77,11 +80,31 @@ def register_strategy(strategy: Strategy) -> Strategy:
     return strategy
 
 
+_NOT_STRATEGIES = frozenset({"context"})
+
+
+def discover_strategies() -> None:
+    """Import every public module of mmopt/strategies (each registers its strategy on import)."""
+    package = importlib.import_module("mmopt.strategies")
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_") and info.name not in _NOT_STRATEGIES:
+            importlib.import_module(f"mmopt.strategies.{info.name}")
+
+
 def list_strategies() -> tuple[str, ...]:
+    """Names of every strategy module in mmopt/strategies (imported on first call)."""
+    discover_strategies()
     return tuple(sorted(_REGISTRY))
 
 
 def get_strategy(name: str) -> Strategy:
+    """The registered strategy ``name`` (its module is imported if needed)."""
+    if name not in _REGISTRY and isinstance(name, str) and name.isidentifier():
+        try:
+            importlib.import_module(f"mmopt.strategies.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"mmopt.strategies.{name}":
+                raise
     try:
         return _REGISTRY[name]
     except KeyError:

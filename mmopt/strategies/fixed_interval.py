@@ -8,7 +8,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from mmopt.strategies._params import check_lots, check_number
 from mmopt.strategies._registry import Strategy, register_strategy
@@ -19,7 +18,7 @@ from mmopt.strategies.context import (
     C_LAST_BID_PLACE_T,
     C_LOT_SIZE,
     C_TIME,
-    DECIDE_SIG,
+    jit_decide,
     set_position_guard,
     set_quote,
     sized_lots,
@@ -48,7 +47,7 @@ def _to_vector(p: FixedIntervalParams) -> np.ndarray:
     return np.array([p.refill_interval_s, p.quote_size, p.max_position], dtype=np.float64)
 
 
-@njit(DECIDE_SIG, cache=True)
+@jit_decide
 def decide(ctx, book_bid, book_ask, orders, params, state, quotes, act):
     set_position_guard(act, ctx, params[_P_MAX])
     lot = ctx[C_LOT_SIZE]

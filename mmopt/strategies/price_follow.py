@@ -30,7 +30,7 @@ from mmopt.strategies.context import (
     C_MID,
     C_POSITION,
     C_TIME,
-    DECIDE_SIG,
+    jit_decide,
     notional,
     set_position_guard,
     set_quote,
@@ -83,7 +83,7 @@ def _stopped_out(ctx, stop_pct):
     return loss * 100.0 >= stop_pct
 
 
-@njit(DECIDE_SIG, cache=True)
+@jit_decide
 def decide(ctx, book_bid, book_ask, orders, params, state, quotes, act):
     set_position_guard(act, ctx, params[_P_MAX])
     lot = ctx[C_LOT_SIZE]
@@ -101,9 +101,8 @@ def decide(ctx, book_bid, book_ask, orders, params, state, quotes, act):
         shown = ctx[C_BID_QTY] if si == 0 else ctx[C_ASK_QTY]
         filled_at = ctx[C_LAST_BID_FILL_T] if si == 0 else ctx[C_LAST_ASK_FILL_T]
         lots = sized_lots(ctx, params[_P_SIZE], params[_P_MAX], side)
-        if math.isnan(tick) or now - filled_at < params[_P_REFILL]:
-            lots = 0.0
-        elif notional(ctx, tick, shown) < params[_P_MIN_NOTIONAL]:
+        cooling = now - filled_at < params[_P_REFILL]
+        if math.isnan(tick) or cooling or notional(ctx, tick, shown) < params[_P_MIN_NOTIONAL]:
             lots = 0.0
         set_quote(quotes, si, 0, tick, lots * lot)
 

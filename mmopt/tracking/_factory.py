@@ -24,8 +24,7 @@ def make_tracker(config: TrackingConfig, run_dir: str | Path) -> Tracker:
         if exc.name != "mmopt.tracking.mlflow":
             raise
         raise ConfigError(
-            "tracking.name: the MLflow tracker is not available in this install; "
-            "use tracking=none"
+            "tracking.name: the MLflow tracker is not available in this install; use tracking=none"
         ) from None
     tracker: Tracker = module.MlflowTracker(config, Path(run_dir))
     return tracker

@@ -164,9 +164,13 @@ class MlflowIO:
         try:
             for m, p, _ in chunk_rows(metrics, params, []):
                 self.client.log_batch(run_id, metrics=m, params=p, synchronous=True)
-        finally:
-            status = MLFLOW_STATUS.get(record.state, "FAILED")
-            self.client.set_terminated(run_id, status, end_time=end_ms)
+        except Exception:
+            self.client.set_tag(run_id, "mmopt.incomplete", "true")
+            self.client.set_terminated(run_id, "FAILED", end_time=end_ms)
+            raise
+        self.client.set_terminated(
+            run_id, MLFLOW_STATUS.get(record.state, "FAILED"), end_time=end_ms
+        )
         self.trial_runs[record.number] = run_id
         return run_id
 

@@ -25,7 +25,8 @@ class TrackingStats:
 
     trials_logged: int
     trials_skipped: int  # already in the store (resume) or failed to log
-    log_seconds: float  # create_run + log_batch + set_terminated for the child runs
+    log_seconds: float  # create_run + log_batch + set_terminated for the child runs (wall)
+    log_cpu_seconds: float  # the same, CPU time of the logging thread (in this process)
     start_seconds: float  # MLflow import, store creation/migration, the parent run
     finish_seconds: float  # report, artifacts, best trial on the parent
     submit_seconds: float  # time the driver spent handing batches over (its blocking cost)
@@ -36,6 +37,13 @@ class TrackingStats:
         if self.trials_logged == 0:
             return float("nan")
         return 1e3 * self.log_seconds / self.trials_logged
+
+    @property
+    def cpu_ms_per_trial(self) -> float:
+        """Mean CPU time of the logging thread per child run, in milliseconds (NaN before any)."""
+        if self.trials_logged == 0:
+            return float("nan")
+        return 1e3 * self.log_cpu_seconds / self.trials_logged
 
 
 class SerialWorker:

@@ -12,8 +12,9 @@
 * ``finish``: tags the best trial on the parent (``best_trial``, ``best_value``), copies its
   metrics there, writes the report (``mmopt.report``) and logs it under ``report/``.
 
-All MLflow calls run in order on one background thread (``_worker.SerialWorker``): the driver
-only hands batches over. MLflow is imported on that thread, so building the tracker is free.
+``start`` and ``log_trials`` run in order on one background thread (``_worker.SerialWorker``):
+the driver only hands batches over, and MLflow is imported on that thread, so building the
+tracker is free. ``finish`` waits for that thread to drain, then runs on the caller's thread.
 A trial that cannot be logged is warned about (``TrackingWarning``) and skipped.
 """
 
@@ -36,9 +37,12 @@ from mmopt.tracking._worker import SerialWorker, TrackingStats
 if TYPE_CHECKING:
     from mmopt.report import Report
 
-__all__ = ["DEFAULT_EXPERIMENT", "MlflowTracker", "TrackingWarning"]
+__all__ = ["DEFAULT_EXPERIMENT", "MAX_FAILURES_IN_A_ROW", "MlflowTracker", "TrackingWarning"]
 
 DEFAULT_EXPERIMENT = "mmopt"
+# A store that fails this many child runs in a row (e.g. a server gone) is not tried again for
+# this sweep: every try could wait through MLflow's HTTP retries.
+MAX_FAILURES_IN_A_ROW = 5
 _PARENT_STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
 
 
@@ -62,9 +66,12 @@ class MlflowTracker:
         self._n_logged = 0
         self._n_skipped = 0
         self._log_s = 0.0
+        self._log_cpu_s = 0.0
         self._start_s = 0.0
         self._finish_s = 0.0
         self._submit_s = 0.0
+        self._finished = False
+        self._failures = 0  # child runs that failed in a row
         self.report: Report | None = None
 
     # -- Tracker protocol -------------------------------------------------------------------
@@ -76,17 +83,22 @@ class MlflowTracker:
     def log_trials(self, records: Sequence[TrialRecord]) -> None:
         if not records:
             return
+        if self._finished:
+            self._n_skipped += len(records)
+            _warn(f"{len(records)} trial(s) handed over after finish(); not logged")
+            return
         began = time.perf_counter()
         self._worker.submit(self._log_trials, tuple(records))
         self._submit_s += time.perf_counter() - began
 
     def finish(self, summary: SweepSummary) -> None:
-        """Waits for the queued trials, then closes the parent; raises only if the store broke."""
-        future = self._worker.submit(self._finish, summary)
-        try:
-            future.result()
-        finally:
-            self._worker.close()
+        """Waits for the queued trials, then closes the parent; raises only if the store broke.
+
+        Runs on the caller's thread once the worker is idle (matplotlib stays on one thread).
+        """
+        self._finished = True
+        self._worker.close()
+        self._finish(summary)
 
     def ui_command(self) -> str | None:
         return self.location.ui_command()
@@ -113,6 +125,7 @@ class MlflowTracker:
             trials_logged=self._n_logged,
             trials_skipped=self._n_skipped,
             log_seconds=self._log_s,
+            log_cpu_seconds=self._log_cpu_s,
             start_seconds=self._start_s,
             finish_seconds=self._finish_s,
             submit_seconds=self._submit_s,
@@ -139,22 +152,27 @@ class MlflowTracker:
         if self._io is None or self._info is None:
             self._n_skipped += len(records)
             return
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.thread_time()
         try:
             for record in records:
-                if record.number in self._logged:
+                if record.number in self._logged or self._failures >= MAX_FAILURES_IN_A_ROW:
                     self._n_skipped += 1
                     continue
                 try:
                     self._io.log_trial(record, self._info.objective_names)
                 except Exception as exc:
                     self._n_skipped += 1
-                    _warn(f"trial {record.number} not logged to MLflow: {exc}")
+                    self._failures += 1
+                    stop = self._failures >= MAX_FAILURES_IN_A_ROW
+                    tail = "; giving up on child runs for this sweep" if stop else ""
+                    _warn(f"trial {record.number} not logged to MLflow: {exc}{tail}")
                     continue
+                self._failures = 0
                 self._logged.add(record.number)
                 self._n_logged += 1
         finally:
             self._log_s += time.perf_counter() - began
+            self._log_cpu_s += time.thread_time() - cpu
 
     def _finish(self, summary: SweepSummary) -> None:
         if self._io is None or self._info is None:

@@ -326,8 +326,9 @@ def _loop_on_steps(hbt, t0, first, step, lot, tick, quote_lots, max_lots, fills,
 
 
 @njit(cache=False)  # jitclass args with ctypes pointers cannot be cached
-def _loop_with_fill_decisions(hbt, t0, first, step, lot, tick, quote_lots, max_lots, fills,
-                              counters):  # type: ignore[no-untyped-def]
+def _loop_with_fill_decisions(  # type: ignore[no-untyped-def]
+    hbt, t0, first, step, lot, tick, quote_lots, max_lots, fills, counters
+):
     """Decide on the step grid and also when a fill response reaches the local side."""
     next_step = first
     now = t0

@@ -27,6 +27,7 @@ from mmopt.tracking import (
     TrackingWarning,
     make_tracker,
 )
+from mmopt.tracking._mlflow_io import MlflowIO
 from mmopt.tracking.mlflow import MlflowTracker
 
 
@@ -237,8 +238,9 @@ def test_ui_command_opens_this_store(fake_sweep: FakeSweep) -> None:
     assert {r.info.run_id for r in runs} == expected
 
 
+@pytest.mark.parametrize("first_finished", [False, True], ids=["killed", "finished"])
 def test_resume_reuses_the_parent_and_skips_logged_trials(
-    mlflow_template: Path, tmp_path: Path
+    mlflow_template: Path, tmp_path: Path, first_finished: bool
 ) -> None:
     copy_store(mlflow_template, tmp_path)
     config = TrackingConfig(name="mlflow", experiment="resume")
@@ -246,7 +248,9 @@ def test_resume_reuses_the_parent_and_skips_logged_trials(
     first.start(sweep_info(tmp_path))
     first.log_trials([trial(0), trial(1)])
     parent_id = first.parent_run_id
-    # the driver was killed here: no finish(); the parent stays RUNNING
+    if first_finished:  # a finished sweep continued with a larger study.n_trials
+        first.finish(SweepSummary("finished", 2, 0, 0, 1.0, (trial(1),), None, ()))
+    # else the driver was killed here: no finish(); the parent stays RUNNING
 
     second = MlflowTracker(config, tmp_path, background=False)
     second.start(sweep_info(tmp_path, resumed=True, n_existing=2))
@@ -324,7 +328,7 @@ def test_none_tracker_is_free() -> None:
         "import sys, mmopt.tracking as t; from mmopt.config import TrackingConfig;"
         "t.make_tracker(TrackingConfig(name='none'), 'x');"
         "t.make_tracker(TrackingConfig(name='mlflow'), 'x').ui_command();"
-        "print(sorted(m for m in ('mlflow', 'matplotlib', 'optuna') if m in sys.modules))"
+        "print(sorted(m for m in ('mlflow', 'matplotlib') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -335,3 +339,49 @@ def test_measured_cost_is_reported(fake_sweep: FakeSweep) -> None:
     assert stats.log_seconds > 0 and math.isfinite(stats.ms_per_trial)
     assert stats.submit_seconds < stats.log_seconds  # the driver only hands batches over
     assert float(fake_sweep.parent.data.tags["mlflow_ms_per_trial"]) > 0
+
+
+def test_resume_fails_a_half_written_child(mlflow_template: Path, tmp_path: Path) -> None:
+    copy_store(mlflow_template, tmp_path)
+    config = TrackingConfig(name="mlflow", experiment="half")
+    first = MlflowTracker(config, tmp_path, background=False)
+    first.start(sweep_info(tmp_path))
+    client = first._io.client  # type: ignore[union-attr]
+    parent_id = str(first.parent_run_id)
+    # killed between create_run and set_terminated: a RUNNING child
+    half = client.create_run(
+        str(first.experiment_id), tags={"mlflow.parentRunId": parent_id, "trial_number": "0"}
+    ).info.run_id
+
+    second = MlflowTracker(config, tmp_path, background=False)
+    second.start(sweep_info(tmp_path, resumed=True, n_existing=1))
+    assert second.parent_run_id == parent_id
+    run = client.get_run(half)
+    assert run.info.status == "FAILED" and run.data.tags["mmopt.incomplete"] == "true"
+
+
+def test_failing_child_runs_warn_then_stop_being_tried(
+    mlflow_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_store(mlflow_template, tmp_path)
+    tracker = MlflowTracker(TrackingConfig(name="mlflow", experiment="flaky"), tmp_path,
+                            background=False)  # fmt: skip
+    tracker.start(sweep_info(tmp_path))
+    io = tracker._io
+    assert io is not None
+    real = MlflowIO.log_trial
+    calls: list[int] = []
+
+    def flaky(self: MlflowIO, record: Any, names: Any) -> str:
+        calls.append(record.number)
+        if record.number == 0 or record.number >= 2:
+            raise ConnectionError("server gone")
+        return real(self, record, names)
+
+    monkeypatch.setattr(MlflowIO, "log_trial", flaky)
+    with pytest.warns(TrackingWarning) as caught:
+        tracker.log_trials([trial(n) for n in range(10)])
+    assert calls == [0, 1, 2, 3, 4, 5, 6]  # 1 worked (reset), then 5 failures in a row: stop
+    assert "giving up on child runs" in str(caught[-1].message)
+    stats = tracker.stats()
+    assert (stats.trials_logged, stats.trials_skipped) == (1, 9)
