@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mmopt.config import RunConfig, from_hydra
 from mmopt.config._known import CONF_DIR_ENV, conf_dir
 from mmopt.errors import ConfigError
 
-__all__ = ["CONF_DIR_ENV", "compose", "conf_dir", "list_group_options"]
+__all__ = ["CONF_DIR_ENV", "compose", "compose_config", "conf_dir", "list_group_options"]
 
 _CONFIG_NAME = "config"
 
@@ -112,3 +113,8 @@ def _describe(exc: Exception, culprit: str | None) -> str:
     else:
         fix = "see conf/config.yaml and its groups for the keys and options"
     return f"{where}: {detail} (fix: {fix})"
+
+
+def compose_config(overrides: Sequence[str] = (), config_dir: Path | None = None) -> RunConfig:
+    """Compose ``config.yaml`` with the overrides and validate it into a frozen ``RunConfig``."""
+    return from_hydra(compose(overrides, config_dir))

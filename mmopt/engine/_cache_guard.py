@@ -17,7 +17,8 @@ _STAMP = "mmopt-sources.sha256"
 
 
 def _groups(root: Path) -> dict[str, list[Path]]:
-    engine = sorted((root / "engine").glob("*.py"))
+    engine = sorted((root / "engine").glob("_*.py"))  # the numba modules
+    engine += [root / "engine" / "layout.py", root / "engine" / "market.py"]  # their constants
     shared = [root / "engine" / "layout.py", root / "engine" / "_jit.py"]
     shared += sorted((root / "strategies").glob("_*.py"))
     shared.append(root / "strategies" / "context.py")

@@ -50,6 +50,7 @@ from mmopt.engine._slots import (
     OF_CUM,
     OF_FRONT,
     OF_LEAVES_EX,
+    OF_MID,
     OF_QTY,
     OI_ARRIVE,
     OI_EX,
@@ -86,8 +87,9 @@ def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
     fee = account_exchange(acc, fc, ic, side, price, qty, maker)
     cash = net_cash(acc[AC_BAL], acc[AC_FEES], ic)
     oid = oi[slot, OI_ID]
+    qhs = (of[slot, OF_MID] - price) * side if maker else math.nan
     record_fill(fi, ff, cnt, t, oid, t - oi[slot, OI_ARRIVE], side, maker, price, qty, fee,
-                acc[AC_POS], cash, book_mid(bk, fc, ic))
+                acc[AC_POS], cash, book_mid(bk, fc, ic), qhs)
     record_event(ei, ef, cnt, ic, t, oid, ACT_FILL, side, price, qty)
     of[slot, OF_LEAVES_EX] -= qty
     push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_FILL, tick, maker, qty)

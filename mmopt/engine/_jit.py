@@ -11,4 +11,4 @@ from typing import Any
 
 from numba import njit
 
-hot: Any = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+hot: Any = njit(cache=True, _nrt=False, forceinline=True)  # type: ignore[call-overload]

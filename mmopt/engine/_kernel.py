@@ -115,8 +115,6 @@ from mmopt.engine._slots import (
     FI_N,
     IC_DEC_ON_FILL,
     IC_END_FLAT,
-    IC_EQ_START,
-    IC_EQ_STEP,
     IC_FLATTEN,
     IC_FMODEL,
     IC_MAXORD,
@@ -430,7 +428,6 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
     ctr[CT_LAST_INTENSITY] = t0
     next_step = t0 + ic[IC_STEP]
     fill_dec = INF_NS
-    eq_next = ic[IC_EQ_START]
     n_grid = ic[IC_N_EQ]
     eq_k = 0
     t_done = t0
@@ -457,7 +454,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
         t_rq = next_request_time(rq, ctr)
         t_row = ts[i] if i < n else INF_NS
         t_dec = min(next_step, fill_dec)
-        t_eq = eq_next if eq_k < n_grid else INF_NS
+        t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
         t_other = min(t_rq, min(t_dec, t_eq))
         if t_rp <= t_row and t_rp <= t_other:
             if on_response(E, rp, rpq, t_rp) and dec_on_fill:
@@ -623,14 +620,12 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
             continue
         _sample_equity(E, eq_ts, eq_f, eq_b, eq_k, t_eq)
         eq_k += 1
-        eq_next += ic[IC_EQ_STEP]
     if ic[IC_END_FLAT] == 1:
         _end_flat(E, B, fi, ff, ei, ef, t_done)
         while next_response_time(rp, ctr) < INF_NS:
             on_response(E, rp, rpq, next_response_time(rp, ctr))
     while eq_k < n_grid:
-        _sample_equity(E, eq_ts, eq_f, eq_b, eq_k, eq_next)
+        _sample_equity(E, eq_ts, eq_f, eq_b, eq_k, eq_ts[eq_k])
         eq_k += 1
-        eq_next += ic[IC_EQ_STEP]
     _sample_equity(E, eq_ts, eq_f, eq_b, n_grid, t_done)
     return fi, ff, ei, ef, cnt, acc

@@ -17,7 +17,13 @@ from mmopt.engine._book import (
     qty_at,
 )
 from mmopt.engine._jit import hot
-from mmopt.engine._orders import account_local, push_request, record_event, tick_price
+from mmopt.engine._orders import (
+    account_local,
+    book_mid,
+    push_request,
+    record_event,
+    tick_price,
+)
 from mmopt.engine._slots import (
     ACT_CANCEL_REQ,
     ACT_SUBMIT,
@@ -55,6 +61,7 @@ from mmopt.engine._slots import (
     N_TAKERS,
     OF_LEAVES_EX,
     OF_LEAVES_LOC,
+    OF_MID,
     OF_QTY,
     OI_CXL,
     OI_EX,
@@ -206,6 +213,7 @@ def on_response(E, rp, rpq, t):
 @hot
 def submit(E, ei, ef, t, side, level, tick, qty, taker):
     """A new order (limit post-only or taker) leaves for the exchange; False if no free slot."""
+    bk = E[0]
     oi = E[1]
     of = E[2]
     ctr = E[4]
@@ -240,6 +248,7 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
     of[slot, OF_QTY] = qty
     of[slot, OF_LEAVES_EX] = qty
     of[slot, OF_LEAVES_LOC] = qty
+    of[slot, OF_MID] = book_mid(bk, fc, ic)
     push_request(rq, ctr, t + ic[IC_LAT_E], slot, RQK_NEW)
     if taker:
         cnt[N_TAKERS] += 1

@@ -49,6 +49,7 @@ from mmopt.engine._slots import (
     FF_MID,
     FF_POS,
     FF_PRICE,
+    FF_QHS,
     FF_QTY,
     FI_ID,
     FI_MAKER,
@@ -172,7 +173,8 @@ def account_local(acc, fc, ic, side, price, qty, maker):
 
 
 @hot
-def record_fill(fi, ff, cnt, t, oid, queue_ns, side, maker, price, qty, fee, pos, cash, mid):
+def record_fill(fi, ff, cnt, t, oid, queue_ns, side, maker, price, qty, fee, pos, cash, mid,
+                qhs):
     k = cnt[N_FILLS]
     fi[k, FI_TS] = t
     fi[k, FI_ID] = oid
@@ -185,6 +187,7 @@ def record_fill(fi, ff, cnt, t, oid, queue_ns, side, maker, price, qty, fee, pos
     ff[k, FF_POS] = pos
     ff[k, FF_CASH] = cash
     ff[k, FF_MID] = mid
+    ff[k, FF_QHS] = qhs
     cnt[N_FILLS] = k + 1
 
 

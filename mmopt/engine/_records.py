@@ -24,6 +24,9 @@ FILL_DTYPE = np.dtype(
         ("queue_ns", np.int64),  # time from the order's arrival at the exchange to its fill
         ("side", np.int8),  # +1 we bought, -1 we sold
         ("is_maker", np.bool_),
+        # maker fills: how far inside-out our price was from the mid when the order was placed
+        # (bid: mid - price, ask: price - mid; price units); NaN for taker fills
+        ("quoted_half_spread", np.float64),
     ]
 )
 

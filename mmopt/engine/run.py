@@ -64,6 +64,7 @@ def run_backtest(
     ic[S.IC_USE_FEAT] = 0 if feat is None else 1
     feat_vec = np.zeros(5) if feat is None else np.ascontiguousarray(feat, dtype=np.float64)
     eq_ts = np.zeros(n_grid + 1, dtype=np.int64)
+    eq_ts[:n_grid] = equity_times(market, config.equity_interval_ns)
     eq_f = np.zeros((n_grid + 1, 5))
     eq_b = np.zeros((n_grid + 1, 2), dtype=np.bool_)
     state = np.zeros(max(1, strategy.n_state))
@@ -74,6 +75,15 @@ def run_backtest(
     )  # fmt: skip
     return _result(strategy, params_obj, instrument, config, market, fi, ff, ei, ef, cnt, acc,
                    eq_ts, eq_f, eq_b)  # fmt: skip
+
+
+def equity_times(market: MarketData, interval_ns: int) -> np.ndarray:
+    """The equity grid: the first event's time, then every multiple of the interval after it up
+    to the last event (the kernel adds the final state as one more row)."""
+    first = market.t_first
+    start = (first // interval_ns + 1) * interval_ns
+    grid = np.arange(start, market.t_last + 1, interval_ns, dtype=np.int64)
+    return np.concatenate((np.array([first], dtype=np.int64), grid))
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
@@ -104,11 +114,7 @@ def _pack(
     ic[S.IC_FLATTEN] = inf if flatten is None else day + round(flatten * 1e9)
     ic[S.IC_SESSION_END] = min(int(ic[S.IC_Q_END]), int(ic[S.IC_FLATTEN]), market.t_last)
     ic[S.IC_END_FLAT] = int(config.end_flat)
-    interval = config.equity_interval_ns
-    start = -(-market.t_first // interval) * interval
-    n_grid = (market.t_last - start) // interval + 1 if start <= market.t_last else 0
-    ic[S.IC_EQ_START] = start
-    ic[S.IC_EQ_STEP] = interval
+    n_grid = equity_times(market, config.equity_interval_ns).shape[0]
     ic[S.IC_N_EQ] = n_grid
     ic[S.IC_DEC_ON_FILL] = int(config.decide_on_fill)
     ic[S.IC_RECORD] = int(config.record_orders)
@@ -201,6 +207,7 @@ def _fills(fi: np.ndarray, ff: np.ndarray, n: int) -> np.ndarray:
     out["position_after"] = ff[:n, S.FF_POS]
     out["cash_after"] = ff[:n, S.FF_CASH]
     out["mid"] = ff[:n, S.FF_MID]
+    out["quoted_half_spread"] = ff[:n, S.FF_QHS]
     return out
 
 
@@ -215,15 +222,15 @@ def _order_events(ei: np.ndarray, ef: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def warm_up() -> float:
-    """Load (or compile) the kernel and every registered strategy; returns seconds spent."""
-    from mmopt.engine._warmup import tiny_stream
-    from mmopt.strategies import STRATEGIES, discover_strategies
-
+def warm_up(*strategies: str) -> float:
+    """Load (or compile) the kernel and the named strategies (default: price_follow) once per
+    process; returns the seconds spent, imports included."""
     start = time.perf_counter()
-    discover_strategies()
+    from mmopt.engine._warmup import tiny_stream
+    from mmopt.strategies import get_strategy
+
     events, instrument = tiny_stream()
     market = prepare_market(events, instrument)
-    for strategy in STRATEGIES.values():
-        run_backtest(market, None, strategy, None, EngineConfig(step_ms=1.0))
+    for name in strategies or ("price_follow",):
+        run_backtest(market, None, get_strategy(name), None, EngineConfig(step_ms=1.0))
     return time.perf_counter() - start

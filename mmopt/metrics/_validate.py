@@ -133,7 +133,11 @@ def check_interval_s(interval_s: float) -> None:
 
 
 def check_quoted_half_spread(quoted: np.ndarray | None, n_fills: int) -> np.ndarray:
-    """Return the quoted half spreads as float64 (all NaN when not given)."""
+    """Return the quoted half spreads as float64 (all NaN when not given).
+
+    Signed: (mid when the order was placed - its price) x side, so a quote through the mid
+    (possible on a crossed or locked book) is negative; it still counts in spread captured.
+    """
     if quoted is None:
         return np.full(n_fills, np.nan)
     arr = np.asarray(quoted, dtype=np.float64)
@@ -142,11 +146,12 @@ def check_quoted_half_spread(quoted: np.ndarray | None, n_fills: int) -> np.ndar
             f"quoted_half_spread: shape {arr.shape} does not match the {n_fills} fills; give "
             "one value per fill (NaN where unknown)"
         )
-    bad = arr < 0
+    bad = np.isinf(arr)
     if np.any(bad):
         row = _first_bad(bad)
         raise DataError(
-            f"quoted_half_spread: row {row} is negative ({arr[row]}); give |quote price - "
-            "reference mid| in price units, NaN where unknown"
+            f"quoted_half_spread: row {row} is infinite; give (reference mid - quote price) "
+            "x side in price units (negative when the quote sat through the mid), NaN where "
+            "unknown"
         )
     return arr

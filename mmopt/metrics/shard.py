@@ -50,8 +50,9 @@ def compute_shard_metrics(
             cancelled / submitted).
         instrument: contract facts (linear/inverse, contract size, currency).
         max_position: the strategy's position limit; RMS inventory is reported relative to it.
-        quoted_half_spread: per fill, the half spread we quoted, ``|quote price - the mid we
-            quoted around|`` in price units (NaN where unknown). If not given, a
+        quoted_half_spread: per fill, the half spread we quoted, ``(the mid when the order
+            was placed - its price) x side`` in price units (negative when the quote sat
+            through the mid; NaN where unknown). If not given, a
             ``quoted_half_spread`` field of ``fills`` is used when present. Without either,
             spread captured is NaN; the realised spread in bps is still reported.
         interval_s: the PnL grid for Sharpe, Sortino, CVaR95 and drawdown (epoch-aligned).

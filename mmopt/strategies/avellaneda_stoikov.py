@@ -23,8 +23,8 @@ Formulas (tau = T - t = ``horizon_s``, or the seconds left to the session's end 
     bid     = floor((centre - delta / 2) / tick), ask = ceil((centre + delta / 2) / tick)
 then bid <= best ask - 1 tick and ask >= best bid + 1 tick (never crossing the touch). A side is
 not quoted when one more quote could take |position| beyond ``max_inventory`` lots.
-With the defaults (gamma 0.05, k 1.5, horizon 30 s) and sigma_bps 0.7 (synthetic default data,
-Binance BTC/ETH) delta = 0.74 + 1.31 = 2.05 bp: quotes ~1 bp either side of S (1-2 ticks on the
+With the defaults (gamma 0.1, k 1.5, horizon 15 s) and sigma_bps 0.7 (synthetic default data,
+Binance BTC/ETH) delta = 0.74 + 1.29 = 2.03 bp: quotes ~1 bp either side of S (1-2 ticks on the
 synthetic data); on denser streams the per-event sigma is higher (~2 bp/sqrt(s) on the 1-5 M
 event benchmark stream: the mid bounces between ticks) and quotes sit 2-3 ticks out.
 """
@@ -88,12 +88,12 @@ _P_GUARD_WIDEN = 10
 
 @dataclass(frozen=True, slots=True)
 class AvellanedaStoikovParams:
-    gamma: float = param_field(0.05, "(0, 100]", "risk aversion per (bp x quote)")
+    gamma: float = param_field(0.1, "(0, 100]", "risk aversion per (bp x quote)")
     k: float = param_field(1.5, "(0, 1000]", "fill-intensity decay per bp of distance")
     beta_ofi: float = param_field(0.0, "[-10, 10]", "centre shift in ticks per unit OFI z "
                                   "(clamped to +-1 tick)")
     eta_ofi: float = param_field(0.0, "[0, 100]", "spread widening in bp per unit |OFI z|")
-    horizon_s: float | None = param_field(30.0, "(0, 86400] or null",
+    horizon_s: float | None = param_field(15.0, "(0, 86400] or null",
                                           "T - t in seconds; null = time to session end")
     vol_halflife_s: float = param_field(30.0, "[0.01, 86400]", "half-life of the sigma EWMA")
     baseline_halflife_s: float = param_field(600.0, "[0.01, 86400]",

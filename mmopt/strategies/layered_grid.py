@@ -175,8 +175,8 @@ def decide(ctx, book_bid, book_ask, orders, params, state, quotes, act):
         paused = imb > cutoff if si == 1 else imb < 1.0 - cutoff
         room = params[_P_MAX] - pos if si == 0 else params[_P_MAX] + pos
         prev = 0.0
-        for level in range(quotes.shape[1]):
-            if paused or level >= n_levels:
+        for level in range(n_levels):  # levels beyond stay KEEP: never used, nothing to do
+            if paused:
                 set_quote(quotes, si, level, math.nan, 0.0)
                 continue
             tk = _target_tick(ctx, si, level, centre, h0, spacing, prev)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from engine_helpers import MS, T0, Script, fill_tuples, run
 
@@ -26,6 +27,17 @@ def test_queue_advances_by_trades_and_fills_when_exhausted() -> None:
     assert r.cash == pytest.approx(-100.02)
     assert fill["cash_after"] == pytest.approx(-100.02)
     assert r.net_pnl == pytest.approx(-100.02 + 100.5)  # marked at the final mid
+    assert fill["quoted_half_spread"] == 0.5  # placed at 100 when the mid was 100.5
+
+
+def test_equity_series_starts_at_the_first_event_and_covers_every_fill() -> None:
+    rows = [*BOOK, (2, "sell", 99.0, 1.0), (2500, "bid", 100.0, 4.0)]
+    r = run(rows, Script(bid=100.0, bid_qty=1.0), equity_interval_ms=1000.0)
+    eq = r.equity
+    assert eq["ts_ns"].tolist() == [T0, 2 * T0, 3 * T0, T0 + 2500 * MS]  # first, grid, final
+    assert (eq["position"][0], eq["cash"][0], eq["equity"][0]) == (0.0, 0.0, 0.0)
+    assert eq["mid"][0] == 100.5
+    assert eq["ts_ns"][0] <= r.fills["ts_ns"].min() <= r.fills["ts_ns"].max() <= eq["ts_ns"][-1]
 
 
 def test_depth_decrease_sets_queue_to_min_and_increase_does_not_raise_it() -> None:
@@ -124,6 +136,7 @@ def test_flatten_at_cutoff_with_a_taker_order_that_walks_the_book() -> None:
     assert r.fees == pytest.approx(fees)
     assert r.cash == pytest.approx(-709.0 + 700.0 - fees)
     assert (r.fills["fee"] > 0).all()
+    assert np.isnan(r.fills["quoted_half_spread"]).all()
     assert r.n_takers == 2
 
 

@@ -38,7 +38,11 @@ def make_fills(
     for i, (t, side, price, qty, fee, mid, maker) in enumerate(rows):
         pos += side * qty
         cash += -side * price * qty - fee
-        out[i] = (ns(t), i + 1, price, qty, fee, pos, cash, mid, 0, side, maker)
+        row = (ns(t), i + 1, price, qty, fee, pos, cash, mid, 0, side, maker)
+        for name, value in zip(FILL_DTYPE.names, row, strict=False):
+            out[i][name] = value
+        if "quoted_half_spread" in FILL_DTYPE.names:
+            out[i]["quoted_half_spread"] = np.nan
     return out
 
 

@@ -78,8 +78,9 @@ def test_bad_settings():
         _run(interval_s=0.0)
     with pytest.raises(DataError, match="quoted_half_spread: shape \\(3,\\) does not match"):
         _run(quoted_half_spread=np.ones(3))
-    with pytest.raises(DataError, match="quoted_half_spread: row 1 is negative"):
-        _run(quoted_half_spread=np.array([0.1, -0.1]))
+    with pytest.raises(DataError, match="quoted_half_spread: row 1 is infinite"):
+        _run(quoted_half_spread=np.array([0.1, np.inf]))
+    _run(quoted_half_spread=np.array([0.1, -0.1]))  # a quote through the mid is legal
 
 
 def test_bad_order_counts():

@@ -227,11 +227,8 @@ def test_shard_metrics_pickle_round_trip():
 
 
 def test_quoted_half_spread_read_from_a_fill_field():
-    import numpy.lib.recfunctions as rfn
-
-    fills = rfn.append_fields(
-        make_fills(ROUND_TRIP_ROWS), "quoted_half_spread", QUOTED_H, usemask=False
-    )
+    fills = make_fills(ROUND_TRIP_ROWS)
+    fills["quoted_half_spread"] = QUOTED_H
     via_field = aggregate([_shard(fills)])
     assert (
         via_field.spread_captured

@@ -35,7 +35,8 @@ def test_levels_are_spaced_by_volatility() -> None:
     d = decide(LG, P, Ctx(vol=1e-4))
     assert _ticks(d, 0) == [(9997.0, 1.0), (9996.0, 1.0), (9995.0, 1.0)]
     assert _ticks(d, 1) == [(10005.0, 1.0), (10006.0, 1.0), (10007.0, 1.0)]
-    assert all(d.quote(s, lv) is None for s in (0, 1) for lv in range(3, LG.n_levels))
+    # levels beyond levels_per_side are never used: left alone (KEEP), no work for the engine
+    assert all(d.quote(s, lv) == "keep" for s in (0, 1) for lv in range(3, LG.n_levels))
 
 
 def test_zero_volatility_floors_half_spread_and_spacing_at_one_tick() -> None:
@@ -74,7 +75,7 @@ def test_the_side_facing_book_pressure_is_pulled(bid_qty: float, ask_qty: float,
                                                   pulled: int) -> None:
     # imbalance 20 / 25 = 0.8 > 0.65: buyers press on our asks; 0.2 < 0.35 presses our bids
     d = decide(LG, P, Ctx(vol=1e-4, book=Book(bid_qty=bid_qty, ask_qty=ask_qty)))
-    assert all(d.quote(pulled, lv) is None for lv in range(LG.n_levels))
+    assert all(d.quote(pulled, lv) is None for lv in range(3))
     assert all(d.quote(1 - pulled, lv) is not None for lv in range(3))
 
 
@@ -110,13 +111,13 @@ def test_a_resting_order_on_target_is_kept_even_with_zero_threshold() -> None:
 
 def test_levels_per_side_limits_the_quotes() -> None:
     d = decide(LG, _lg(levels_per_side=2), Ctx(vol=1e-4))
-    assert _ticks(d, 0) == [(9997.0, 1.0), (9996.0, 1.0), None]
+    assert _ticks(d, 0) == [(9997.0, 1.0), (9996.0, 1.0), "keep"]
 
 
 @pytest.mark.parametrize("book", [Book(ask_tick=None), Book(bid_tick=None)])
 def test_an_empty_book_side_pulls_every_quote(book: Book) -> None:
     d = decide(LG, P, Ctx(book=book, vol=1e-4))
-    assert all(d.quote(s, lv) is None for s in (0, 1) for lv in range(LG.n_levels))
+    assert all(d.quote(s, lv) is None for s in (0, 1) for lv in range(3))
 
 
 @pytest.mark.parametrize(("key", "value", "expected"), [
