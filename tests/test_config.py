@@ -27,14 +27,24 @@ from mmopt.config import (
 )
 from mmopt.config._expr import parse_linear
 from mmopt.errors import ConfigError, MmoptError
+from mmopt.metrics import KpiTargets
 
 REPO = Path(__file__).resolve().parents[1]
-GROUPS = ("data", "strategy", "search", "engine", "objective", "study", "executor", "tracking",
-          "experiment")
+GROUPS = ("data", "strategy", "search", "engine", "sessions", "objective", "objective/kpi",
+          "study", "executor", "tracking", "experiment")
 # Options that only make sense with another choice: what a user would add on the command line.
 COMPANIONS = {
     ("data", "parquet"): ["data.root=/tmp/my-shards"],
+    ("sessions", "parquet"): ["data.root=/tmp/my-shards"],
     ("objective", "pareto"): ["study=pareto"],
+}
+
+
+# The KPI profiles of conf/objective/kpi/ (requote is the default of every objective).
+KPI_PROFILES = {
+    "requote": KpiTargets(0.10, 0.40, 0.005, None),
+    "seed": KpiTargets(),
+    "none": KpiTargets(None, None, None, None),
 }
 
 
@@ -47,8 +57,10 @@ def group_options() -> list[tuple[str, str]]:
 
 
 def overrides_for(group: str, option: str) -> list[str]:
-    # search follows strategy (defaults: search: ${strategy}); pick it through the strategy
-    head = f"strategy={option}" if group == "search" else f"{group}={option}"
+    # search follows strategy and sessions follow data (defaults: search: ${strategy},
+    # sessions: ${data}); pick them through the group they follow
+    follows = {"search": "strategy", "sessions": "data"}
+    head = f"{follows.get(group, group)}={option}"
     return [head, *COMPANIONS.get((group, option), [])]
 
 
@@ -61,6 +73,7 @@ def test_every_yaml_file_is_a_tested_group_option() -> None:
     assert files == covered
     assert len(list_group_options("strategy")) == 5
     assert set(list_group_options("search")) == set(list_group_options("strategy"))
+    assert set(list_group_options("sessions")) == set(list_group_options("data"))
 
 
 @pytest.mark.parametrize(("group", "option"), group_options(), ids=lambda v: str(v))
@@ -72,6 +85,11 @@ def test_group_option_composes_and_converts(group: str, option: str) -> None:
         assert set(run.search.names) <= set(run.strategy.params_dict())
     elif group in ("data", "objective", "executor", "tracking"):
         assert getattr(run, group).name == option
+    elif group == "sessions":
+        expected = {"synthetic": "09:01:00"}.get(option)
+        assert run.engine.get("open_auction_end") == expected
+    elif group == "objective/kpi":
+        assert run.objective.kpi == KPI_PROFILES[option]
     assert from_hydra(to_dict(run)) == run  # the plain form round-trips
     _assert_no_omegaconf(run)
 
@@ -86,6 +104,14 @@ def test_default_config_is_the_embedded_sweep() -> None:
     assert run.executor.name == "ray" and run.executor.address is None
     assert run.tracking.name == "mlflow" and run.tracking.tracking_uri == "sqlite:///runs/mlflow.db"
     assert run.objective.directions == ("maximize",)
+    assert run.objective.kpi == KPI_PROFILES["requote"] and run.objective.use_constraints
+
+
+def test_kpi_profile_and_single_targets_override_from_the_command_line() -> None:
+    assert load("objective/kpi=seed").objective.kpi == KpiTargets()
+    assert load("objective=sharpe", "objective/kpi=none").objective.kpi == KPI_PROFILES["none"]
+    kpi = load("objective.kpi.cancel_ratio_max=0.9").objective.kpi
+    assert kpi == KpiTargets(0.10, 0.40, 0.005, 0.9)
 
 
 def test_layered_grid_space_has_the_seed_bounds() -> None:
@@ -155,7 +181,7 @@ def test_cli_grammar_overrides() -> None:
     assert run.strategy.params_dict()["refill_interval_s"] == 5
     assert run.objective.objectives[0].linear.terms == (("net_pnl", 1.0), ("cvar95", -2.0))
     assert run.objective.kpi.fill_ratio_min is None
-    assert run.objective.kpi.cancel_ratio_max == 0.70
+    assert run.objective.kpi.cancel_ratio_max is None  # off in the default (requote) KPI profile
     assert run.study.sampler.seed is None and run.study.name == "my study"
     assert run.executor.address == "ray://head:10001"
     assert run.engine.get("step_ms") == 10
