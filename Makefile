@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/data_load.py
 	$(BIN)/python benchmarks/synth_generation.py
 	$(BIN)/python benchmarks/engine_throughput.py
+	$(BIN)/python benchmarks/strategy_throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -87,12 +87,18 @@ market = prepare_market(ev, Instrument(**spec["instrument"]))
 params = PriceFollowParams(refill_interval_s=0.0, quote_size=1, max_position=10,
                            min_notional_before_quote=0.0)
 run_backtest(market, None, get_strategy("price_follow"), params, EngineConfig(**spec["config"]))
-print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM = this process's own peak; ru_maxrss would also count the parent's RSS at fork
+hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")]
+peak_kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"maxrss_mb": peak_kb / 1024}))
 """
 
 
 def _peak_memory_mb(events: np.ndarray, instrument: Any, step_ms: int) -> float:
-    """Peak RSS (MB) of a fresh process that loads the stream and runs mmopt once."""
+    """Peak RSS (MB) of a fresh process that loads the stream and runs mmopt once.
+
+    Read from /proc/self/status VmHWM: Linux carries ``ru_maxrss`` over fork + exec, so the
+    child's getrusage() would report at least this (large) parent's RSS."""
     spec = {
         "instrument": dataclasses.asdict(instrument),
         "config": {"step_ms": step_ms, "entry_latency_ns": LATENCY_NS,

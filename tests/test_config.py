@@ -390,13 +390,17 @@ def test_objectives_evaluate_the_expression() -> None:
 
 
 def test_constraints_use_the_kpi_targets() -> None:
-    objective = load().objective
+    objective = load("objective/kpi=seed").objective
     ok = {"spread_captured": 0.8, "rms_inventory_ratio": 0.2, "fill_ratio": 0.1,
           "cancel_ratio": 0.5}
     assert all(v <= 0 for v in objective.constraints(ok))
     bad = {**ok, "fill_ratio": 0.01}
     assert max(objective.constraints(bad)) == pytest.approx(0.04)
     assert load("objective.use_constraints=false").objective.constraints(bad) == ()
+    requote = load().objective  # cancel ratio off; fill ratio >= 0.005
+    assert requote.constraints({**ok, "cancel_ratio": 0.99}) == pytest.approx(
+        (-0.7, -0.2, -0.095))
+    assert max(requote.constraints({**ok, "fill_ratio": 0.001})) == pytest.approx(0.004)
 
 
 def test_linear_expression_parser() -> None:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 import typer
@@ -19,6 +18,8 @@ from mmopt.cli._hydra import compose
 from mmopt.config import from_hydra
 
 __all__ = ["best_command", "show_command", "sweep_command"]
+
+WIDE_WIDTH = 160  # `mmopt show --wide` when stdout is not a terminal
 
 SWEEP_HELP = (
     "Run (or resume) an Optuna study of the configured strategy over the selected shards. "
@@ -58,20 +59,27 @@ def _storage_url(storage: str | None, study: str) -> str:
     return run.study.storage
 
 
-@app.command("best", help="Print the best feasible parameters of a study as YAML "
-             "(ready for strategy.params=... or a live engine).")
+@app.command("best", help="Print the best feasible strategy parameters of a study as YAML "
+             "(the shape of conf/strategy/*.yaml), headed by the `mmopt backtest` command line "
+             "that re-runs them (strategy.params={...}).")
 def best_command(
     study: Annotated[str, typer.Argument(help="Study name")],
     storage: Annotated[str | None, typer.Option("--storage", help=_STORAGE_HELP)] = None,
     rank: Annotated[int, typer.Option("--rank", help="Pareto front: which member (0 = first)")]
     = 0,
+    infeasible: Annotated[
+        bool, typer.Option("--infeasible", help="No trial meets the KPI targets: print the "
+                           "best by objective anyway (marked INFEASIBLE).")
+    ] = False,
 ) -> None:
     from mmopt.search.inspect import best_params_yaml
 
-    typer.echo(best_params_yaml(study, _storage_url(storage, study), rank=rank), nl=False)
+    typer.echo(best_params_yaml(study, _storage_url(storage, study), rank=rank,
+                                allow_infeasible=infeasible), nl=False)
 
 
-@app.command("show", help="A table of a study's top trials with their state and key metrics.")
+@app.command("show", help="A table of a study's top trials (feasible first, best first) with "
+             "their state and key metrics, then each trial's parameters.")
 def show_command(
     study: Annotated[str, typer.Argument(help="Study name")],
     storage: Annotated[str | None, typer.Option("--storage", help=_STORAGE_HELP)] = None,
@@ -79,10 +87,33 @@ def show_command(
     all_states: Annotated[
         bool, typer.Option("--all", help="Also pruned and failed trials (by number).")
     ] = False,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help="Metric columns, comma-separated (default "
+                                 "net_pnl,cvar95,fill_ratio,spread_captured; any metric name)")
+    ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="More metric columns and the parameters in the table "
+                           "(for a wide console; at least 160 columns when not a terminal).")
+    ] = False,
 ) -> None:
-    from mmopt.search.inspect import study_table
+    from mmopt.search.inspect import DEFAULT_COLUMNS, KEY_METRICS, study_table
 
-    if top <= 0 or not math.isfinite(top):
+    if top <= 0:
         raise typer.BadParameter("must be >= 1", param_hint="--top")
-    Console().print(study_table(study, _storage_url(storage, study), top=top,
-                                all_states=all_states))
+    chosen = _metric_columns(columns) if columns else (KEY_METRICS if wide else DEFAULT_COLUMNS)
+    console = Console()
+    if wide and not console.is_terminal:
+        console = Console(width=max(console.width, WIDE_WIDTH))
+    console.print(study_table(study, _storage_url(storage, study), top=top,
+                              all_states=all_states, columns=chosen, wide=wide))
+
+
+def _metric_columns(text: str) -> tuple[str, ...]:
+    from mmopt.metrics import METRIC_NAMES
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in METRIC_NAMES]
+    if unknown or not names:
+        raise typer.BadParameter(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; "
+                                 f"known: {', '.join(METRIC_NAMES)}", param_hint="--columns")
+    return names

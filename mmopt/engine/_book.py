@@ -47,8 +47,6 @@ def book_init(bk, w):
     bk[BK_W] = w
     bk[BK_NOV_BID] = 0
     bk[BK_NOV_ASK] = 0
-    bk[BK_MIN_BID] = NO_ASK
-    bk[BK_MAX_ASK] = NO_BID
 
 
 @hot
@@ -92,23 +90,12 @@ def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
 
 
 @hot
-def _ov_max(ov_t, ov_q, n_ov, lo, hi):
-    """Highest overflow tick in [lo, hi] with qty > 0, else NO_BID."""
-    best = NO_BID
+def _ov_best(ov_t, ov_q, n_ov, lo, hi, highest):
+    """Highest (else lowest) overflow tick in [lo, hi] with qty > 0; NO_BID (NO_ASK) if none."""
+    best = NO_BID if highest else NO_ASK
     for j in range(n_ov):
         t = ov_t[j]
-        if lo <= t <= hi and ov_q[j] > 0.0 and t > best:
-            best = t
-    return best
-
-
-@hot
-def _ov_min(ov_t, ov_q, n_ov, lo, hi):
-    """Lowest overflow tick in [lo, hi] with qty > 0, else NO_ASK."""
-    best = NO_ASK
-    for j in range(n_ov):
-        t = ov_t[j]
-        if lo <= t <= hi and ov_q[j] > 0.0 and t < best:
+        if lo <= t <= hi and ov_q[j] > 0.0 and ((t > best) if highest else (t < best)):
             best = t
     return best
 
@@ -117,7 +104,7 @@ def _ov_min(ov_t, ov_q, n_ov, lo, hi):
 def depth_below(dense, ov_t, ov_q, n_ov, w, start, end):
     """Highest tick in [end, start) with qty > 0, else NO_BID (hftbacktest depth_below)."""
     if n_ov > 0 and start - 1 >= w:
-        found = _ov_max(ov_t, ov_q, n_ov, max(end, w), start - 1)
+        found = _ov_best(ov_t, ov_q, n_ov, max(end, w), start - 1, True)
         if found != NO_BID:
             return found
     t = min(start - 1, w - 1)
@@ -127,7 +114,7 @@ def depth_below(dense, ov_t, ov_q, n_ov, w, start, end):
             return t
         t -= 1
     if n_ov > 0 and end < 0:
-        return _ov_max(ov_t, ov_q, n_ov, end, min(start - 1, -1))
+        return _ov_best(ov_t, ov_q, n_ov, end, min(start - 1, -1), True)
     return NO_BID
 
 
@@ -135,7 +122,7 @@ def depth_below(dense, ov_t, ov_q, n_ov, w, start, end):
 def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
     """Lowest tick in (start, end] with qty > 0, else NO_ASK (hftbacktest depth_above)."""
     if n_ov > 0 and start + 1 < 0:
-        found = _ov_min(ov_t, ov_q, n_ov, start + 1, min(end, -1))
+        found = _ov_best(ov_t, ov_q, n_ov, start + 1, min(end, -1), False)
         if found != NO_ASK:
             return found
     t = max(start + 1, 0)
@@ -145,7 +132,7 @@ def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
             return t
         t += 1
     if n_ov > 0 and end >= w:
-        return _ov_min(ov_t, ov_q, n_ov, max(start + 1, w), end)
+        return _ov_best(ov_t, ov_q, n_ov, max(start + 1, w), end, False)
     return NO_ASK
 
 
@@ -202,30 +189,28 @@ def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
 
 
 @hot
+def _clear_side(dense, ov_q, bk, i_min, i_max, i_nov, i_best, no_best, i_scan, no_scan):
+    lo = max(bk[i_min], 0)
+    hi = min(bk[i_max], bk[BK_W] - 1)
+    for t in range(lo, hi + 1):
+        dense[t] = 0.0
+    for j in range(bk[i_nov]):
+        ov_q[j] = 0.0
+    bk[i_best] = no_best
+    bk[i_scan] = no_scan
+    bk[i_max] = NO_BID
+    bk[i_min] = NO_ASK
+
+
+@hot
 def clear_bids(bid, bov_q, bk):
     """A `bid` row with a NaN price: the bid side is empty."""
-    lo = max(bk[BK_MIN_BID], 0)
-    hi = min(bk[BK_MAX_BID], bk[BK_W] - 1)
-    for t in range(lo, hi + 1):
-        bid[t] = 0.0
-    for j in range(bk[BK_NOV_BID]):
-        bov_q[j] = 0.0
-    bk[BK_BEST_BID] = NO_BID
-    bk[BK_LOW_BID] = NO_ASK
-    bk[BK_MAX_BID] = NO_BID
-    bk[BK_MIN_BID] = NO_ASK
+    _clear_side(bid, bov_q, bk, BK_MIN_BID, BK_MAX_BID, BK_NOV_BID, BK_BEST_BID, NO_BID,
+                BK_LOW_BID, NO_ASK)
 
 
 @hot
 def clear_asks(ask, aov_q, bk):
     """An `ask` row with a NaN price: the ask side is empty."""
-    lo = max(bk[BK_MIN_ASK], 0)
-    hi = min(bk[BK_MAX_ASK], bk[BK_W] - 1)
-    for t in range(lo, hi + 1):
-        ask[t] = 0.0
-    for j in range(bk[BK_NOV_ASK]):
-        aov_q[j] = 0.0
-    bk[BK_BEST_ASK] = NO_ASK
-    bk[BK_HIGH_ASK] = NO_BID
-    bk[BK_MIN_ASK] = NO_ASK
-    bk[BK_MAX_ASK] = NO_BID
+    _clear_side(ask, aov_q, bk, BK_MIN_ASK, BK_MAX_ASK, BK_NOV_ASK, BK_BEST_ASK, NO_ASK,
+                BK_HIGH_ASK, NO_BID)

@@ -39,7 +39,6 @@ from mmopt.engine._slots import (
     ACT_FILL,
     ACT_REJECT,
     CT_N_REST_BUY,
-    CT_N_REST_SELL,
     EX_DONE,
     EX_REST,
     FC_LOT,
@@ -71,17 +70,7 @@ MAX_TAKER_LEVELS = 64  # a taker order walks at most this many levels; the rest 
 @hot
 def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
     """Fill ``qty`` of order ``slot`` at relative ``tick`` at exchange time ``t``."""
-    bk = E[0]
-    oi = E[1]
-    of = E[2]
-    rest = E[3]
-    ctr = E[4]
-    cnt = E[5]
-    acc = E[6]
-    rp = E[7]
-    rpq = E[8]
-    fc = E[9]
-    ic = E[10]
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, _ul = E
     side = oi[slot, OI_SIDE]
     price = tick_price(tick, fc, ic)
     fee = account_exchange(acc, fc, ic, side, price, qty, maker)
@@ -131,7 +120,7 @@ def _fill_candidates(E, fi, ff, ei, ef, cs, cq, n, descending, t):
 def queue_depth(E, row, tick, prev_qty, new_qty):
     """A level update at ``tick`` on our resting orders of ``row`` (0 buys, 1 sells)."""
     oi, of, rest, ctr, fc, ic = E[1], E[2], E[3], E[4], E[9], E[10]
-    n = ctr[CT_N_REST_BUY] if row == 0 else ctr[CT_N_REST_SELL]
+    n = ctr[CT_N_REST_BUY + row]
     prob_model = ic[IC_QMODEL] == 1
     for j in range(n):
         s = rest[row, j]
@@ -177,37 +166,25 @@ def _queue_trade(of, fc, ic, s, qty):
 
 @hot
 def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
-    """A market trade: trade-through and queue fills of our resting orders on the hit side."""
+    """A market trade: trade-through and queue fills of our resting orders on the hit side
+    (our sells for a buy aggressor, our buys for a sell aggressor)."""
     oi, of, rest, ctr, fc, ic = E[1], E[2], E[3], E[4], E[9], E[10]
+    row = 1 if aggressor_buy else 0
+    through = 1 if aggressor_buy else -1  # (tick - ours) * through > 0: traded through ours
     nc = 0
-    if aggressor_buy:
-        for j in range(ctr[CT_N_REST_SELL]):
-            s = rest[1, j]
-            tk = oi[s, OI_TICK]
-            if tk < tick:
+    for j in range(ctr[CT_N_REST_BUY + row]):
+        s = rest[row, j]
+        tk = oi[s, OI_TICK]
+        if (tick - tk) * through > 0:
+            cs[nc] = s
+            cq[nc] = of[s, OF_LEAVES_EX]
+            nc += 1
+        elif tk == tick:
+            q = _queue_trade(of, fc, ic, s, qty)
+            if q > 0.0:
                 cs[nc] = s
-                cq[nc] = of[s, OF_LEAVES_EX]
+                cq[nc] = q
                 nc += 1
-            elif tk == tick:
-                q = _queue_trade(of, fc, ic, s, qty)
-                if q > 0.0:
-                    cs[nc] = s
-                    cq[nc] = q
-                    nc += 1
-    else:
-        for j in range(ctr[CT_N_REST_BUY]):
-            s = rest[0, j]
-            tk = oi[s, OI_TICK]
-            if tk > tick:
-                cs[nc] = s
-                cq[nc] = of[s, OF_LEAVES_EX]
-                nc += 1
-            elif tk == tick:
-                q = _queue_trade(of, fc, ic, s, qty)
-                if q > 0.0:
-                    cs[nc] = s
-                    cq[nc] = q
-                    nc += 1
     if nc > 0:
         _fill_candidates(E, fi, ff, ei, ef, cs, cq, nc, not aggressor_buy, t)
     return nc
@@ -217,21 +194,15 @@ def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
 def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
     """The best bid rose to ``best`` (fill our sells <= it) or the best ask fell (buys >= it)."""
     oi, of, rest, ctr = E[1], E[2], E[3], E[4]
+    row = 1 if sells else 0
+    crossed = 1 if sells else -1  # (best - ours) * crossed >= 0: the book reached ours
     nc = 0
-    if sells:
-        for j in range(ctr[CT_N_REST_SELL]):
-            s = rest[1, j]
-            if oi[s, OI_TICK] <= best:
-                cs[nc] = s
-                cq[nc] = of[s, OF_LEAVES_EX]
-                nc += 1
-    else:
-        for j in range(ctr[CT_N_REST_BUY]):
-            s = rest[0, j]
-            if oi[s, OI_TICK] >= best:
-                cs[nc] = s
-                cq[nc] = of[s, OF_LEAVES_EX]
-                nc += 1
+    for j in range(ctr[CT_N_REST_BUY + row]):
+        s = rest[row, j]
+        if (best - oi[s, OI_TICK]) * crossed >= 0:
+            cs[nc] = s
+            cq[nc] = of[s, OF_LEAVES_EX]
+            nc += 1
     if nc > 0:
         _fill_candidates(E, fi, ff, ei, ef, cs, cq, nc, False, t)
     return nc
@@ -240,22 +211,8 @@ def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
 @hot
 def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     """A new order reaches the exchange at ``t`` (after every row with ts <= t)."""
-    bk = E[0]
-    oi = E[1]
-    of = E[2]
-    rest = E[3]
-    ctr = E[4]
-    cnt = E[5]
-    rp = E[7]
-    rpq = E[8]
-    fc = E[9]
-    ic = E[10]
-    bid = B[0]
-    ask = B[1]
-    bov_t = B[2]
-    bov_q = B[3]
-    aov_t = B[4]
-    aov_q = B[5]
+    bk, oi, of, rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
     tick = oi[slot, OI_TICK]
     oid = oi[slot, OI_ID]
@@ -285,21 +242,8 @@ def arrive_new(E, B, fi, ff, ei, ef, slot, t):
 @hot
 def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
     """A taker order: fills at the touch and walks the book; rejected if that side is empty."""
-    bk = E[0]
-    oi = E[1]
-    of = E[2]
-    ctr = E[4]
-    cnt = E[5]
-    rp = E[7]
-    rpq = E[8]
-    fc = E[9]
-    ic = E[10]
-    bid = B[0]
-    ask = B[1]
-    bov_t = B[2]
-    bov_q = B[3]
-    aov_t = B[4]
-    aov_q = B[5]
+    bk, oi, of, _rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
     level = bk[BK_BEST_ASK] if side > 0 else bk[BK_BEST_BID]
     if level == NO_ASK or level == NO_BID:  # noqa: SIM109
@@ -331,15 +275,7 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
 
 @hot
 def arrive_cancel(E, ei, ef, slot, t):
-    oi = E[1]
-    of = E[2]
-    rest = E[3]
-    ctr = E[4]
-    cnt = E[5]
-    rp = E[7]
-    rpq = E[8]
-    fc = E[9]
-    ic = E[10]
+    _bk, oi, of, rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul = E
     if oi[slot, OI_EX] == EX_REST:
         rest_remove(rest, ctr, oi, slot)
         oi[slot, OI_EX] = EX_DONE

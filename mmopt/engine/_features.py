@@ -29,6 +29,13 @@ of the first valid mid; T = time of the last call; lambda = ln 2 / half-life):
   ``sum_i exp(-lambda (T - t_i)) r_i^2 / integral_{T0}^{T} exp(-lambda (T - s)) ds`` with the vol
   (resp. baseline) half-life. Units: log-return per sqrt(second) (multiply by the mid for price
   units). Irregular steps are exact; a quiet market lets it decay.
+* Sampled returns (params[P_VOL_SAMPLE_S] = q_s > 0, e.g. 1 s): instead of one r_i per mid
+  change, the mid is sampled on the epoch-aligned grid g_j = j * q_s (the last valid mid of the
+  updates *before* g_j, carried forward; the first sample is the first valid mid at T0) and
+  r_j = ln(m(g_j) / m(g_j-1)) is observed at g_j. Bid-ask bounce between grid points then does
+  not add variance, so sigma does not grow with the event rate of the stream. Both EWMAs and the
+  rolling window use these returns; a grid point is closed by the first top update or refresh
+  at or after it (never earlier: no look-ahead).
 * ``F_VOL_ROLL``: sqrt(sum of r_i^2 over the rolling window / covered seconds). Time is cut into
   buckets of q = round(window / N_VOL_BUCKETS) ns aligned to the epoch (bucket b = ts_ns // q); the
   window is the N_VOL_BUCKETS buckets ending with T's bucket, and the covered time is
@@ -62,13 +69,15 @@ P_BASE_HALFLIFE_S = 1  # half-life of the baseline (slow) volatility EWMA, secon
 P_VOL_WINDOW_S = 2  # rolling volatility window, seconds
 P_OFI_WINDOW_S = 3  # OFI summation window, seconds
 P_OFI_Z_WINDOW_S = 4  # history over which the OFI is z-scored, seconds
-N_FEATURE_PARAMS = 5
+P_VOL_SAMPLE_S = 5  # optional: 0 = a return per mid change; > 0 = returns on this time grid
+N_FEATURE_PARAMS = 5  # required length of the params vector (P_VOL_SAMPLE_S may follow)
 FEATURE_PARAM_NAMES = (
     "vol_halflife_s",
     "baseline_halflife_s",
     "vol_window_s",
     "ofi_window_s",
     "ofi_z_window_s",
+    "vol_sample_s",
 )
 MIN_WINDOW_S = 0.01  # smallest accepted half-life / window (keeps bucket indices exact)
 
@@ -130,6 +139,9 @@ I_Z_MAXD2 = 41  # max (x - K)^2 entering the sums since the last recompute (roun
 I_OFI_SCALE = 42  # max |e_n| seen (rounding scale of the OFI sums)
 I_NUM_TS_S = 43  # time at which I_VOL_NUM / I_BASE_NUM are expressed, whole seconds
 I_NUM_TS_NS = 44  # ... ns remainder
+I_GRID_Q_NS = 45  # vol sampling grid, ns (0 = a return per mid change)
+I_GRID_B = 46  # index of the last grid point closed (grid point b is at b * I_GRID_Q_NS)
+I_GRID_MID = 47  # the mid sampled at that grid point
 N_FEATURE_HEADER = 48
 
 # ---- ring buffers --------------------------------------------------------------------------------
@@ -150,13 +162,19 @@ def features_state_size():
 
 @njit(cache=True)
 def feature_params_invalid(params):
-    """Index of the first invalid parameter, ``N_FEATURE_PARAMS`` if too short, -1 if all valid."""
+    """Index of the first invalid parameter, ``N_FEATURE_PARAMS`` if too short, -1 if all valid.
+
+    The optional ``P_VOL_SAMPLE_S`` must be 0 (off) or a grid of at least ``MIN_WINDOW_S``."""
     if params.shape[0] < N_FEATURE_PARAMS:
         return N_FEATURE_PARAMS
     for i in range(N_FEATURE_PARAMS):
         v = params[i]
         if not (math.isfinite(v) and v >= MIN_WINDOW_S):
             return i
+    if params.shape[0] > P_VOL_SAMPLE_S:
+        v = params[P_VOL_SAMPLE_S]
+        if not (math.isfinite(v) and (v == 0.0 or v >= MIN_WINDOW_S)):
+            return P_VOL_SAMPLE_S
     return -1
 
 
@@ -186,6 +204,9 @@ def features_init(state, params):
     k = max(1.0, math.ceil(z_ns / (q_ofi * Z_CAPACITY)))
     state[I_Z_K] = k
     state[I_Z_M] = min(float(Z_CAPACITY), max(2.0, round(z_ns / (k * q_ofi))))
+    if params.shape[0] > P_VOL_SAMPLE_S and params[P_VOL_SAMPLE_S] > 0.0:
+        state[I_GRID_Q_NS] = round(params[P_VOL_SAMPLE_S] * _NS)
+    state[I_GRID_MID] = np.nan
     state[I_INITIALISED] = 1.0
 
 
@@ -382,6 +403,8 @@ def features_refresh(state, ts_ns):
     """Bring every output slot to time ``ts_ns`` (decay, window expiry, OFI samples, z-score)."""
     ts_ns = _advance(state, ts_ns)
     if state[I_HAVE_MID] > 0.0:
+        if state[I_GRID_Q_NS] > 0.0:
+            _close_grid(state, ts_ns)
         _decay_to(state, ts_ns)
         elapsed = (ts_ns - _get_ts(state, I_FIRST_MID_S)) / _NS
         state[F_ELAPSED_S] = elapsed
@@ -437,20 +460,52 @@ def _update_book_outputs(state, bid, bid_qty, ask, ask_qty):
 
 
 @njit(cache=True)
+def _add_return(state, ts_ns, r):
+    """Add the squared log return ``r`` observed at ``ts_ns`` (never before the EWMA's time nor
+    the rolling ring's oldest bucket) to the volatility estimators."""
+    _decay_to(state, ts_ns)
+    r2 = r * r
+    state[I_VOL_NUM] += r2
+    state[I_BASE_NUM] += r2
+    b = ts_ns // np.int64(state[I_VR_Q_NS])
+    if b > np.int64(state[I_VR_LAST_B]) - N_VOL_BUCKETS:
+        state[R_VOL + b % N_VOL_BUCKETS] += r2
+        state[I_VR_SUM] += r2
+
+
+@njit(cache=True)
+def _close_grid(state, ts_ns):
+    """Sampled volatility: close every grid point before or at ``ts_ns`` not closed yet, with the
+    mid in force just before it (F_LAST_MID: called before a mid at ``ts_ns`` is recorded). The
+    grid points passed since the last close all carry that same mid, so at most one return is
+    non-zero: it is observed at the first of them."""
+    q = np.int64(state[I_GRID_Q_NS])
+    b = ts_ns // q
+    last_b = np.int64(state[I_GRID_B])
+    if b <= last_b:
+        return
+    state[I_GRID_B] = float(b)
+    mid = state[F_LAST_MID]
+    prev = state[I_GRID_MID]
+    state[I_GRID_MID] = mid
+    if mid != prev:
+        _add_return(state, (last_b + 1) * q, math.log(mid / prev))
+
+
+@njit(cache=True)
 def _record_mid(state, ts_ns, mid):
-    """Feed a valid mid into the volatility estimators."""
+    """Feed a valid mid into the volatility estimators (per change, or via the sampling grid)."""
     if state[I_HAVE_MID] == 0.0:
         state[I_HAVE_MID] = 1.0
         _set_ts(state, I_FIRST_MID_S, ts_ns)
         _set_ts(state, I_NUM_TS_S, ts_ns)
+        if state[I_GRID_Q_NS] > 0.0:  # the first sample: the first mid, at its own time
+            state[I_GRID_B] = float(ts_ns // np.int64(state[I_GRID_Q_NS]))
+            state[I_GRID_MID] = mid
+    elif state[I_GRID_Q_NS] > 0.0:
+        _close_grid(state, ts_ns)
     elif mid != state[F_LAST_MID]:
-        _decay_to(state, ts_ns)
-        r = math.log(mid / state[F_LAST_MID])
-        r2 = r * r
-        state[I_VOL_NUM] += r2
-        state[I_BASE_NUM] += r2
-        state[R_VOL + np.int64(state[I_VR_LAST_B]) % N_VOL_BUCKETS] += r2
-        state[I_VR_SUM] += r2
+        _add_return(state, ts_ns, math.log(mid / state[F_LAST_MID]))
     state[F_LAST_MID] = mid
 
 

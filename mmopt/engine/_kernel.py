@@ -47,6 +47,7 @@ from mmopt.engine._exchange import (
     queue_depth,
 )
 from mmopt.engine._features import (
+    F_ELAPSED_S,
     F_OFI,
     F_OFI_Z,
     F_VOL_BASE,
@@ -70,8 +71,7 @@ from mmopt.engine._orders import (
     amount_of,
     book_mid,
     equity_of,
-    grow_rows_f,
-    grow_rows_i,
+    grow_rows,
     net_cash,
     next_request_time,
     next_response_time,
@@ -149,6 +149,7 @@ from mmopt.engine.layout import (
     A_NSLOTS,
     A_TAKER_QTY,
     A_TAKER_SIDE,
+    C_FEAT_ELAPSED,
     C_OFI,
     C_OFI_Z,
     C_QUOTING_ALLOWED,
@@ -198,13 +199,7 @@ def _rng_uniform(ctr):
 @hot
 def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
     """Intensity model: each resting order fills with prob 1 - exp(-lambda * dt)."""
-    bk = E[0]
-    oi = E[1]
-    of = E[2]
-    rest = E[3]
-    ctr = E[4]
-    fc = E[9]
-    ic = E[10]
+    bk, oi, of, rest, ctr, _cnt, _acc, _rp, _rpq, fc, ic, _rq, _ul = E
     dt_s = (t - ctr[CT_LAST_INTENSITY]) / 1e9
     ctr[CT_LAST_INTENSITY] = t
     mid = book_mid(bk, fc, ic)
@@ -231,10 +226,7 @@ def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
 
 @hot
 def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig):
-    cnt = E[5]
-    acc = E[6]
-    fc = E[9]
-    ic = E[10]
+    cnt, acc, fc, ic = E[5], E[6], E[9], E[10]
     ctx = W[0]
     ordview = W[1]
     quotes = W[2]
@@ -251,12 +243,14 @@ def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t,
         ctx[C_VOL_ROLL] = fstate[F_VOL_ROLL]
         ctx[C_OFI] = fstate[F_OFI]
         ctx[C_OFI_Z] = fstate[F_OFI_Z]
+        ctx[C_FEAT_ELAPSED] = fstate[F_ELAPSED_S]
     else:
         ctx[C_VOL_EWMA] = np.nan
         ctx[C_VOL_BASE] = np.nan
         ctx[C_VOL_ROLL] = np.nan
         ctx[C_OFI] = np.nan
         ctx[C_OFI_Z] = np.nan
+        ctx[C_FEAT_ELAPSED] = np.nan
     reset_outputs(quotes, act)
     decide(ctx, B[0], B[1], ordview, params, state, quotes, act)
     cnt[N_DECISIONS] += 1
@@ -271,12 +265,7 @@ def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t,
 
 @hot
 def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
-    bk = E[0]
-    ctr = E[4]
-    cnt = E[5]
-    acc = E[6]
-    fc = E[9]
-    ic = E[10]
+    bk, ctr, cnt, acc, fc, ic = E[0], E[4], E[5], E[6], E[9], E[10]
     mid = book_mid(bk, fc, ic)
     if not math.isnan(mid):
         acc[AC_LAST_MID] = mid
@@ -296,12 +285,7 @@ def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
 @hot
 def _on_top(E, B, fstate, t):
     bk, fc, ic = E[0], E[9], E[10]
-    bid = B[0]
-    ask = B[1]
-    bov_t = B[2]
-    bov_q = B[3]
-    aov_t = B[4]
-    aov_q = B[5]
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
     bb = bk[BK_BEST_BID]
     ba = bk[BK_BEST_ASK]
     pb = tick_price(bb, fc, ic) if bb != NO_BID else np.nan
@@ -398,19 +382,8 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
     m = ic[IC_MAXORD]
     w = ic[IC_W]
     E, B = _init_state(ic, fc, ic[IC_NOV], w)
-    bk = E[0]
-    ctr = E[4]
-    cnt = E[5]
-    acc = E[6]
-    rp = E[7]
-    rpq = E[8]
-    rq = E[11]
-    bid = B[0]
-    ask = B[1]
-    bov_t = B[2]
-    bov_q = B[3]
-    aov_t = B[4]
-    aov_q = B[5]
+    bk, _oi, _of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, _ul = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic[IC_NLEVELS], 2)),
          np.zeros(A_NSLOTS))
     fi = np.zeros((1024, FI_N), dtype=np.int64)
@@ -445,11 +418,11 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
     while True:
         need = cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8
         if need > fi.shape[0]:
-            fi = grow_rows_i(fi, need)
-            ff = grow_rows_f(ff, need)
+            fi = grow_rows(fi, need)
+            ff = grow_rows(ff, need)
         if ic[IC_RECORD] == 1 and cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8 > ei.shape[0]:
-            ei = grow_rows_i(ei, cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8)
-            ef = grow_rows_f(ef, ei.shape[0])
+            ei = grow_rows(ei, cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8)
+            ef = grow_rows(ef, ei.shape[0])
         t_rp = next_response_time(rp, ctr)
         t_rq = next_request_time(rq, ctr)
         t_row = ts[i] if i < n else INF_NS

@@ -155,14 +155,7 @@ def _free_if_done(oi, ul, ctr, slot):
 @hot
 def on_response(E, rp, rpq, t):
     """Apply the next response (due at ``t``) to the strategy's view; True if it was a fill."""
-    oi = E[1]
-    of = E[2]
-    ctr = E[4]
-    cnt = E[5]
-    acc = E[6]
-    fc = E[9]
-    ic = E[10]
-    ul = E[12]
+    _bk, oi, of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, ul = E
     head = ctr[CT_RP_HEAD]
     k = head % rp.shape[0]
     ctr[CT_RP_HEAD] = head + 1
@@ -213,16 +206,7 @@ def on_response(E, rp, rpq, t):
 @hot
 def submit(E, ei, ef, t, side, level, tick, qty, taker):
     """A new order (limit post-only or taker) leaves for the exchange; False if no free slot."""
-    bk = E[0]
-    oi = E[1]
-    of = E[2]
-    ctr = E[4]
-    cnt = E[5]
-    acc = E[6]
-    fc = E[9]
-    ic = E[10]
-    rq = E[11]
-    ul = E[12]
+    bk, oi, of, _rest, ctr, cnt, acc, _rp, _rpq, fc, ic, rq, ul = E
     slot = -1
     for s in range(oi.shape[0]):
         if oi[s, OI_USED] == 0:
@@ -263,13 +247,7 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
 
 @hot
 def send_cancel(E, ei, ef, slot, t):
-    oi = E[1]
-    of = E[2]
-    ctr = E[4]
-    cnt = E[5]
-    fc = E[9]
-    ic = E[10]
-    rq = E[11]
+    _bk, oi, of, _rest, ctr, cnt, _acc, _rp, _rpq, fc, ic, rq, _ul = E
     oi[slot, OI_CXL] = 1
     push_request(rq, ctr, t + ic[IC_LAT_E], slot, RQK_CANCEL)
     cnt[N_CANCEL_SENT] += 1
@@ -295,13 +273,7 @@ def open_qty(oi, of, ul, ctr, side):
 
 @hot
 def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
-    oi = E[1]
-    of = E[2]
-    ctr = E[4]
-    cnt = E[5]
-    acc = E[6]
-    fc = E[9]
-    ul = E[12]
+    _bk, oi, of, _rest, ctr, cnt, acc, _rp, _rpq, fc, _ic, _rq, ul = E
     matched = False
     for j in range(ctr[CT_NUSED]):
         s = ul[j]
@@ -357,20 +329,8 @@ def send_taker(E, ei, ef, t, side, qty):
 @hot
 def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
-    bk = E[0]
-    oi = E[1]
-    of = E[2]
-    ctr = E[4]
-    acc = E[6]
-    fc = E[9]
-    ic = E[10]
-    ul = E[12]
-    bid = B[0]
-    ask = B[1]
-    bov_t = B[2]
-    bov_q = B[3]
-    aov_t = B[4]
-    aov_q = B[5]
+    bk, oi, of, _rest, ctr, _cnt, acc, _rp, _rpq, fc, ic, _rq, ul = E
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
     base = ic[IC_BASE]
     ctx[C_TIME] = (t - t0) / 1e9
     ctx[C_TIME_NS_HI] = float(t // 1_000_000_000)

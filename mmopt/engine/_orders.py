@@ -27,13 +27,10 @@ from mmopt.engine._slots import (
     CT_BUY_MAX,
     CT_BUY_MIN,
     CT_N_REST_BUY,
-    CT_N_REST_SELL,
     CT_RP_HEAD,
     CT_RP_TAIL,
     CT_RQ_HEAD,
     CT_RQ_TAIL,
-    CT_SELL_MAX,
-    CT_SELL_MIN,
     EV_ACTION,
     EV_ID,
     EV_SIDE,
@@ -144,15 +141,23 @@ def _avg_update(acc, i_pos, i_avg, i_real, side, price, qty, fc, ic):
 
 
 @hot
-def account_exchange(acc, fc, ic, side, price, qty, maker):
-    """Apply a fill to the exchange-side account (hftbacktest State::apply_fill); returns fee."""
+def _apply_fill(acc, i_pos, i_avg, i_real, i_bal, i_fees, side, price, qty, maker, fc, ic):
+    """hftbacktest's State::apply_fill on one view of the account; returns (amount, fee)."""
     amount = amount_of(price, qty, fc, ic)
-    _avg_update(acc, AC_POS, AC_AVG, AC_REAL, side, price, qty, fc, ic)
+    _avg_update(acc, i_pos, i_avg, i_real, side, price, qty, fc, ic)
     sd = float(side)
-    acc[AC_POS] += qty * sd
-    acc[AC_BAL] -= amount * sd
+    acc[i_pos] += qty * sd
+    acc[i_bal] -= amount * sd
     fee = (fc[FC_MAKER] if maker else fc[FC_TAKER]) * amount
-    acc[AC_FEES] += fee
+    acc[i_fees] += fee
+    return amount, fee
+
+
+@hot
+def account_exchange(acc, fc, ic, side, price, qty, maker):
+    """Apply a fill to the exchange-side account; returns the fee."""
+    amount, fee = _apply_fill(acc, AC_POS, AC_AVG, AC_REAL, AC_BAL, AC_FEES, side, price, qty,
+                              maker, fc, ic)
     acc[AC_VOL] += qty
     acc[AC_NOTIONAL] += amount
     if abs(acc[AC_POS]) > acc[AC_MAXPOS]:
@@ -163,12 +168,7 @@ def account_exchange(acc, fc, ic, side, price, qty, maker):
 @hot
 def account_local(acc, fc, ic, side, price, qty, maker):
     """Apply a received fill to the strategy's view of the account."""
-    amount = amount_of(price, qty, fc, ic)
-    _avg_update(acc, AL_POS, AL_AVG, AL_REAL, side, price, qty, fc, ic)
-    sd = float(side)
-    acc[AL_POS] += qty * sd
-    acc[AL_BAL] -= amount * sd
-    acc[AL_FEES] += (fc[FC_MAKER] if maker else fc[FC_TAKER]) * amount
+    _apply_fill(acc, AL_POS, AL_AVG, AL_REAL, AL_BAL, AL_FEES, side, price, qty, maker, fc, ic)
     acc[AL_CASH] = net_cash(acc[AL_BAL], acc[AL_FEES], ic)
 
 
@@ -208,19 +208,11 @@ def record_event(ei, ef, cnt, ic, t, oid, action, side, price, qty):
 
 
 @njit(cache=True)
-def grow_rows_i(a, need):
+def grow_rows(a, need):
+    """``a`` (2-D) with at least ``need`` rows: the same array, or a copy at least twice as long."""
     if need <= a.shape[0]:
         return a
-    out = np.zeros((max(need, 2 * a.shape[0]), a.shape[1]), dtype=np.int64)
-    out[: a.shape[0]] = a
-    return out
-
-
-@njit(cache=True)
-def grow_rows_f(a, need):
-    if need <= a.shape[0]:
-        return a
-    out = np.zeros((max(need, 2 * a.shape[0]), a.shape[1]), dtype=np.float64)
+    out = np.zeros((max(need, 2 * a.shape[0]), a.shape[1]), dtype=a.dtype)
     out[: a.shape[0]] = a
     return out
 
@@ -274,28 +266,22 @@ def next_response_time(rp, ctr):
 
 @hot
 def _refresh_bounds(rest, ctr, oi):
-    lo = INF_NS
-    hi = -INF_NS
-    for j in range(ctr[CT_N_REST_BUY]):
-        t = oi[rest[0, j], OI_TICK]
-        lo = min(lo, t)
-        hi = max(hi, t)
-    ctr[CT_BUY_MIN] = lo
-    ctr[CT_BUY_MAX] = hi
-    lo = INF_NS
-    hi = -INF_NS
-    for j in range(ctr[CT_N_REST_SELL]):
-        t = oi[rest[1, j], OI_TICK]
-        lo = min(lo, t)
-        hi = max(hi, t)
-    ctr[CT_SELL_MIN] = lo
-    ctr[CT_SELL_MAX] = hi
+    """Lowest / highest tick of the resting orders of each row (0 buys, 1 sells)."""
+    for row in range(2):
+        lo = INF_NS
+        hi = -INF_NS
+        for j in range(ctr[CT_N_REST_BUY + row]):
+            t = oi[rest[row, j], OI_TICK]
+            lo = min(lo, t)
+            hi = max(hi, t)
+        ctr[CT_BUY_MIN + 2 * row] = lo
+        ctr[CT_BUY_MAX + 2 * row] = hi
 
 
 @hot
 def rest_add(rest, ctr, oi, slot):
     row = 0 if oi[slot, OI_SIDE] > 0 else 1
-    nslot = CT_N_REST_BUY if row == 0 else CT_N_REST_SELL
+    nslot = CT_N_REST_BUY + row
     rest[row, ctr[nslot]] = slot
     ctr[nslot] += 1
     _refresh_bounds(rest, ctr, oi)
@@ -304,7 +290,7 @@ def rest_add(rest, ctr, oi, slot):
 @hot
 def rest_remove(rest, ctr, oi, slot):
     row = 0 if oi[slot, OI_SIDE] > 0 else 1
-    nslot = CT_N_REST_BUY if row == 0 else CT_N_REST_SELL
+    nslot = CT_N_REST_BUY + row
     n = ctr[nslot]
     for j in range(n):
         if rest[row, j] == slot:

@@ -25,6 +25,7 @@ __all__ = [
     "C_BOOK_LEN",
     "C_CASH",
     "C_CONTRACT_SIZE",
+    "C_FEAT_ELAPSED",
     "C_IMBALANCE",
     "C_IS_INVERSE",
     "C_LAST_ASK_FILL_T",
@@ -95,7 +96,7 @@ C_LAST_BID_FILL_T = 18  # local receive time of the last fill of a buy order; -i
 C_LAST_ASK_FILL_T = 19
 C_LAST_BID_PLACE_T = 20  # time of the last submitted buy limit order; -inf if none
 C_LAST_ASK_PLACE_T = 21
-C_SESSION_END_T = 22  # end of quoting (close auction / flatten / last event), seconds
+C_SESSION_END_T = 22  # close auction / flatten time, else UTC midnight after the first event
 C_TICK_SIZE = 23
 C_LOT_SIZE = 24
 C_CONTRACT_SIZE = 25
@@ -111,6 +112,7 @@ C_CASH = 34  # net cash, local view
 C_UNREALISED = 35  # position marked at mid vs avg entry (account currency)
 C_TIME_NS_HI = 36  # decision time in ns = C_TIME_NS_HI * 1e9 + C_TIME_NS_LO (exact)
 C_TIME_NS_LO = 37
+C_FEAT_ELAPSED = 38  # seconds of data the vol / OFI features have seen (NaN: features off)
 CTX_SIZE = 48
 
 TRIGGER_STEP = 1

@@ -74,6 +74,11 @@ class MarketData:
     def t_last(self) -> int:
         return int(self.ts[-1])
 
+    @property
+    def day_end_ns(self) -> int:
+        """UTC midnight after the first event: the session end known before the data is read."""
+        return self.day_start_ns + _DAY_NS
+
 
 def round_half_away(x: np.ndarray) -> np.ndarray:
     """Round half away from zero, exactly (Rust's f64::round), as float64."""

@@ -112,7 +112,9 @@ def _pack(
     ic[S.IC_Q_START] = -inf if opens is None else day + round(opens * 1e9)
     ic[S.IC_Q_END] = inf if closes is None else day + round(closes * 1e9)
     ic[S.IC_FLATTEN] = inf if flatten is None else day + round(flatten * 1e9)
-    ic[S.IC_SESSION_END] = min(int(ic[S.IC_Q_END]), int(ic[S.IC_FLATTEN]), market.t_last)
+    # what the strategy is told about the end of the session must be known in advance: the
+    # close auction / flatten time, else the end of the UTC day (never the last event's time)
+    ic[S.IC_SESSION_END] = min(int(ic[S.IC_Q_END]), int(ic[S.IC_FLATTEN]), market.day_end_ns)
     ic[S.IC_END_FLAT] = int(config.end_flat)
     n_grid = equity_times(market, config.equity_interval_ns).shape[0]
     ic[S.IC_N_EQ] = n_grid

@@ -46,6 +46,7 @@ class RayExecutor:
 
         self._ray = ray
         self._owns_runtime = False
+        self.warmed_pids: set[int] = set()  # worker processes ``warm`` ran in
         if not ray.is_initialized():
             self._init_runtime(config)
             self._owns_runtime = True
@@ -103,11 +104,14 @@ class RayExecutor:
             raise TaskError(f"{type(exc).__name__}: {exc}") from None
 
     def warm(self, fn: Callable[..., Any], *args: Any) -> float:
-        """One warm-up call per CPU, at once, so that each worker process gets one."""
+        """Warm one worker first (on a fresh checkout it compiles the kernels and writes
+        numba's cache), then one call per CPU at once, so that each worker process gets one
+        (the others load the cache instead of compiling the same code side by side)."""
         start = time.perf_counter()
-        refs = [self._remote_warm.remote(fn, *args) for _ in range(self.n_workers)]
         try:
-            self._ray.get(refs)
+            for n in (1, self.n_workers):
+                done = self._ray.get([self._remote_warm.remote(fn, *args) for _ in range(n)])
+                self.warmed_pids.update(pid for pid, _ in done)
         except Exception as exc:
             raise TaskError(f"warming the Ray workers failed: {exc}") from None
         return time.perf_counter() - start

@@ -93,6 +93,10 @@ def _write_index(
         best = summary.best[0]
         values = ", ".join(f"{v:.6g}" for v in best.values or ())
         lines += [f"best trial: {best.number} ({values})", ""]
+        if not summary.best_feasible:
+            misses = "; ".join(summary.best_kpi_failures) or "see its constraints"
+            lines += [f"INFEASIBLE: no complete trial meets the KPI targets; the best by "
+                      f"objective misses {misses}", ""]
     lines += ["## Files", ""] + [f"* [{p.name}]({p.name})" for p in files]
     if skipped:
         lines += ["", "## Skipped", ""] + [f"* {name}: {why}" for name, why in skipped]

@@ -48,6 +48,12 @@ class LoopTimings:
     loop_s: float = 0.0  # wall time of the whole ask/evaluate/tell loop
     n_tasks: int = 0
     n_told: int = 0
+    # phases of the whole sweep around the loop (wall seconds, set by the driver)
+    data_s: float = 0.0  # select / generate / load / prepare the shards
+    executor_s: float = 0.0  # start or join the executor (Ray)
+    warm_s: float = 0.0  # compile / warm the kernels in every worker
+    finish_s: float = 0.0  # best trial re-runs, tracker.finish (report, plots)
+    worker_pids: set[int] = field(default_factory=set)  # processes that ran the tasks
 
     def overhead_per_trial_s(self, tracker_s: float = 0.0) -> float:
         """Driver time per trial beyond the sampler, the tracker and waiting for workers."""
@@ -161,6 +167,7 @@ class SweepLoop:
                     live.error = live.error or f"task failed: {exc}"
                 continue
             self.timings.task_s += outcome.wall_s
+            self.timings.worker_pids.add(outcome.pid)
             for live, shard in zip(lives, outcome.outcomes, strict=True):
                 self.timings.kernel_s += shard.kernel_s
                 if shard.error is not None:

@@ -19,8 +19,17 @@ def _fmt(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.6g}"
 
 
-def _best_table(best: tuple[TrialRecord, ...], holdout: TrialRecord | None) -> Table:
-    table = Table(title="best feasible trial" + ("s (Pareto front)" if len(best) > 1 else ""))
+def _param(value: object) -> str:
+    return _fmt(value) if isinstance(value, float) else str(value)
+
+
+def _best_table(best: tuple[TrialRecord, ...], holdout: TrialRecord | None,
+                feasible: bool) -> Table:
+    plural = "s (Pareto front)" if len(best) > 1 else ""
+    title = (f"best feasible trial{plural}" if feasible else
+             f"best trial{plural} by objective: INFEASIBLE (no complete trial meets the KPI "
+             "targets)")
+    table = Table(title=title)
     table.add_column("")
     for record in best:
         table.add_column(f"#{record.number}")
@@ -32,7 +41,7 @@ def _best_table(best: tuple[TrialRecord, ...], holdout: TrialRecord | None) -> T
     for metric in KEY_METRICS:
         table.add_row(metric, *(_fmt(r.metrics_dict().get(metric, math.nan)) for r in rows))
     for name, _ in best[0].params:
-        table.add_row(name, *(str(r.params_dict().get(name, "")) for r in rows))
+        table.add_row(name, *(_param(r.params_dict().get(name, "")) for r in rows))
     return table
 
 
@@ -43,13 +52,24 @@ def print_result(result: SweepResult, run: RunConfig, console: Console) -> None:
         f"{result.n_pruned} pruned, {result.n_failed} failed; {result.n_run} trials run in "
         f"{result.elapsed_s:.1f} s ({t.n_tasks} tasks)"
     )
+    console.print(f"time: data {t.data_s:.1f} s, executor start {t.executor_s:.1f} s, "
+                  f"kernel warm-up {t.warm_s:.1f} s, trials {t.loop_s:.1f} s, best re-run and "
+                  f"report {t.finish_s:.1f} s")
     if result.best:
-        console.print(_best_table(result.best, result.holdout))
-    else:
-        console.print("no feasible complete trial yet: relax objective.kpi (or set "
-                      "objective.use_constraints=false) or run more trials")
+        console.print(_best_table(result.best, result.holdout, result.best_feasible))
+    if result.best and not result.best_feasible:
+        fails = "; ".join(result.best_kpi_failures) or "see its constraints"
+        console.print(f"[bold red]trial #{result.best[0].number} is infeasible[/bold red]: it "
+                      f"misses {fails}. Run more trials, widen the search space, or choose "
+                      "other targets (objective/kpi=none, objective.kpi.<target>=...; see "
+                      "conf/objective/kpi/).")
+    elif not result.best:
+        console.print("no complete trial yet: every trial was pruned or failed (see "
+                      f"`mmopt show {result.study_name} --all`); run more trials")
+    # commands are printed unwrapped (soft_wrap), so that they can be copied as they are
     if result.storage_url:
-        console.print(f"storage: {result.storage_url}   (mmopt best {result.study_name} "
-                      f"--storage {result.storage_url})")
+        console.print(f"storage: {result.storage_url}", soft_wrap=True)
+        console.print(f"best parameters: mmopt best {result.study_name} --storage "
+                      f"{result.storage_url}", soft_wrap=True, markup=False)
     if result.ui_command:
-        console.print(f"MLflow: {result.ui_command}")
+        console.print(f"MLflow: {result.ui_command}", soft_wrap=True, markup=False)

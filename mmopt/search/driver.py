@@ -36,7 +36,7 @@ from mmopt.search.shards import ShardSet, load_shard_set, rung_bounds
 from mmopt.search.space import distribution, n_grid_points
 from mmopt.search.storage import open_persistent_study
 from mmopt.search.summary import best_records, finish_summary
-from mmopt.tracking import Tracker, TrialRecord, make_tracker
+from mmopt.tracking import SweepSummary, Tracker, TrialRecord, make_tracker
 
 __all__ = ["SweepResult", "run_sweep"]
 
@@ -52,7 +52,7 @@ class SweepResult:
     n_pruned: int
     n_failed: int
     n_run: int  # trials finished by this sweep
-    best: tuple[TrialRecord, ...]
+    best: tuple[TrialRecord, ...]  # best feasible; if none is, best by objective (see below)
     holdout: TrialRecord | None
     elapsed_s: float
     timings: LoopTimings
@@ -60,6 +60,8 @@ class SweepResult:
     storage_write_s: float
     ui_command: str | None
     study: optuna.Study
+    best_feasible: bool = True  # False: no complete trial meets the KPI targets
+    best_kpi_failures: tuple[str, ...] = ()  # best[0]'s missed targets ("name value (target)")
 
 
 def run_sweep(
@@ -90,12 +92,16 @@ def run_sweep(
         study, _ = load_working_study(trials, run.study.name, directions,
                                       make_sampler(run.study.sampler, run.search),
                                       make_pruner(run.study.pruner))
+        phases = LoopTimings()
+        t0 = time.perf_counter()
         shard_set = load_shard_set(run.data)
+        t1 = time.perf_counter()
         spec = _work_spec(run)
         executor = executor or make_executor(run.executor)
+        phases.data_s, phases.executor_s = t1 - t0, time.perf_counter() - t1
         tracker = tracker or make_tracker(run.tracking, run.run_dir)
         return _drive(run, study, shard_set, spec, executor, tracker, writer, n_target,
-                      progress, started, len(trials))
+                      progress, started, len(trials), phases)
     finally:
         if own_executor and executor is not None:
             executor.close()
@@ -125,11 +131,14 @@ def _drive(
     progress_on: bool,
     started: float,
     n_existing: int,
+    phases: LoopTimings,
 ) -> SweepResult:
+    t0 = time.perf_counter()
     spec_ref = executor.put(spec)
     shard_refs = [executor.put(s) for s in shard_set.shards]
+    phases.data_s += time.perf_counter() - t0
     first_params = tuple((p.name, _default(run, p.name)) for p in run.search.params)
-    executor.warm(warm_worker, spec, shard_set.sample, first_params)
+    phases.warm_s = executor.warm(warm_worker, spec, shard_set.sample, first_params)
     n_done = sum(counts_toward_total(t) for t in study.get_trials(deepcopy=False))
     buffer = RecordBuffer(tracker, run.tracking.log_batch_size)
     tracker.start(sweep_info(run, shard_set, n_existing))
@@ -149,6 +158,8 @@ def _drive(
     loop = SweepLoop(run, study, executor, spec_ref, shard_refs,
                      rung_bounds(len(shard_set.shards), run.study.pruner), spec, on_record,
                      writer, tick)
+    for name in ("data_s", "executor_s", "warm_s"):
+        setattr(loop.timings, name, getattr(phases, name))
     deadline = None if run.study.timeout_s is None else time.time() + run.study.timeout_s
     status: Literal["finished", "interrupted", "failed"] = "finished"
     failure: Exception | None = None
@@ -166,31 +177,35 @@ def _drive(
         bar.close()
     buffer.flush()
     error = None if failure is None else f"{type(failure).__name__}: {failure}"
-    summary_best, holdout = _finish_tracker(tracker, run, study, status, error, started,
+    t_finish = time.perf_counter()
+    summary = _finish_tracker(tracker, run, study, status, error, started,
                                             shard_set, executor, spec_ref, shard_refs, buffer,
                                             replay=status == "finished")
+    loop.timings.finish_s = time.perf_counter() - t_finish
     if failure is not None:
         raise failure
     counts = _counts(study)
     return SweepResult(run.study.name, run.study.storage, status, *counts,
-                       n_run=loop.timings.n_told, best=summary_best, holdout=holdout,
+                       n_run=loop.timings.n_told, best=summary.best, holdout=summary.holdout,
                        elapsed_s=time.perf_counter() - started, timings=loop.timings,
                        tracker_s=buffer.seconds,
                        storage_write_s=writer.write_s if writer is not None else 0.0,
-                       ui_command=tracker.ui_command(), study=study)
+                       ui_command=tracker.ui_command(), study=study,
+                       best_feasible=summary.best_feasible,
+                       best_kpi_failures=summary.best_kpi_failures)
 
 
 def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, status: Any,
                     error: str | None, started: float, shard_set: ShardSet, executor: Executor,
                     spec_ref: Any, shard_refs: list[Any], buffer: RecordBuffer,
-                    *, replay: bool) -> tuple[tuple[TrialRecord, ...], TrialRecord | None]:
-    best = best_records(study)
+                    *, replay: bool) -> SweepSummary:
+    best, feasible = best_records(study)
     summary = finish_summary(run, study, status, error, time.perf_counter() - started, best,
-                             shard_set, executor, spec_ref, shard_refs, replay=replay)
+                             feasible, shard_set, executor, spec_ref, shard_refs, replay=replay)
     t0 = time.perf_counter()
     tracker.finish(summary)
     buffer.seconds += time.perf_counter() - t0
-    return best, summary.holdout
+    return summary
 
 
 def _counts(study: optuna.Study) -> tuple[int, int, int]:

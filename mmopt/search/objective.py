@@ -175,7 +175,7 @@ def warm_worker(spec: WorkSpec, sample: PreparedShard | None, sampled: ParamSet)
     from mmopt.engine import warm_up
 
     start = time.perf_counter()
-    warm_up()
+    warm_up(spec.strategy)  # only the strategy the trials run: each one compiles the kernel
     if sample is not None:
         evaluate(spec, sample, (sampled,))
     return time.perf_counter() - start

@@ -1,4 +1,5 @@
-"""The end of a sweep: the best feasible trial(s), its re-runs (curves, holdout dates)."""
+"""The end of a sweep: the best feasible trial(s) (else the best infeasible one, flagged), its
+re-runs (curves, holdout dates)."""
 
 from __future__ import annotations
 
@@ -11,24 +12,27 @@ from optuna.trial import TrialState
 from mmopt.config import RunConfig
 from mmopt.executors import Executor, TaskError
 from mmopt.search._trials import record_from_frozen
+from mmopt.search.inspect import best_trials
 from mmopt.search.objective import ParamSet, TaskOutcome, evaluate, replay
 from mmopt.search.scoring import per_security, score
 from mmopt.search.shards import ShardSet, load_shard_set
-from mmopt.tracking import ShardCurve, SweepSummary, TrialRecord
+from mmopt.tracking import ShardCurve, SweepSummary, TrialRecord, kpi_shortfalls
 
-__all__ = ["best_records", "finish_summary", "run_holdout"]
+__all__ = ["best_records", "best_shortfalls", "finish_summary", "run_holdout"]
 
 
-def best_records(study: optuna.Study) -> tuple[TrialRecord, ...]:
-    """The best feasible trial, or the feasible Pareto front (multi-objective), as records."""
-    if len(study.directions) > 1:
-        front = sorted(study.best_trials, key=lambda t: t.number)
-        return tuple(record_from_frozen(t) for t in front)
-    try:
-        best = study.best_trial
-    except ValueError:  # nothing complete, or nothing feasible
+def best_records(study: optuna.Study) -> tuple[tuple[TrialRecord, ...], bool]:
+    """The best feasible trial (or the feasible Pareto front) as records, and True; when no
+    complete trial is feasible, the best complete one(s) by objective alone, and False."""
+    trials, feasible = best_trials(study)
+    return tuple(record_from_frozen(t) for t in trials), feasible
+
+
+def best_shortfalls(run: RunConfig, best: tuple[TrialRecord, ...]) -> tuple[str, ...]:
+    """The KPI targets ``best[0]`` misses ("name value (target op x)"); () if none."""
+    if not best or not run.objective.use_constraints:
         return ()
-    return (record_from_frozen(best),)
+    return kpi_shortfalls(best[0].metrics_dict(), run.objective.kpi)
 
 
 def finish_summary(
@@ -38,6 +42,7 @@ def finish_summary(
     error: str | None,
     elapsed_s: float,
     best: tuple[TrialRecord, ...],
+    best_feasible: bool,
     shard_set: ShardSet,
     executor: Executor,
     spec_ref: Any,
@@ -64,6 +69,8 @@ def finish_summary(
         best_curves=curves or (),
         study=study,
         error=error,
+        best_feasible=best_feasible,
+        best_kpi_failures=() if best_feasible else best_shortfalls(run, best),
     )
 
 

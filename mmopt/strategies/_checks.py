@@ -22,6 +22,7 @@ __all__ = [
     "check_flag",
     "check_int",
     "check_range",
+    "check_sample_s",
     "feature_vector",
     "param_field",
     "reward_risk_warning",
@@ -41,7 +42,7 @@ def _fail(strategy: str, name: str, allowed: str, value: object) -> ConfigError:
 
 def _describe(low: float, high: float, low_open: bool, high_open: bool) -> str:
     left = "(" if low_open else "["
-    right = ")" if high_open else "]"
+    right = ")" if high_open or math.isinf(high) else "]"
     hi = "inf" if math.isinf(high) else f"{high:g}"
     return f"a number in {left}{low:g}, {hi}{right}"
 
@@ -101,12 +102,22 @@ def reward_risk_warning(strategy: str, take_profit_pct: float, stop_loss_pct: fl
     )
 
 
+def check_sample_s(strategy: str, name: str, value: object) -> float:
+    """A volatility sampling grid in seconds: 0 (a return per mid change) or [0.01, 3600]."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    x = float(value) if ok else math.nan  # type: ignore[arg-type]
+    if not (x == 0.0 or 0.01 <= x <= 3600.0):
+        raise _fail(strategy, name, "0 (every mid change) or a number in [0.01, 3600]", value)
+    return x
+
+
 def feature_vector(vol_halflife_s: float, baseline_halflife_s: float = 600.0,
                    vol_window_s: float = 60.0, ofi_window_s: float = 10.0,
-                   ofi_z_window_s: float = 300.0) -> np.ndarray:
-    """The engine's feature params vector (mmopt.engine._features P_* order)."""
+                   ofi_z_window_s: float = 300.0, vol_sample_s: float = 0.0) -> np.ndarray:
+    """The engine's feature params vector (mmopt.engine._features P_* order); vol_sample_s 0 =
+    a return per mid change, > 0 = returns of the mid sampled on that grid (seconds)."""
     return np.array([vol_halflife_s, baseline_halflife_s, vol_window_s, ofi_window_s,
-                     ofi_z_window_s], dtype=np.float64)
+                     ofi_z_window_s, vol_sample_s], dtype=np.float64)
 
 
 def param_field(default: Any, allowed: str, help_text: str) -> Any:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -68,7 +67,29 @@ class Strategy:
 
 
 _REGISTRY: dict[str, Strategy] = {}
-STRATEGIES: Mapping[str, Strategy] = MappingProxyType(_REGISTRY)
+
+
+class _Registered(Mapping[str, Strategy]):
+    """Read-only view name -> Strategy of every strategy module (imported on first look-up)."""
+
+    def __getitem__(self, name: str) -> Strategy:
+        if name not in _REGISTRY:
+            discover_strategies()
+        return _REGISTRY[name]
+
+    def __iter__(self) -> Iterator[str]:
+        discover_strategies()
+        return iter(sorted(_REGISTRY))
+
+    def __len__(self) -> int:
+        discover_strategies()
+        return len(_REGISTRY)
+
+    def __repr__(self) -> str:
+        return f"STRATEGIES({sorted(self)})"
+
+
+STRATEGIES: Mapping[str, Strategy] = _Registered()
 
 
 def register_strategy(strategy: Strategy) -> Strategy:
@@ -81,14 +102,19 @@ def register_strategy(strategy: Strategy) -> Strategy:
 
 
 _NOT_STRATEGIES = frozenset({"context"})
+_DISCOVERED: list[bool] = []  # non-empty once every module was imported
 
 
 def discover_strategies() -> None:
-    """Import every public module of mmopt/strategies (each registers its strategy on import)."""
+    """Import every public module of mmopt/strategies (each registers its strategy on import);
+    done once per process."""
+    if _DISCOVERED:
+        return
     package = importlib.import_module("mmopt.strategies")
     for info in pkgutil.iter_modules(package.__path__):
         if not info.name.startswith("_") and info.name not in _NOT_STRATEGIES:
             importlib.import_module(f"mmopt.strategies.{info.name}")
+    _DISCOVERED.append(True)
 
 
 def list_strategies() -> tuple[str, ...]:

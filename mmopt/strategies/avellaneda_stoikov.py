@@ -6,14 +6,15 @@ Units (chosen so that one search space fits instruments at 100 USD and at 60 000
   back into price with ``* S / 1e4``.
 * sigma = the engine's EWMA volatility of log mid returns per sqrt(second) (ctx C_VOL_EWMA);
   ``sigma_bps = 1e4 * sigma``, so ``sigma_bps^2 * tau`` is the variance of S over tau seconds in
-  bp^2 (about 0.5 bp^2/s on the synthetic data and on Binance BTC/ETH, Aug 2024).
+  bp^2 (about 0.6-1.4 bp^2/s on the synthetic data and on Binance BTC/ETH, Aug 2024).
 * q = position / (quote_size * lot): inventory counted in quotes (one fill = one unit), as in the
   paper, so a bigger quote size does not by itself skew harder.
 * ``gamma``: risk aversion per (bp * quote); ``k``: decay of the fill intensity
   lambda(d) = A exp(-k d) per bp of distance d from S (so 2 / k is the zero-risk total spread).
 
-Formulas (tau = T - t = ``horizon_s``, or the seconds left to the session's end when
-``horizon_s`` is None):
+Formulas (tau = T - t = ``horizon_s``, or, when ``horizon_s`` is None, the seconds left to the
+session's end: the close auction / ``flatten_at`` time if set, else the UTC midnight after the
+shard's first event, never the data's last event, which a live strategy could not know):
     r       = S - q * gamma * sigma_bps^2 * tau                            [bp of S]
     delta   = gamma * sigma_bps^2 * tau + (2 / gamma) * ln(1 + gamma / k)   [bp, total spread]
     delta  *= vol_guard_widen   while sigma > vol_guard_ratio * baseline sigma
@@ -23,10 +24,12 @@ Formulas (tau = T - t = ``horizon_s``, or the seconds left to the session's end 
     bid     = floor((centre - delta / 2) / tick), ask = ceil((centre + delta / 2) / tick)
 then bid <= best ask - 1 tick and ask >= best bid + 1 tick (never crossing the touch). A side is
 not quoted when one more quote could take |position| beyond ``max_inventory`` lots.
-With the defaults (gamma 0.1, k 1.5, horizon 15 s) and sigma_bps 0.7 (synthetic default data,
-Binance BTC/ETH) delta = 0.74 + 1.29 = 2.03 bp: quotes ~1 bp either side of S (1-2 ticks on the
-synthetic data); on denser streams the per-event sigma is higher (~2 bp/sqrt(s) on the 1-5 M
-event benchmark stream: the mid bounces between ticks) and quotes sit 2-3 ticks out.
+sigma comes from mid returns sampled every ``vol_sample_s`` (default 1 s; 0 = a return per mid
+change). Sampling keeps sigma comparable across streams: mean sigma_bps on the 1 s grid is 0.76
+(default synthetic data, 200 k events/day), 1.13 (the dense 5 M-event benchmark stream), 1.18 /
+1.15 (Binance spot BTCUSDT / usdm ETHUSDT, 2024-08-08), while per mid change it is 0.69, 3.41
+(bid-ask bounce), 0.62 and 0.83. With the defaults (gamma 0.1, k 1.5, horizon 15 s) and
+sigma_bps 1.15, delta = 1.98 + 1.29 = 3.3 bp: quotes ~1.6 bp either side of S.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from mmopt.strategies._checks import (
     check_flag,
     check_int,
     check_range,
+    check_sample_s,
     feature_vector,
     param_field,
     warn_param,
@@ -94,8 +98,12 @@ class AvellanedaStoikovParams:
                                   "(clamped to +-1 tick)")
     eta_ofi: float = param_field(0.0, "[0, 100]", "spread widening in bp per unit |OFI z|")
     horizon_s: float | None = param_field(15.0, "(0, 86400] or null",
-                                          "T - t in seconds; null = time to session end")
+                                          "T - t in seconds; null = time to the session "
+                                          "end (close auction / flatten_at, else UTC "
+                                          "midnight)")
     vol_halflife_s: float = param_field(30.0, "[0.01, 86400]", "half-life of the sigma EWMA")
+    vol_sample_s: float = param_field(1.0, "0 or [0.01, 3600]", "sigma from mid returns on "
+                                      "this time grid (0 = every mid change)")
     baseline_halflife_s: float = param_field(600.0, "[0.01, 86400]",
                                              "half-life of the baseline sigma")
     ofi_window_s: float = param_field(10.0, "[0.01, 86400]", "OFI summation window")
@@ -117,6 +125,7 @@ class AvellanedaStoikovParams:
             check_range(n, "horizon_s", self.horizon_s, 0.0, 86400.0, low_open=True)
         for name in ("vol_halflife_s", "baseline_halflife_s", "ofi_window_s", "ofi_z_window_s"):
             check_range(n, name, getattr(self, name), 0.01, 86400.0)
+        check_sample_s(n, "vol_sample_s", self.vol_sample_s)
         check_int(n, "quote_size", self.quote_size, 1)
         check_int(n, "max_inventory", self.max_inventory, 1)
         check_range(n, "max_spread_bps", self.max_spread_bps, 0.0, 10000.0, low_open=True)
@@ -159,7 +168,7 @@ def _to_vector(p: AvellanedaStoikovParams) -> np.ndarray:
 
 def _features(p: AvellanedaStoikovParams) -> np.ndarray:
     return feature_vector(p.vol_halflife_s, p.baseline_halflife_s, 60.0, p.ofi_window_s,
-                          p.ofi_z_window_s)
+                          p.ofi_z_window_s, p.vol_sample_s)
 
 
 @hot

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mmopt.strategies._params import check_lots, check_number
+from mmopt.strategies._checks import check_int, check_range, param_field
 from mmopt.strategies._registry import Strategy, register_strategy
 from mmopt.strategies.context import (
     C_BEST_ASK_TICK,
@@ -33,14 +33,16 @@ _P_MAX = 2
 
 @dataclass(frozen=True, slots=True)
 class FixedIntervalParams:
-    refill_interval_s: float = 1.0
-    quote_size: int = 1  # lots
-    max_position: int = 10  # lots
+    refill_interval_s: float = param_field(1.0, "[0, inf)",
+                                           "seconds between placements on a side")
+    quote_size: int = param_field(1, "whole lots >= 1", "size of each quote")
+    max_position: int = param_field(10, "whole lots >= 1", "|position| limit")
 
     def __post_init__(self) -> None:
-        check_number("fixed_interval", "refill_interval_s", self.refill_interval_s)
-        check_lots("fixed_interval", "quote_size", self.quote_size)
-        check_lots("fixed_interval", "max_position", self.max_position)
+        n = "fixed_interval"
+        check_range(n, "refill_interval_s", self.refill_interval_s, 0.0)
+        check_int(n, "quote_size", self.quote_size, 1)
+        check_int(n, "max_position", self.max_position, 1)
 
 
 def _to_vector(p: FixedIntervalParams) -> np.ndarray:

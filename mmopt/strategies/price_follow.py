@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from mmopt.strategies._params import check_lots, check_number
+from mmopt.strategies._checks import check_int, check_range, param_field
 from mmopt.strategies._registry import Strategy, register_strategy
 from mmopt.strategies.context import (
     A_TAKER_QTY,
@@ -48,19 +48,25 @@ _P_STOP = 4  # NaN = off
 
 @dataclass(frozen=True, slots=True)
 class PriceFollowParams:
-    refill_interval_s: float = 0.0
-    quote_size: int = 1  # lots
-    max_position: int = 10  # lots
-    min_notional_before_quote: float = 0.0  # quote currency
-    stop_loss_pct: float | None = None  # percent of the average entry; None = off
+    refill_interval_s: float = param_field(0.0, "[0, inf)",
+                                           "cooldown of a side after one of its fills, seconds")
+    quote_size: int = param_field(1, "whole lots >= 1", "size of each quote")
+    max_position: int = param_field(10, "whole lots >= 1", "|position| limit")
+    min_notional_before_quote: float = param_field(
+        0.0, "[0, inf)", "quote a side only if the displayed notional there is at least this "
+        "(quote currency)")
+    stop_loss_pct: float | None = param_field(
+        None, "(0, inf) or null", "exit by taker order at this loss, percent of the average "
+        "entry; null = off")
 
     def __post_init__(self) -> None:
-        check_number("price_follow", "refill_interval_s", self.refill_interval_s)
-        check_lots("price_follow", "quote_size", self.quote_size)
-        check_lots("price_follow", "max_position", self.max_position)
-        check_number("price_follow", "min_notional_before_quote", self.min_notional_before_quote)
+        n = "price_follow"
+        check_range(n, "refill_interval_s", self.refill_interval_s, 0.0)
+        check_int(n, "quote_size", self.quote_size, 1)
+        check_int(n, "max_position", self.max_position, 1)
+        check_range(n, "min_notional_before_quote", self.min_notional_before_quote, 0.0)
         if self.stop_loss_pct is not None:
-            check_number("price_follow", "stop_loss_pct", self.stop_loss_pct, strict=True)
+            check_range(n, "stop_loss_pct", self.stop_loss_pct, 0.0, low_open=True)
 
 
 def _to_vector(p: PriceFollowParams) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mmopt.tracking._factory import make_tracker
+from mmopt.tracking._kpi import kpi_shortfalls
 from mmopt.tracking._protocol import (
     SecurityMetrics,
     ShardCurve,
@@ -39,6 +40,7 @@ __all__ = [
     "TrackingWarning",
     "TrialRecord",
     "TrialState",
+    "kpi_shortfalls",
     "make_tracker",
     "resolve_location",
 ]

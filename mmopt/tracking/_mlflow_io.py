@@ -195,6 +195,10 @@ class MlflowIO:
             rows = trial_rows(best, objective_names)
             metrics.update(rows.metrics)
             tags.update(_best_tags(summary.best, self.trial_runs.get(best.number)))
+            tags["best_feasible"] = str(summary.best_feasible).lower()
+            if not summary.best_feasible:
+                tags["best_kpi_failures"] = "; ".join(summary.best_kpi_failures) or "unknown"
+                self._tag_infeasible_best(best.number, tags["best_kpi_failures"])
             params = {**dict(best.strategy_params), **dict(best.params)}
             tags.update({clean_key(f"best.param.{k}"): str(v) for k, v in params.items()})
         if summary.holdout is not None:
@@ -207,6 +211,13 @@ class MlflowIO:
         clipped = [RunTag(k, clip(v, MAX_TAG_VALUE)) for k, v in tags.items()]
         for m, _, t in chunk_rows(entities, [], clipped):
             self.client.log_batch(self.parent_id, metrics=m, tags=t, synchronous=True)
+
+    def _tag_infeasible_best(self, number: int, failures: str) -> None:
+        """Mark the child run of an infeasible best trial, so the UI shows why it is 'best'."""
+        run_id = self.trial_runs.get(number)
+        if run_id is not None:
+            self._batch(run_id, tags=[("best_infeasible", "true"),
+                                      ("kpi_failures", failures)])
 
     def close_parent(self, status: str, tags: Mapping[str, str]) -> None:
         assert self.parent_id is not None

@@ -125,11 +125,15 @@ class SweepSummary:
     n_pruned: int
     n_failed: int
     elapsed_s: float  # this sweep's wall time
-    best: tuple[TrialRecord, ...]  # best feasible trial; the Pareto front if multi-objective
+    # The best feasible trial (the feasible Pareto front if multi-objective); when no complete
+    # trial is feasible, the best complete trial(s) by objective alone and best_feasible=False.
+    best: tuple[TrialRecord, ...]
     holdout: TrialRecord | None  # best[0]'s parameters re-run on data.holdout_dates
     best_curves: tuple[ShardCurve, ...]  # best[0] re-run on the swept shards (may be empty)
     study: Any = field(default=None)  # the optuna.Study (for optuna.visualization plots)
     error: str | None = None  # status "failed": what stopped the sweep
+    best_feasible: bool = True  # False: ``best`` misses KPI targets (see best_kpi_failures)
+    best_kpi_failures: tuple[str, ...] = ()  # best[0]'s missed targets, "name value (target)"
 
 
 @runtime_checkable

@@ -114,6 +114,67 @@ def test_ewma_volatility_by_hand():
     assert s[f.F_VOL_EWMA] == pytest.approx(expected, rel=1e-12)
 
 
+def sampled_state(sample_s=1.0, vol_hl=2.0, base_hl=20.0, vol_win=6.0):
+    params = np.array([vol_hl, base_hl, vol_win, 10.0, 300.0, sample_s])
+    state = np.zeros(f.features_state_size())
+    f.features_init(state, params)
+    return state
+
+
+def test_sampled_volatility_by_hand():
+    """vol_sample_s = 1: returns of the mid sampled at whole seconds (the last mid before each
+    grid point); the flips inside a second add nothing."""
+    s = sampled_state()
+    top(s, 0.25, 99.0, 1.0, 101.0, 1.0)  # mid 100: T0 and the first sample
+    top(s, 0.5, 100.0, 1.0, 102.0, 1.0)  # mid 101
+    top(s, 0.75, 99.0, 1.0, 101.0, 1.0)  # mid 100 again: bounce inside the second
+    top(s, 0.9, 100.0, 1.0, 102.0, 1.0)  # mid 101: in force at t = 1
+    assert s[f.F_VOL_EWMA] == 0.0  # no grid point passed yet: no return
+    top(s, 1.0, 101.0, 1.0, 103.0, 1.0)  # mid 102 AT t = 1: not part of the sample at 1
+    r1 = math.log(101 / 100)  # sample(1) / first mid, observed at t = 1
+    top(s, 3.5, 99.0, 1.0, 101.0, 1.0)  # closes 2 (mid 102) and 3 (102): r2 observed at 2
+    r2 = math.log(102 / 101)
+    for hl, slot in ((2.0, f.F_VOL_EWMA), (20.0, f.F_VOL_BASE)):
+        lam = LN2 / hl
+        num = r1**2 * math.exp(-lam * 2.5) + r2**2 * math.exp(-lam * 1.5)
+        denom = (1.0 - math.exp(-lam * 3.25)) / lam  # kernel integral since T0 = 0.25 s
+        assert s[slot] == pytest.approx(math.sqrt(num / denom), rel=1e-12)
+    assert s[f.F_VOL_ROLL] == pytest.approx(math.sqrt((r1**2 + r2**2) / 3.25), rel=1e-12)
+    advance(s, 4.0)  # a refresh closes grid point 4: mid 100 since 3.5
+    r3 = math.log(100 / 102)
+    lam = LN2 / 2.0
+    num = r1**2 * math.exp(-lam * 3.0) + r2**2 * math.exp(-lam * 2.0) + r3**2
+    assert s[f.F_VOL_EWMA] == pytest.approx(
+        math.sqrt(num / ((1.0 - math.exp(-lam * 3.75)) / lam)), rel=1e-12)
+
+
+def test_sampled_volatility_ignores_bounce_and_never_looks_ahead():
+    """Per-change sigma grows with the flip rate of a bouncing mid; sampled sigma does not.
+    The outputs at a time never depend on the tops after it."""
+    rng = np.random.default_rng(7)
+    per_change, sampled = make_state(vol_hl=5.0)[0], sampled_state(vol_hl=5.0)
+    seen = []
+    level = 0.0
+    for k in range(4000):  # 40 s: a slow random walk in whole ticks, flipping every 10 ms
+        t = 0.01 * k
+        if k % 100 == 0:
+            level += rng.choice([-1.0, 1.0])
+        bid = 100.0 + level - (k % 2)  # the bid bounces by one tick on every event
+        for s in (per_change, sampled):
+            top(s, t, bid, 1.0, 101.0 + level, 1.0)
+        seen.append(sampled[f.F_VOL_EWMA])
+    assert per_change[f.F_VOL_EWMA] > 5.0 * sampled[f.F_VOL_EWMA] > 0.0
+    again = sampled_state(vol_hl=5.0)
+    level = 0.0
+    rng = np.random.default_rng(7)
+    for k in range(2000):  # the first half only: the same values up to its end
+        t = 0.01 * k
+        if k % 100 == 0:
+            level += rng.choice([-1.0, 1.0])
+        top(again, t, 100.0 + level - (k % 2), 1.0, 101.0 + level, 1.0)
+        assert again[f.F_VOL_EWMA] == seen[k]
+
+
 def test_rolling_volatility_by_hand():
     s, _ = make_state(vol_win=6.0)  # 600 buckets of 10 ms
     top(s, 0.0, 99.0, 1.0, 101.0, 1.0)  # mid 100 at T0 = 0
@@ -213,6 +274,12 @@ def test_params_validation():
             p = good.copy()
             p[i] = bad
             assert f.feature_params_invalid(p) == i, (f.FEATURE_PARAM_NAMES[i], bad)
+    for ok in (0.0, f.MIN_WINDOW_S, 1.0):  # the optional sampling grid: 0 = off
+        assert f.feature_params_invalid(np.append(good, ok)) == -1
+    for bad in (-1.0, np.nan, np.inf, f.MIN_WINDOW_S / 2):
+        p = np.append(good, bad)
+        assert f.feature_params_invalid(p) == f.P_VOL_SAMPLE_S, bad
+        assert f.FEATURE_PARAM_NAMES[f.P_VOL_SAMPLE_S] == "vol_sample_s"
     with pytest.raises(ValueError, match="feature_params_invalid"):
         f.features_init(np.zeros(f.FEATURE_STATE_SIZE), np.zeros(5))
     with pytest.raises(ValueError, match="features_state_size"):

@@ -134,7 +134,9 @@ def test_an_empty_book_side_pulls_both_quotes(book: Book) -> None:
 def test_features_follow_the_params() -> None:
     p = AvellanedaStoikovParams(vol_halflife_s=12.0, baseline_halflife_s=900.0,
                                 ofi_window_s=5.0, ofi_z_window_s=120.0)
-    assert AS.feature_params(p).tolist() == [12.0, 900.0, 60.0, 5.0, 120.0]
+    assert AS.feature_params(p).tolist() == [12.0, 900.0, 60.0, 5.0, 120.0, 1.0]
+    p = AvellanedaStoikovParams(vol_sample_s=0.0)  # a return per mid change
+    assert AS.feature_params(p).tolist()[-1] == 0.0
 
 
 @pytest.mark.parametrize(("key", "value", "expected"), [
@@ -146,6 +148,9 @@ def test_features_follow_the_params() -> None:
                        "(0, 86400]"),
     ("vol_halflife_s", 0.001, "strategy.params.vol_halflife_s (avellaneda_stoikov): expected a "
                               "number in [0.01, 86400]"),
+    ("vol_sample_s", 0.005, "strategy.params.vol_sample_s (avellaneda_stoikov): expected 0 "
+                            "(every mid change) or a number in [0.01, 3600], got 0.005"),
+    ("vol_sample_s", -1.0, "strategy.params.vol_sample_s (avellaneda_stoikov): expected 0"),
     ("quote_size", 1.5, "strategy.params.quote_size (avellaneda_stoikov): expected a whole "
                         "number >= 1, got 1.5"),
     ("max_inventory", 0, "strategy.params.max_inventory (avellaneda_stoikov): expected a whole "

@@ -48,3 +48,30 @@ def test_unknown_name_is_an_error_listing_the_known_ones(
     assert main(["strategies", "nope"]) == 2
     err = capsys.readouterr().err
     assert "error: strategy='nope' is unknown" in err and "layered_grid" in err
+
+
+@pytest.mark.parametrize("name", list_strategies())
+def test_every_parameter_shows_its_allowed_range(name: str) -> None:
+    for row in param_rows(get_strategy(name)):
+        assert row.allowed not in ("", "-"), f"{name}.{row.name} has no range (use param_field)"
+
+
+@pytest.mark.parametrize(("name", "key", "value", "expected"), [
+    ("price_follow", "refill_interval_s", -1.0,
+     "strategy.params.refill_interval_s (price_follow): expected a number in [0, inf), got -1.0"),
+    ("price_follow", "stop_loss_pct", 0.0,
+     "strategy.params.stop_loss_pct (price_follow): expected a number in (0, inf), got 0.0"),
+    ("price_follow", "min_notional_before_quote", float("nan"),
+     "strategy.params.min_notional_before_quote (price_follow): expected a number in [0, inf)"),
+    ("fixed_interval", "quote_size", 0,
+     "strategy.params.quote_size (fixed_interval): expected a whole number >= 1, got 0"),
+    ("fixed_interval", "max_position", 2.5,
+     "strategy.params.max_position (fixed_interval): expected a whole number >= 1, got 2.5"),
+])
+def test_touch_strategies_name_the_key_and_the_range(name: str, key: str, value: object,
+                                                      expected: str) -> None:
+    from mmopt.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        get_strategy(name).make_params({key: value})
+    assert expected in str(info.value)

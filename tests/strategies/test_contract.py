@@ -141,21 +141,34 @@ def test_no_quotes_inside_auction_windows(name: str) -> None:
     assert not np.any(result.fills["ts_ns"] >= closes + 100 * MS + 2 * MS)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_no_look_ahead(name: str) -> None:
+def _check_no_look_ahead(name: str, params: Any) -> None:
+    """Outputs before t are the same when the events after t are cut off or changed."""
     events, instrument = _stream(3)
-    full = _run(name, events, instrument)
+    full = _run(name, events, instrument, params)
     k = events.shape[0] // 2
     cut = int(events["ts_ns"][k])
     kept = events[events["ts_ns"] < cut]
     last_kept = int(kept["ts_ns"][-1])
-    truncated = _run(name, kept, instrument)
+    truncated = _run(name, kept, instrument, params)  # the data now ends earlier
     _same_before(full, truncated, last_kept)
     assert full.fills[full.fills["ts_ns"] < last_kept].shape[0] > 0, "compare some fills"
     altered = events.copy()
     tail = altered["ts_ns"] >= cut
     altered["qty"][tail] *= 3.0  # a different future: thicker book, bigger trades
-    _same_before(full, _run(name, altered, instrument), cut)
+    _same_before(full, _run(name, altered, instrument, params), cut)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_look_ahead(name: str) -> None:
+    _check_no_look_ahead(name, _defaults(name))
+
+
+def test_no_look_ahead_with_the_time_left_to_the_session_end() -> None:
+    """avellaneda_stoikov with ``horizon_s: null`` reads the session end (ctx C_SESSION_END_T):
+    with no close auction / flatten time it is the end of the UTC day, not the data's last
+    event, so cutting the stream short changes nothing before the cut."""
+    params = dataclasses.replace(_defaults("avellaneda_stoikov"), horizon_s=None)
+    _check_no_look_ahead("avellaneda_stoikov", params)
 
 
 def _without_asks(events: np.ndarray, t1: int, t2: int) -> np.ndarray:
