@@ -4,7 +4,7 @@ Runs the same sweep with executor=ray on 1 and on 2 worker CPUs; prints the shar
 task time spent inside the backtest (run_backtest) and trials per minute, and the speed-up of
 2 workers over 1. Final line: a JSON summary.
 
-    .venv/bin/python benchmarks/sweep_utilisation.py [--events 2000000] [--trials 8]
+    .venv/bin/python benchmarks/sweep_utilisation.py [--events 2000000] [--trials 40]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from mmopt.search import run_sweep
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=2_000_000, help="events per shard")
-    parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--strategy", default="price_follow")
     return parser.parse_args()
 

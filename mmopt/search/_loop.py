@@ -22,7 +22,7 @@ from optuna.trial import TrialState
 
 from mmopt.config import RunConfig
 from mmopt.executors import Executor, TaskError
-from mmopt.search._trials import LiveTrial, tell_trial
+from mmopt.search._trials import LiveTrial, score_live, tell_trial
 from mmopt.search.mirror import ATTR_REQUEUE, StudyWriter
 from mmopt.search.objective import TaskOutcome, WorkSpec, evaluate
 from mmopt.search.scoring import score, shard_value
@@ -40,7 +40,9 @@ class LoopTimings:
     """Where the driver's time went (seconds), for the summary and the benchmarks."""
 
     sampler_s: float = 0.0  # study.ask + trial.suggest_*
-    tell_s: float = 0.0  # scoring + study.tell
+    score_s: float = 0.0  # pooling shard metrics, objectives, constraints (the objective's own)
+    tell_s: float = 0.0  # study.report / should_prune / tell, trial records
+    tracker_s: float = 0.0  # tracker.log_trials calls during the loop (hand-over to MLflow)
     submit_s: float = 0.0  # executor.submit (in-process evaluation for executor=local)
     wait_s: float = 0.0  # blocked on results
     kernel_s: float = 0.0  # summed inside run_backtest (workers)
@@ -55,9 +57,10 @@ class LoopTimings:
     finish_s: float = 0.0  # best trial re-runs, tracker.finish (report, plots)
     worker_pids: set[int] = field(default_factory=set)  # processes that ran the tasks
 
-    def overhead_per_trial_s(self, tracker_s: float = 0.0) -> float:
-        """Driver time per trial beyond the sampler, the tracker and waiting for workers."""
-        busy = self.loop_s - self.wait_s - self.sampler_s - tracker_s
+    def overhead_per_trial_s(self) -> float:
+        """Driver time per trial beyond the sampler, scoring, the tracker and waiting for
+        workers: submitting, collecting, telling Optuna, records, storage hand-over."""
+        busy = self.loop_s - self.wait_s - self.sampler_s - self.score_s - self.tracker_s
         if self.kernel_s and self.submit_s >= self.kernel_s:  # executor=local runs in submit
             busy -= self.task_s
         return busy / max(1, self.n_told)
@@ -204,7 +207,9 @@ class SweepLoop:
                 if index >= lo:
                     self._report_value(live, shard_value(shard, self.run.objective), index)
             return
+        t0 = time.perf_counter()
         value = score(live.shards, self.run.objective).values[0]
+        self.timings.score_s += time.perf_counter() - t0
         self._report_value(live, value, len(live.shards))
 
     def _report_value(self, live: LiveTrial, value: float, step: int) -> None:
@@ -214,9 +219,12 @@ class SweepLoop:
 
     def _tell(self, live: LiveTrial, state: TrialState) -> None:
         t0 = time.perf_counter()
+        scored = score_live(live, state, self.run.objective)
+        t1 = time.perf_counter()
         record = tell_trial(self.study, live, state, self.spec, self.run.objective,
-                            with_per_security=self.run.tracking.name != "none")
-        self.timings.tell_s += time.perf_counter() - t0
+                            with_per_security=self.run.tracking.name != "none", scored=scored)
+        self.timings.score_s += t1 - t0
+        self.timings.tell_s += time.perf_counter() - t1
         self.timings.n_told += 1
         self.on_record(record)
 

@@ -22,7 +22,7 @@ from mmopt.search.objective import ParamSet, WorkSpec
 from mmopt.search.scoring import Score, per_security, score
 from mmopt.tracking import SecurityMetrics, TrialRecord
 
-__all__ = ["ATTR_SUMMARY", "LiveTrial", "record_from_frozen", "tell_trial"]
+__all__ = ["ATTR_SUMMARY", "LiveTrial", "record_from_frozen", "score_live", "tell_trial"]
 
 ATTR_SUMMARY = "mmopt"  # user attr: metrics, per-security metrics, shards, duration
 
@@ -60,6 +60,14 @@ def _summary_attr(live: LiveTrial, spec: WorkSpec, sc: Score | None, duration: f
     return out
 
 
+def score_live(live: LiveTrial, state: TrialState, objective: ObjectiveConfig) -> Score | None:
+    """What ``tell_trial`` tells: the pooled metrics, objectives and constraints (None: FAIL or
+    nothing evaluated)."""
+    if not live.shards or state == TrialState.FAIL:
+        return None
+    return score(live.shards, objective)
+
+
 def tell_trial(
     study: optuna.Study,
     live: LiveTrial,
@@ -68,11 +76,14 @@ def tell_trial(
     objective: ObjectiveConfig,
     *,
     with_per_security: bool = True,
+    scored: Score | None = None,
 ) -> TrialRecord:
     """Score what ``live`` gathered, tell Optuna ``state`` (COMPLETE may turn into FAIL when an
     objective is NaN), and return the trial's record."""
     duration = time.perf_counter() - live.started
-    sc = score(live.shards, objective) if live.shards and state != TrialState.FAIL else None
+    if scored is None:
+        scored = score_live(live, state, objective)
+    sc = scored
     if state == TrialState.COMPLETE and sc is not None and sc.has_nan:
         used = sorted({m for o in objective.objectives for m in o.metrics
                        if math.isnan(sc.metrics.as_dict()[m])})

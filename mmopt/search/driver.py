@@ -149,7 +149,9 @@ def _drive(
         bar.trial_done(record.state)
         if record.state == "COMPLETE":
             _seed_best(study, bar)
-        buffer.add(record)
+        before = buffer.seconds
+        buffer.add(record)  # (flushes while waiting for workers count as waiting)
+        loop.timings.tracker_s += buffer.seconds - before
 
     def tick() -> None:
         bar.tick()

@@ -133,3 +133,32 @@ def test_same_seed_same_trials_whatever_the_batch_timing(
 
     assert values() == values()
     assert values() != values("study.sampler.seed=7")
+
+
+def test_no_feasible_trial_gives_the_best_by_objective_marked_infeasible(
+    fake: None, sweep_args: list[str]
+) -> None:
+    from rich.console import Console
+
+    from mmopt.search.console import print_result
+
+    kpi = [k for k in NO_KPI if "rms_inventory" not in k]
+    run = _run(sweep_args, "study.n_trials=8", "study.sampler.name=random",
+               "study.pruner.name=none", "objective.kpi.rms_inventory_ratio_max=0.01", *kpi)
+    tracker = NullTracker()
+    result = run_sweep(run, progress=False, tracker=tracker)
+    complete = [r for r in tracker.records if r.state == "COMPLETE"]
+    assert complete and not any(r.feasible for r in complete)
+    top = max(complete, key=lambda r: (r.values[0], -r.number))  # type: ignore[index]
+    assert [r.number for r in result.best] == [top.number] and not result.best_feasible
+    ratio = top.metrics_dict()["rms_inventory_ratio"]
+    assert result.best_kpi_failures == (f"rms_inventory_ratio {ratio:.4g} (target <= 0.01)",)
+    summary = tracker.summary
+    assert summary is not None and not summary.best_feasible
+    assert summary.best[0].number == top.number
+    assert summary.best_kpi_failures == result.best_kpi_failures
+    console = Console(width=80, record=True)
+    print_result(result, run, console)
+    text = console.export_text()
+    assert "INFEASIBLE" in text and f"trial #{top.number} is infeasible" in text
+    assert "rms_inventory_ratio" in text and "(target <= 0.01)" in text

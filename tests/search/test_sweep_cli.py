@@ -76,31 +76,39 @@ def test_reusing_a_study_name_with_another_config_is_an_error(
 def test_sigkill_mid_sweep_then_resume_keeps_finished_trials(
     sweep_args: list[str], tmp_path: Path
 ) -> None:
-    args = [a for a in sweep_args if not a.startswith("study.n_trials")] + ["study.n_trials=12"]
+    # A long budget so that the kill surely lands mid-sweep; the resume then asks for a
+    # total just above what was finished (n_trials counts the total), to stay short.
+    args = [a for a in sweep_args if not a.startswith("study.n_trials")]
     cmd = [sys.executable, "-c", "from mmopt.cli import main; raise SystemExit(main())",
-           "sweep", "--no-progress", *args]
+           "sweep", "--no-progress", *args, "study.n_trials=500"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, env={**os.environ})
     db = tmp_path / "optuna.db"
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.5)
+        time.sleep(0.05)
         if db.exists() and _count_finished(db) >= 3:
             break
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    assert proc.poll() is None, "the sweep ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
     before = {t.number: (t.state, t.params) for t in _finished(_study(tmp_path))}
-    assert main(["sweep", "--no-progress", *args]) == 0
+    assert len(before) >= 3
+    total = len(before) + 4
+    assert main(["sweep", "--no-progress", *args, f"study.n_trials={total}"]) == 0
     trials = _study(tmp_path).get_trials(deepcopy=False)
     assert all(t.state.is_finished() for t in trials)
     for number, (state, params) in before.items():
         assert trials[number].state == state and trials[number].params == params
     counted = [t for t in trials if not t.user_attrs.get("mmopt.requeue")]
-    print("KILLTEST", proc.returncode, len(before), len(trials))
-    assert len(counted) == 12
+    assert len(counted) == total
     requeued = [t for t in trials if t.user_attrs.get("mmopt.requeue")]
+    # the trials in flight at the kill are failed and their parameters re-run once
     retried = {t.user_attrs["mmopt.retry_of"] for t in trials if "mmopt.retry_of" in t.user_attrs}
     assert retried == {t.number for t in requeued}
+    by_number = {t.number: t.params for t in trials}
+    for t in trials:
+        if "mmopt.retry_of" in t.user_attrs:
+            assert t.params == by_number[t.user_attrs["mmopt.retry_of"]]
 
 
 def _count_finished(db: Path) -> int:
@@ -112,3 +120,40 @@ def _count_finished(db: Path) -> int:
         return int(row[0])
     except sqlite3.Error:
         return 0
+
+
+def test_show_fits_80_columns_and_best_round_trips_to_the_config(
+    sweep_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shlex
+
+    import yaml
+
+    from mmopt.cli._hydra import compose
+    from mmopt.config import from_hydra
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["sweep", "--no-progress", *sweep_args]) == 0
+    capsys.readouterr()
+    url = f"sqlite:///{tmp_path}/optuna.db"
+    assert main(["show", "tiny", "--storage", url, "--all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = next(line for line in lines if "state" in line).split()
+    assert header == ["#", "state", "feasible", "value", "net_pnl", "cvar95", "fill_ratio",
+                      "spread_cap"]
+    assert any("refill_interval_s=" in line for line in lines)  # parameters, one line each
+    assert main(["show", "tiny", "--storage", url, "--columns", "sharpe,cancel_ratio"]) == 0
+    assert "cancel_r" in capsys.readouterr().out
+    assert main(["show", "tiny", "--storage", url, "--columns", "nope"]) == 2
+    assert "unknown metric(s) nope" in capsys.readouterr().err
+    assert main(["best", "tiny", "--storage", url, "--infeasible"]) == 0
+    out = capsys.readouterr().out
+    best = yaml.safe_load(out)
+    assert best["name"] == "price_follow" and "refill_interval_s" in best["params"]
+    command = next(line for line in out.splitlines() if line.startswith("# re-run it: "))
+    argv = shlex.split(command.removeprefix("# re-run it: "))
+    assert argv[:3] == ["mmopt", "backtest", "strategy=price_follow"]
+    run = from_hydra(compose(argv[2:]))
+    assert run.strategy.params_dict() == best["params"]
