@@ -1,14 +1,15 @@
 # mmopt: two commands on a fresh machine.
 #   make sweep   create .venv (pinned), generate the embedded synthetic data, run the default sweep
 #   make test    create .venv (pinned), run ruff, mypy and pytest
-#   make bench   print the throughput benchmarks
+#   make bench   print the data, engine and strategy throughput benchmarks
+#   make bench-sweep  print the sweep overhead and utilisation benchmarks (starts Ray)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv sweep test lint typecheck pytest bench clean
+.PHONY: venv sweep test lint typecheck pytest bench bench-sweep clean
 
 venv: $(STAMP)
 
@@ -37,6 +38,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/synth_generation.py
 	$(BIN)/python benchmarks/engine_throughput.py
 	$(BIN)/python benchmarks/strategy_throughput.py
+
+bench-sweep: $(STAMP)
+	$(BIN)/python benchmarks/sweep_overhead.py
+	$(BIN)/python benchmarks/sweep_utilisation.py
+	$(BIN)/python benchmarks/mlflow_tracking.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
