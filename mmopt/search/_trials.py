@@ -13,6 +13,7 @@ from typing import Any
 
 import optuna
 from optuna.study._constrained_optimization import _CONSTRAINTS_KEY
+from optuna.study._tell import _tell_with_warning
 from optuna.trial import FrozenTrial, TrialState
 
 from mmopt.config import ObjectiveConfig
@@ -98,7 +99,8 @@ def tell_trial(
     storage.set_trial_user_attr(trial._trial_id, ATTR_SUMMARY,
                                 _summary_attr(live, spec, sc, duration, with_per_security))
     values = list(sc.values) if state == TrialState.COMPLETE and sc is not None else None
-    study.tell(trial, values, state=state, skip_if_finished=False)
+    # Study.tell without its deep copy of the told trial (~1.4 ms with the summary attr).
+    _tell_with_warning(study, trial, values, state=state, skip_if_finished=False)
     live.told = True
     return record_from_frozen(storage.get_trial(trial._trial_id), started_at=live.started_at)
 

@@ -145,10 +145,12 @@ def _drive(
     bar = Progress(n_target, n_done, enabled=progress_on, study_name=run.study.name)
     _seed_best(study, bar)
 
+    maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
+
     def on_record(record: TrialRecord) -> None:
+        if len(study.directions) == 1:
+            _update_best(bar, record, maximize)
         bar.trial_done(record.state)
-        if record.state == "COMPLETE":
-            _seed_best(study, bar)
         before = buffer.seconds
         buffer.add(record)  # (flushes while waiting for workers count as waiting)
         loop.timings.tracker_s += buffer.seconds - before
@@ -226,6 +228,16 @@ def _seed_best(study: optuna.Study, bar: Progress) -> None:
     except ValueError:
         return
     bar.best(best.value, best.number)
+
+
+def _update_best(bar: Progress, record: TrialRecord, maximize: bool) -> None:
+    """What ``_seed_best`` would now show (the best feasible complete trial), from the record
+    alone: ``study.best_trial`` scans and copies every trial, about 2 ms per trial told."""
+    if record.state != "COMPLETE" or not record.values or not record.feasible:
+        return
+    value, current = record.values[0], bar.best_so_far
+    if current is None or (value > current[0] if maximize else value < current[0]):
+        bar.best(value, record.number)
 
 
 def _default(run: RunConfig, name: str) -> Any:

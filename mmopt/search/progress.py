@@ -39,6 +39,11 @@ class Progress:
         if value is not None and number is not None and not math.isnan(value):
             self._best = (value, number)
 
+    @property
+    def best_so_far(self) -> tuple[float, int] | None:
+        """(value, trial number) of the best trial shown, or None."""
+        return self._best
+
     def _refresh(self) -> None:
         best = "-" if self._best is None else f"{self._best[0]:.6g} (#{self._best[1]})"
         self._bar.set_postfix_str(

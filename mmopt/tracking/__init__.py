@@ -20,8 +20,8 @@ from mmopt.tracking._protocol import (
     TrialRecord,
     TrialState,
 )
+from mmopt.tracking._stats import TrackingStats
 from mmopt.tracking._uri import TrackingLocation, resolve_location
-from mmopt.tracking._worker import TrackingStats
 from mmopt.tracking.null import NullTracker
 
 if TYPE_CHECKING:

@@ -12,14 +12,18 @@
 * ``finish``: tags the best trial on the parent (``best_trial``, ``best_value``), copies its
   metrics there, writes the report (``mmopt.report``) and logs it under ``report/``.
 
-``start`` and ``log_trials`` run in order on one background thread (``_worker.SerialWorker``):
-the driver only hands batches over, and MLflow is imported on that thread, so building the
-tracker is free. ``finish`` waits for that thread to drain, then runs on the caller's thread.
-A trial that cannot be logged is warned about (``TrackingWarning``) and skipped.
+``start`` and ``log_trials`` run in order in the tracker's own process (``_child``), fed small
+pickled messages: the driver only hands batches over, MLflow is imported there and its Python
+never holds the driver's GIL. ``finish`` waits for that process to drain and exit, then runs on
+the caller's thread (MLflow imported in the driver only then). ``background=False`` runs
+everything inline. A trial that cannot be logged is warned about (``TrackingWarning``) and
+skipped; warnings raised in the tracker's process are re-raised in the driver on ``flush`` /
+``finish``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Sequence
@@ -28,11 +32,18 @@ from typing import TYPE_CHECKING
 
 from mmopt.config import TrackingConfig
 from mmopt.errors import MmoptError
+from mmopt.tracking._child import LoggerProcess
 from mmopt.tracking._entities import MAX_TAG_VALUE, clip
+from mmopt.tracking._logger import (
+    MAX_FAILURES_IN_A_ROW,
+    LoggerState,
+    TrackingWarning,
+    TrialLogger,
+)
 from mmopt.tracking._mlflow_io import MlflowIO
 from mmopt.tracking._protocol import SweepInfo, SweepSummary, TrialRecord
+from mmopt.tracking._stats import TrackingStats
 from mmopt.tracking._uri import TrackingLocation, resolve_location
-from mmopt.tracking._worker import SerialWorker, TrackingStats
 
 if TYPE_CHECKING:
     from mmopt.report import Report
@@ -40,14 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_EXPERIMENT", "MAX_FAILURES_IN_A_ROW", "MlflowTracker", "TrackingWarning"]
 
 DEFAULT_EXPERIMENT = "mmopt"
-# A store that fails this many child runs in a row (e.g. a server gone) is not tried again for
-# this sweep: every try could wait through MLflow's HTTP retries.
-MAX_FAILURES_IN_A_ROW = 5
 _PARENT_STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
-
-
-class TrackingWarning(UserWarning):
-    """Something could not be logged to MLflow; the sweep goes on."""
 
 
 class MlflowTracker:
@@ -58,46 +62,56 @@ class MlflowTracker:
     ) -> None:
         self.location: TrackingLocation = resolve_location(config.tracking_uri, Path(run_dir))
         self.experiment_name = config.experiment or DEFAULT_EXPERIMENT
-        self._worker = SerialWorker(background)
-        self._io: MlflowIO | None = None
+        self._background = background
+        self._inline = None if background else TrialLogger(self.location, self.experiment_name)
+        self._process: LoggerProcess | None = None
+        self._state = LoggerState()  # the process's last report (background mode)
+        self._attached: MlflowIO | None = None  # the parent run, reopened in the driver
         self._info: SweepInfo | None = None
-        self._broken: str | None = None
-        self._logged: set[int] = set()
-        self._n_logged = 0
-        self._n_skipped = 0
-        self._log_s = 0.0
-        self._log_cpu_s = 0.0
-        self._start_s = 0.0
+        self._n_late = 0  # handed over after finish()
         self._finish_s = 0.0
         self._submit_s = 0.0
         self._finished = False
-        self._failures = 0  # child runs that failed in a row
         self.report: Report | None = None
 
     # -- Tracker protocol -------------------------------------------------------------------
 
     def start(self, info: SweepInfo) -> None:
         self._info = info
-        self._worker.submit(self._start, info)
+        if self._inline is not None:
+            self._inline.start(info)
+            return
+        began = time.perf_counter()
+        if self._process is None:
+            self._process = LoggerProcess(self.location, self.experiment_name)
+        self._process.send("start", info)
+        self._submit_s += time.perf_counter() - began
 
     def log_trials(self, records: Sequence[TrialRecord]) -> None:
         if not records:
             return
         if self._finished:
-            self._n_skipped += len(records)
+            self._n_late += len(records)
             _warn(f"{len(records)} trial(s) handed over after finish(); not logged")
             return
         began = time.perf_counter()
-        self._worker.submit(self._log_trials, tuple(records))
+        if self._inline is not None:
+            self._inline.log_trials(tuple(records))
+        elif self._process is not None:
+            self._process.send("log", tuple(records))
+        else:
+            self._n_late += len(records)  # start() was not called
         self._submit_s += time.perf_counter() - began
 
     def finish(self, summary: SweepSummary) -> None:
         """Waits for the queued trials, then closes the parent; raises only if the store broke.
 
-        Runs on the caller's thread once the worker is idle (matplotlib stays on one thread).
+        Runs on the caller's thread once the tracker's process has exited.
         """
         self._finished = True
-        self._worker.close()
+        if self._process is not None:
+            self._state = self._process.close()
+            self._reraise_warnings()
         self._finish(summary)
 
     def ui_command(self) -> str | None:
@@ -106,86 +120,75 @@ class MlflowTracker:
     # -- extras for the driver, the benchmark and tests -------------------------------------
 
     @property
+    def _io(self) -> MlflowIO | None:
+        """The MLflow client and runs in this process (inline mode, or after ``finish``)."""
+        return self._inline.io if self._inline is not None else self._attached
+
+    @property
     def parent_run_id(self) -> str | None:
         self.flush()
-        return None if self._io is None else self._io.parent_id
+        return self._inline.state().parent_id if self._inline else self._state.parent_id
 
     @property
     def experiment_id(self) -> str | None:
         self.flush()
-        return None if self._io is None else self._io.experiment_id
+        return self._inline.state().experiment_id if self._inline else self._state.experiment_id
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until everything handed over so far is written; False on timeout."""
-        return self._worker.wait(timeout)
+        if self._process is None or self._finished:
+            return True
+        done = self._process.sync(timeout)
+        self._state = self._process.state
+        self._reraise_warnings()
+        return done
 
     def stats(self) -> TrackingStats:
         """What MLflow cost so far (call ``flush`` first for a complete count)."""
+        state = self._inline.state() if self._inline is not None else self._state
         return TrackingStats(
-            trials_logged=self._n_logged,
-            trials_skipped=self._n_skipped,
-            log_seconds=self._log_s,
-            log_cpu_seconds=self._log_cpu_s,
-            start_seconds=self._start_s,
+            trials_logged=state.trials_logged,
+            trials_skipped=state.trials_skipped + self._n_late,
+            log_seconds=state.log_seconds,
+            log_cpu_seconds=state.log_cpu_seconds,
+            start_seconds=state.start_seconds,
             finish_seconds=self._finish_s,
             submit_seconds=self._submit_s,
         )
 
-    # -- on the worker thread ----------------------------------------------------------------
-
-    def _start(self, info: SweepInfo) -> None:
-        began = time.perf_counter()
-        try:
-            io = MlflowIO.connect(self.location, self.experiment_name)
-            self._logged = io.open_parent(info)
-            self._io = io
-        except Exception as exc:
-            self._broken = f"{type(exc).__name__}: {exc}"
-            _warn(
-                f"MLflow store {self.location.tracking_uri!r} unusable, nothing will be logged "
-                f"for this sweep ({self._broken})"
-            )
-        finally:
-            self._start_s += time.perf_counter() - began
-
-    def _log_trials(self, records: tuple[TrialRecord, ...]) -> None:
-        if self._io is None or self._info is None:
-            self._n_skipped += len(records)
-            return
-        began, cpu = time.perf_counter(), time.thread_time()
-        try:
-            for record in records:
-                if record.number in self._logged or self._failures >= MAX_FAILURES_IN_A_ROW:
-                    self._n_skipped += 1
-                    continue
-                try:
-                    self._io.log_trial(record, self._info.objective_names)
-                except Exception as exc:
-                    self._n_skipped += 1
-                    self._failures += 1
-                    stop = self._failures >= MAX_FAILURES_IN_A_ROW
-                    tail = "; giving up on child runs for this sweep" if stop else ""
-                    _warn(f"trial {record.number} not logged to MLflow: {exc}{tail}")
-                    continue
-                self._failures = 0
-                self._logged.add(record.number)
-                self._n_logged += 1
-        finally:
-            self._log_s += time.perf_counter() - began
-            self._log_cpu_s += time.thread_time() - cpu
+    def _reraise_warnings(self) -> None:
+        for message in self._state.warnings:
+            warnings.warn(message, TrackingWarning, stacklevel=3)
+        self._state = dataclasses.replace(self._state, warnings=())
 
     def _finish(self, summary: SweepSummary) -> None:
-        if self._io is None or self._info is None:
+        io = self._io if self._inline is not None else self._attach()
+        if io is None or self._info is None:
+            broken = self._inline.broken if self._inline is not None else self._state.broken
+            if self._process is not None and self._process.dead and not broken:
+                broken = self._process.dead
             raise MmoptError(
                 f"tracking: nothing was logged to {self.location.tracking_uri!r} "
-                f"({self._broken or 'start() was not called'}); the results are in the Optuna "
+                f"({broken or 'start() was not called'}); the results are in the Optuna "
                 "study: check the tracking URI / server, or run with tracking=none"
             )
         began = time.perf_counter()
         try:
-            self._finish_parent(summary, self._io, self._info)
+            self._finish_parent(summary, io, self._info)
         finally:
             self._finish_s += time.perf_counter() - began
+
+    def _attach(self) -> MlflowIO | None:
+        """Reopen, in this process, the parent run the tracker's process wrote to."""
+        state = self._state
+        if state.parent_id is None or state.experiment_id is None:
+            return None
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=self.location.tracking_uri)
+        self._attached = MlflowIO(client, state.experiment_id, state.parent_id,
+                                  dict(state.trial_runs))
+        return self._attached
 
     def _finish_parent(self, summary: SweepSummary, io: MlflowIO, info: SweepInfo) -> None:
         from mmopt.report import write_report

@@ -309,6 +309,23 @@ def test_many_securities_split_into_several_log_batch_calls(
     assert run.info.status == "FINISHED"
 
 
+def test_background_process_forwards_warnings_and_exits(tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where the store's directory should be")
+    config = TrackingConfig(name="mlflow", tracking_uri=f"sqlite:///{blocker}/mlflow.db")
+    tracker = MlflowTracker(config, tmp_path)  # MLflow runs in the tracker's own process
+    tracker.start(sweep_info(tmp_path))
+    tracker.log_trials([trial(0)])
+    with pytest.warns(TrackingWarning, match="unusable, nothing will be logged"):
+        assert tracker.flush(timeout=120)
+    assert tracker.stats().trials_skipped == 1
+    process = tracker._process
+    assert process is not None
+    with pytest.raises(MmoptError, match="tracking=none"):
+        tracker.finish(SweepSummary("finished", 1, 0, 0, 1.0, (), None, ()))
+    assert process._proc.poll() == 0  # drained and gone
+
+
 def test_broken_store_warns_and_finish_raises(tmp_path: Path) -> None:
     blocker = tmp_path / "not_a_dir"
     blocker.write_text("a file where the store's directory should be")
