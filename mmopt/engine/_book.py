@@ -35,15 +35,21 @@ BK_SIZE = 11
 
 
 @hot
+def sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa):
+    """Write the book's scalars back (the kernel's row loop keeps them in locals)."""
+    bk[BK_BEST_BID] = bb
+    bk[BK_BEST_ASK] = ba
+    bk[BK_LOW_BID] = lowb
+    bk[BK_HIGH_ASK] = higha
+    bk[BK_MIN_BID] = minb
+    bk[BK_MAX_BID] = maxb
+    bk[BK_MIN_ASK] = mina
+    bk[BK_MAX_ASK] = maxa
+
+
+@hot
 def book_init(bk, w):
-    bk[BK_BEST_BID] = NO_BID
-    bk[BK_BEST_ASK] = NO_ASK
-    bk[BK_LOW_BID] = NO_ASK
-    bk[BK_HIGH_ASK] = NO_BID
-    bk[BK_MAX_BID] = NO_BID
-    bk[BK_MIN_BID] = NO_ASK
-    bk[BK_MIN_ASK] = NO_ASK
-    bk[BK_MAX_ASK] = NO_BID
+    sync_book(bk, NO_BID, NO_ASK, NO_ASK, NO_BID, NO_ASK, NO_BID, NO_ASK, NO_BID)
     bk[BK_W] = w
     bk[BK_NOV_BID] = 0
     bk[BK_NOV_ASK] = 0

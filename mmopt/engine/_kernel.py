@@ -34,6 +34,7 @@ from mmopt.engine._book import (
     depth_above,
     depth_below,
     qty_at,
+    sync_book,
     update_ask,
     update_bid,
 )
@@ -364,18 +365,6 @@ def _end_flat(E, B, fi, ff, ei, ef, t):
         arrive_new(E, B, fi, ff, ei, ef, rq[head % rq.shape[0], RQ_SLOT], t)
 
 
-@hot
-def _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa):
-    bk[BK_BEST_BID] = bb
-    bk[BK_BEST_ASK] = ba
-    bk[BK_LOW_BID] = lowb
-    bk[BK_HIGH_ASK] = higha
-    bk[BK_MIN_BID] = minb
-    bk[BK_MAX_BID] = maxb
-    bk[BK_MIN_ASK] = mina
-    bk[BK_MAX_ASK] = maxa
-
-
 @njit(KERNEL_SIG, cache=True)
 def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, eq_ts, eq_f, eq_b):
     n = ts.shape[0]
@@ -481,7 +470,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                                 if bb == NO_BID:
                                     lowb = NO_ASK
                     else:
-                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         prev = update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q,
                                           c == CODE_BID_DEL)
                         bb = bk[BK_BEST_BID]
@@ -492,7 +481,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                     if nrb > 0 and bmin <= r <= bmax:
                         queue_depth(E, 0, r, prev, q)
                     if bb > pb and nrs > 0 and bb >= smin:
-                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         nfill = on_cross(E, fi, ff, ei, ef, cs, cq, True, bb, t)
                 elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
                     if 0 <= r < w:
@@ -524,7 +513,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                                 if ba == NO_ASK:
                                     higha = NO_BID
                     else:
-                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         prev = update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q,
                                           c == CODE_ASK_DEL)
                         bb = bk[BK_BEST_BID]
@@ -536,18 +525,18 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                     if nrs > 0 and smin <= r <= smax:
                         queue_depth(E, 1, r, prev, q)
                     if ba < pa and nrb > 0 and ba <= bmax:
-                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         nfill = on_cross(E, fi, ff, ei, ef, cs, cq, False, ba, t)
                 elif c == CODE_BUY_TRADE:
                     if nrs > 0 and r >= smin:
-                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         nfill = on_trade(E, fi, ff, ei, ef, cs, cq, True, r, q, t)
                 elif c == CODE_SELL_TRADE:
                     if nrb > 0 and r <= bmax:
-                        _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         nfill = on_trade(E, fi, ff, ei, ef, cs, cq, False, r, q, t)
                 elif c == CODE_BID_CLEAR or c == CODE_ASK_CLEAR:  # noqa: SIM109
-                    _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                     if c == CODE_BID_CLEAR:
                         clear_bids(bid, bov_q, bk)
                     else:
@@ -563,11 +552,11 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                 top_changed = bb != pb or ba != pa or ((r == bb) | (r == ba))
                 book_row = c != CODE_IGNORE and (c <= CODE_ASK_DEL or c >= CODE_BID_CLEAR)
                 if use_feat and book_row and top_changed:
-                    _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                     _on_top(E, B, fstate, t)
                 if nfill > 0:
                     break  # responses may now be due at t: re-evaluate the next event
-            _sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
             t_done = max(t_done, ts[i - 1])
             continue
         if t_rq <= t_dec and t_rq <= t_eq:

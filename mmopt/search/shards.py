@@ -24,14 +24,6 @@ class ShardSet:
     sample: PreparedShard | None
 
     @property
-    def securities(self) -> tuple[str, ...]:
-        return tuple(sorted({s.security for s in self.shards}))
-
-    @property
-    def dates(self) -> tuple[str, ...]:
-        return tuple(sorted({s.date for s in self.shards}))
-
-    @property
     def n_events(self) -> int:
         return sum(s.n_events for s in self.shards)
 
@@ -58,7 +50,7 @@ def rung_bounds(n_shards: int, pruner: PrunerConfig) -> tuple[int, ...]:
 
 def load_shard_set(data: DataConfig, *, holdout: bool = False) -> ShardSet:
     """Select (generating synthetic data on first use), load, validate and prepare the shards."""
-    from mmopt.config._shards import open_shards
+    from mmopt.config import open_shards
     from mmopt.data.loader import load_shard
     from mmopt.engine import prepare_market
 
