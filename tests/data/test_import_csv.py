@@ -228,11 +228,17 @@ def test_import_writes_instruments_and_reimport_is_byte_identical(tmp_path: Path
 
 
 def _fail_midway(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
-    def broken_write(table: pa.Table, where: str | os.PathLike[str], **_: object) -> None:
+    """Every Parquet write fails after its file was opened (a half-written shard file)."""
+
+    def broken_write(self: pq.ParquetWriter, table: pa.Table, **_: object) -> None:
+        raise exc
+
+    def broken_write_table(table: pa.Table, where: str | os.PathLike[str], **_: object) -> None:
         Path(where).write_bytes(b"PAR1 half a file")
         raise exc
 
-    monkeypatch.setattr(pq, "write_table", broken_write)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", broken_write)
+    monkeypatch.setattr(pq, "write_table", broken_write_table)
 
 
 @pytest.mark.parametrize("exc", [OSError("disk full"), KeyboardInterrupt()])

@@ -404,7 +404,11 @@ def test_interrupted_lobster_import_leaves_nothing(
         Path(where).write_bytes(b"PAR1 half")
         raise OSError("no space left on device")
 
+    def broken_stream_write(self: pq.ParquetWriter, table: object, **_: object) -> None:
+        raise OSError("no space left on device")
+
     monkeypatch.setattr(pq, "write_table", broken_write)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", broken_stream_write)
     with pytest.raises(OSError, match="no space left"):
         import_lobster([src], tmp_path / "root")
     assert list((tmp_path / "root").iterdir()) == []

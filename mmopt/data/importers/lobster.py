@@ -56,9 +56,9 @@ from mmopt.data.importers._common import (
     check_timezone,
     local_naive_to_utc_ns,
     make_events,
-    write_converted,
 )
 from mmopt.data.importers._lobster_read import read_pair
+from mmopt.data.importers._output import write_converted
 from mmopt.errors import ConfigError, DataError
 
 __all__ = [
