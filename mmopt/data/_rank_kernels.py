@@ -126,11 +126,11 @@ def _mismatch(kind, price, qty, level, keys, sizes, count, at):  # type: ignore[
         s = 0 if k == KIND_BID_LEVEL else 1
         key = -price[r] if s == 0 else price[r]
         rank = level[r]
-        if rank > 0 and not qty[r] > 0:  # a removal with a rank: the price is that level now
-            if rank > count[s] or keys[s, rank - 1] != key:
-                at[0] = r
-                at[1] = rank
-                return
+        # a removal with a rank: the price must be that level now
+        if rank > 0 and not qty[r] > 0 and (rank > count[s] or keys[s, rank - 1] != key):
+            at[0] = r
+            at[1] = rank
+            return
         i, _found = _apply(keys, sizes, count, s, key, qty[r])
         if rank > 0 and qty[r] > 0 and i != rank - 1:
             at[0] = r

@@ -66,7 +66,7 @@ class RunStore:
         self._n_pending = 0
         self._files: list[Path] = []
 
-    def keys(self) -> list[ShardKey]:
+    def shard_keys(self) -> list[ShardKey]:
         return sorted(self._shards)
 
     def sources(self, key: ShardKey) -> tuple[str, ...]:
@@ -84,9 +84,8 @@ class RunStore:
         if events.size == 0:
             return
         shard = self._shards.setdefault(key, _Shard())
-        if not shard.sources or shard.sources[-1] != source:
-            if source not in shard.sources:
-                shard.sources.append(source)
+        if source not in shard.sources:
+            shard.sources.append(source)
         if not shard.ranked:
             kind = events["kind"]
             depth = (kind == KIND_BID_LEVEL) | (kind == KIND_ASK_LEVEL)

@@ -220,7 +220,7 @@ class Chunk:
             rows = np.flatnonzero(valid)
             col = col.filter(pa.array(valid))
             dates = None if dates is None else dates.iloc[rows]
-            where: Where = lambda i: self.where(int(rows[i]))
+            where = _subset_namer(self.where, rows)
         else:
             rows = None
             where = self.where
@@ -261,7 +261,7 @@ class Chunk:
 
     @staticmethod
     def _fast_epoch(col: pa.Array, fmt: str) -> np.ndarray | None:
-        """Whole epoch numbers as text, cast by pyarrow; None where the exact slow path is needed."""
+        """Whole epoch numbers as text, cast by pyarrow; None where the exact slow path is needed"""
         if fmt not in EPOCH_FORMATS or not pa.types.is_string(col.type):
             return None
         text = pc.utf8_trim_whitespace(col)
@@ -275,3 +275,12 @@ class Chunk:
         if ints.size and ints.max() > np.iinfo(np.int64).max // scale:
             return None
         return ints * scale
+
+
+def _subset_namer(where: Where, rows: np.ndarray) -> Where:
+    """Names row ``i`` of a subset by its row in the chunk."""
+
+    def name(i: int) -> str:
+        return where(int(rows[i]))
+
+    return name

@@ -59,6 +59,7 @@ from mmopt.data.importers._common import (
 )
 from mmopt.data.importers._lobster_read import read_pair
 from mmopt.data.importers._output import write_converted
+from mmopt.data.importers._progress import ImportProgress
 from mmopt.errors import ConfigError, DataError
 
 __all__ = [
@@ -346,6 +347,7 @@ def import_lobster(
     instrument: InstrumentOptions | None = None,
     *,
     overwrite: bool = False,
+    progress: ImportProgress | None = None,
 ) -> ImportReport:
     """Convert every LOBSTER pair (all checked first), then write one shard per ticker-day."""
     options = options or LobsterOptions()

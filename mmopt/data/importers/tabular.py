@@ -85,7 +85,7 @@ def convert_tabular(inputs: Iterable[str | Path], config: TabularConfig) -> list
     _read(sources, store, NullProgress())
     shards = []
     names = tuple(str(s.path) for s in sources)
-    for key in store.keys():
+    for key in store.shard_keys():
         where = f"{', '.join(store.sources(key))}: {key[0]} {key[1]}"
         blocks = list(level_blocks(store.blocks(key), config.levels, where, store.ranked(key)))
         events = np.ascontiguousarray(np.concatenate(blocks), dtype=EVENT_DTYPE)
@@ -109,11 +109,10 @@ def import_tabular(
     with ImportOutput(root, opts, overwrite=overwrite, progress=progress) as output:
         store = RunStore(output.spill_dir)
         _read(sources, store, progress, output)
-        keys = store.keys()
+        keys = store.shard_keys()
         progress.start("write", sum(store.rows(k) for k in keys))
         for key in keys:
             where = f"{', '.join(store.sources(key))}: {key[0]} {key[1]}"
             blocks = level_blocks(store.blocks(key), config.levels, where, store.ranked(key))
             output.write_shard(key[0], key[1], blocks)
-        progress.finish()
         return output.finish()
