@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from mmopt.data._schema import KIND_ASK, KIND_BID, KIND_TRADE, NO_EXCH_TS, SIDE_NONE
+from mmopt.data._schema import (
+    KIND_ASK,
+    KIND_ASK_LEVEL,
+    KIND_BID,
+    KIND_BID_LEVEL,
+    KIND_TRADE,
+    NO_EXCH_TS,
+    SIDE_NONE,
+)
 from mmopt.data.importers._common import make_events
 from mmopt.data.importers._tabular_read import Chunk, TabularSource
 from mmopt.errors import DataError
@@ -115,6 +123,9 @@ def _trade_rows(chunk: Chunk, event_kind: np.ndarray | None) -> tuple[np.ndarray
         kind = event_kind
     top = (kind == KIND_BID) | (kind == KIND_ASK)
     _check(chunk, active & ~(size >= 0), "size", size, "is not a size >= 0")
+    if chunk.config.levels == "rank":  # an emptied rank (size 0) needs no price
+        depth = (kind == KIND_BID_LEVEL) | (kind == KIND_ASK_LEVEL)
+        top = top | (depth & (size == 0))
     _check(chunk, active & ~top & ~(price > 0), "price", price, "is not a positive price")
     price = np.where(top & ~(price > 0), np.nan, price)
     size = np.where(np.isnan(price), 0.0, size)
