@@ -23,11 +23,14 @@ import numpy as np
 
 from mmopt.data._schema import EVENT_DTYPE, KIND_ASK_LEVEL, KIND_BID_LEVEL
 
-__all__ = ["RunStore", "ShardKey"]
+__all__ = ["BLOCK_ROWS", "BUDGET_ROWS", "MERGE_ROWS", "RunStore", "ShardKey"]
 
 ShardKey = tuple[str, str]  # (security, date)
 _ITEM = EVENT_DTYPE.itemsize
 _MIN_BUFFER = 16_384
+BUDGET_ROWS = 2_000_000  # rows of all shards kept in memory before sorted runs are spilled
+MERGE_ROWS = 2_000_000  # rows buffered over all runs of one shard while merging
+BLOCK_ROWS = 500_000  # rows per block handed to the writer
 
 
 @dataclass(slots=True)
@@ -54,14 +57,14 @@ class RunStore:
     def __init__(
         self,
         spill_dir: Path | None,
-        budget_rows: int = 2_000_000,
-        merge_rows: int = 2_000_000,
-        block_rows: int = 500_000,
+        budget_rows: int | None = None,
+        merge_rows: int | None = None,
+        block_rows: int | None = None,
     ) -> None:
         self._dir = spill_dir
-        self._budget = budget_rows
-        self._merge_rows = merge_rows
-        self._block_rows = block_rows
+        self._budget = budget_rows or BUDGET_ROWS
+        self._merge_rows = merge_rows or MERGE_ROWS
+        self._block_rows = block_rows or BLOCK_ROWS
         self._shards: dict[ShardKey, _Shard] = {}
         self._n_pending = 0
         self._files: list[Path] = []
@@ -153,7 +156,7 @@ class RunStore:
             yield _read(fh, at, min(self._block_rows, start + n - at))
 
     def _merge(self, fh: BinaryIO, runs: list[tuple[int, int]]) -> Iterator[np.ndarray]:
-        size = max(_MIN_BUFFER, self._merge_rows // len(runs))
+        size = max(min(_MIN_BUFFER, self._merge_rows), self._merge_rows // len(runs))
         cursor = [start for start, _ in runs]
         end = [start + n for start, n in runs]
         bufs: list[np.ndarray] = []
