@@ -218,7 +218,7 @@ def _sorted_ok(p):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True)
-def _convert(
+def _convert(  # type: ignore[no-untyped-def]
     ts,
     kind,
     price,
@@ -232,7 +232,7 @@ def _convert(
     out_qty,
     out_level,
     status,
-):  # type: ignore[no-untyped-def]
+):
     n = 0
     m = ts.shape[0]
     old_p = slot_p.copy()

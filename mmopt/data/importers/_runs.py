@@ -169,11 +169,15 @@ class RunStore:
             if not live:
                 return
             cut_run = min(live, key=lambda r: (int(bufs[r]["ts_ns"][-1]), r))
-            cut_ts = bufs[cut_run]["ts_ns"][-1]
+            cut_ts = int(bufs[cut_run]["ts_ns"][-1])
             parts = []
             for r in live:
-                side = "right" if r <= cut_run else "left"
-                k = int(np.searchsorted(bufs[r]["ts_ns"], cut_ts, side=side))
+                ts_r = bufs[r]["ts_ns"]
+                k = int(
+                    np.searchsorted(ts_r, cut_ts, side="right")
+                    if r <= cut_run
+                    else np.searchsorted(ts_r, cut_ts, side="left")
+                )
                 if k:
                     parts.append(bufs[r][:k])
                     bufs[r] = bufs[r][k:]

@@ -181,8 +181,8 @@ def _day_numbers(chunk: Chunk, ts: np.ndarray) -> np.ndarray | None:
         return days[index]
     if cfg.timezone == "UTC":
         return ts // _NS_PER_DAY
-    index = pd.DatetimeIndex(ts.view("datetime64[ns]"), tz="UTC").tz_convert(cfg.timezone)
-    return index.tz_localize(None).asi8 // _NS_PER_DAY
+    local = pd.DatetimeIndex(ts.view("datetime64[ns]"), tz="UTC").tz_convert(cfg.timezone)
+    return np.asarray(local.tz_localize(None).asi8) // _NS_PER_DAY
 
 
 def _dates_series(chunk: Chunk) -> pd.Series | None:

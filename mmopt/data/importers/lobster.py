@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -214,7 +214,7 @@ def _side_rows(
     """Rows of one side for book lines ``p``/``s``; line 0 is the snapshot (``first``) or the
     last line of the previous chunk (then only lines 1.. give rows, numbered from 0)."""
     row, price, qty, level, phase, rank = _level_diffs(p, s)
-    parts = []
+    parts: list[tuple[Any, ...]] = []
     if first:
         snap = np.flatnonzero(p[0] >= 0)
         n_snap = snap.size
