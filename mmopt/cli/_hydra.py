@@ -93,10 +93,8 @@ def _describe(exc: Exception, culprit: str | None) -> str:
     detail = raw.split(" Config search path:")[0].split(" To append to your config")[0]
     where = f"override {culprit!r}" if culprit else "composing the configuration"
     if culprit is not None and culprit.startswith("-"):
-        return (
-            f"unknown option {culprit.split('=', 1)[0]!r} (fix: see --help for the options; "
-            "Hydra overrides are written key=value without dashes)"
-        )
+        return (f"unknown option {culprit.split('=', 1)[0]!r} (fix: see --help for the options; "
+                "Hydra overrides are written key=value without dashes)")
     if isinstance(exc, OverrideParseException):
         fix = "write overrides as key=value, lists as key=[a,b], quote values with spaces"
     elif isinstance(exc, MissingConfigException):

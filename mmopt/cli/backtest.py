@@ -98,9 +98,8 @@ def run_backtests(run: RunConfig, console: Console | None = None) -> list[ShardO
     return outcomes
 
 
-def _run_engine(
-    events: np.ndarray, instrument: Any, strategy: Any, params: Any, config: Any
-) -> Any:
+def _run_engine(events: np.ndarray, instrument: Any, strategy: Any, params: Any,
+                config: Any) -> Any:
     from mmopt.engine import run_backtest
 
     return run_backtest(events, instrument, strategy, params, config)
@@ -111,21 +110,15 @@ def _shard_metrics(result: Any, strategy: StrategyConfig, instrument: Any, label
     from mmopt.metrics import OrderCounts, compute_shard_metrics
     from mmopt.search.objective import position_limit
 
-    counts = OrderCounts(
-        submitted=int(result.n_submitted),
-        cancelled=int(result.n_cancelled),
-        rejected=int(result.n_rejected),
-        filled=int(result.n_filled),
-    )
+    counts = OrderCounts(submitted=int(result.n_submitted), cancelled=int(result.n_cancelled),
+                         rejected=int(result.n_rejected), filled=int(result.n_filled))
     limit = position_limit(strategy.params_dict(), instrument)
-    return compute_shard_metrics(
-        result.fills, result.equity, counts, instrument, limit, label=label
-    )
+    return compute_shard_metrics(result.fills, result.equity, counts, instrument, limit,
+                                 label=label)
 
 
-def _outcome(
-    security: str, date: str, events: int, instrument: Any, result: Any, metrics: Any = None
-) -> ShardOutcome:
+def _outcome(security: str, date: str, events: int, instrument: Any, result: Any,
+             metrics: Any = None) -> ShardOutcome:
     from mmopt.metrics.pnl import pnl_currency
 
     return ShardOutcome(
@@ -153,31 +146,17 @@ def render_outcomes(outcomes: Sequence[ShardOutcome], title: str) -> Table:
         table.add_column(name, justify="right", overflow="fold")
     table.add_column("currency", overflow="fold")
     for o in outcomes:
-        table.add_row(
-            o.security,
-            o.date,
-            f"{o.events:,}",
-            _money(o.net_pnl),
-            _money(o.fees),
-            f"{o.fills:,}",
-            f"{o.orders:,}",
-            f"{o.max_abs_position:g}",
-            f"{o.final_position:g}",
-            o.currency,
-        )
+        table.add_row(o.security, o.date, f"{o.events:,}", _money(o.net_pnl), _money(o.fees),
+                      f"{o.fills:,}", f"{o.orders:,}", f"{o.max_abs_position:g}",
+                      f"{o.final_position:g}", o.currency)
     table.add_section()
     for currency, group in _by_currency(outcomes).items():
         table.add_row(
-            "[bold]total[/bold]",
-            f"{len(group)} shard{'s' * (len(group) != 1)}",
-            f"{sum(o.events for o in group):,}",
-            _money(sum(o.net_pnl for o in group)),
-            _money(sum(o.fees for o in group)),
-            f"{sum(o.fills for o in group):,}",
+            "[bold]total[/bold]", f"{len(group)} shard{'s' * (len(group) != 1)}",
+            f"{sum(o.events for o in group):,}", _money(sum(o.net_pnl for o in group)),
+            _money(sum(o.fees for o in group)), f"{sum(o.fills for o in group):,}",
             f"{sum(o.orders for o in group):,}",
-            _max_position(group),
-            "",
-            currency,
+            _max_position(group), "", currency,
         )
     return table
 
@@ -198,29 +177,11 @@ def _by_currency(outcomes: Sequence[ShardOutcome]) -> dict[str, list[ShardOutcom
 
 # The metrics the backtest prints (all of METRIC_NAMES go to the sweep's MLflow runs).
 SHOWN_METRICS = (
-    "net_pnl",
-    "gross_pnl",
-    "fees_paid",
-    "rebates_earned",
-    "notional",
-    "fills",
-    "orders_submitted",
-    "fill_ratio",
-    "cancel_ratio",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "cvar95",
-    "round_trips",
-    "hit_rate",
-    "avg_round_trip_pnl",
-    "rms_inventory_ratio",
-    "spread_captured",
-    "realised_spread_bps",
-    "markout_1s_bps",
-    "markout_10s_bps",
-    "markout_60s_bps",
-    "time_two_sided",
+    "net_pnl", "gross_pnl", "fees_paid", "rebates_earned", "notional", "fills",
+    "orders_submitted", "fill_ratio", "cancel_ratio", "sharpe", "sortino", "max_drawdown",
+    "cvar95", "round_trips", "hit_rate", "avg_round_trip_pnl", "rms_inventory_ratio",
+    "spread_captured", "realised_spread_bps", "markout_1s_bps", "markout_10s_bps",
+    "markout_60s_bps", "time_two_sided",
 )
 
 
@@ -229,11 +190,8 @@ def render_metrics(outcomes: Sequence[ShardOutcome], run: RunConfig) -> list[Tab
     (PnL in different currencies is never added up)."""
     from mmopt.metrics import aggregate, kpi_table
 
-    groups = {
-        c: aggregate([o.metrics for o in g])
-        for c, g in _by_currency(outcomes).items()
-        if all(o.metrics is not None for o in g)
-    }
+    groups = {c: aggregate([o.metrics for o in g]) for c, g in _by_currency(outcomes).items()
+              if all(o.metrics is not None for o in g)}
     if not groups:
         return []
     metrics = Table(title="metrics (pooled over shards)", title_justify="left")
@@ -245,23 +203,16 @@ def render_metrics(outcomes: Sequence[ShardOutcome], run: RunConfig) -> list[Tab
         metrics.add_row(name, *(_money(v[name]) for v in values.values()))
     metrics.add_section()
     for spec in run.objective.objectives:
-        metrics.add_row(
-            f"objective {spec.name} ({spec.direction})",
-            *(_money(spec.evaluate(v)) for v in values.values()),
-        )
+        metrics.add_row(f"objective {spec.name} ({spec.direction})",
+                        *(_money(spec.evaluate(v)) for v in values.values()))
     kpi = Table(title="KPI targets", title_justify="left")
     kpi.add_column("currency", overflow="fold")
     for column in ("kpi", "value", "target", "pass"):
         kpi.add_column(column, justify="right" if column != "kpi" else "left")
     for currency, trial in groups.items():
         for row in kpi_table(trial, run.objective.kpi):
-            kpi.add_row(
-                currency,
-                row.name,
-                _money(row.value),
-                f"{row.op} {row.target:g}",
-                "[green]pass[/green]" if row.passed else "[red]FAIL[/red]",
-            )
+            kpi.add_row(currency, row.name, _money(row.value), f"{row.op} {row.target:g}",
+                        "[green]pass[/green]" if row.passed else "[red]FAIL[/red]")
     return [metrics, kpi]
 
 
@@ -282,17 +233,14 @@ def write_records(outcomes: Sequence[ShardOutcome], run: RunConfig, directory: P
     from mmopt.engine._records import FILL_DTYPE, ORDER_EVENT_DTYPE
 
     directory.mkdir(parents=True, exist_ok=True)
-    for name, dtype, attr in (
-        ("fills", FILL_DTYPE, "fills"),
-        ("order_events", ORDER_EVENT_DTYPE, "order_events"),
-    ):
+    for name, dtype, attr in (("fills", FILL_DTYPE, "fills"),
+                              ("order_events", ORDER_EVENT_DTYPE, "order_events")):
         arrays = [_records_of(o.result, attr, dtype) for o in outcomes]
         sizes = [len(a) for a in arrays]
         merged = np.concatenate(arrays) if arrays else np.empty(0, dtype)
         columns: dict[str, Any] = {
-            key: pa.array(
-                np.repeat([getattr(o, key) for o in outcomes], sizes).astype(str), pa.string()
-            ).dictionary_encode()
+            key: pa.array(np.repeat([getattr(o, key) for o in outcomes], sizes).astype(str),
+                          pa.string()).dictionary_encode()
             for key in ("security", "date")
         }
         for field in dtype.names or ():
@@ -330,15 +278,12 @@ def backtest_command(
         console = Console(width=160)
     err = Console(stderr=True)
     outcomes = run_backtests(run, console=err)
-    title = (
-        f"mmopt backtest · {run.strategy.name} · {run.data.name} · "
-        f"{run.engine.build().describe()} · config {run.config_id}"
-    )
+    title = (f"mmopt backtest · {run.strategy.name} · {run.data.name} · "
+             f"{run.engine.build().describe()} · config {run.config_id}")
     console.print(render_outcomes(outcomes, title))
     for table in render_metrics(outcomes, run):
         console.print(table)
     if run.record is not None:
         write_records(outcomes, run, Path(run.record))
-        console.print(
-            f"recorded order events and fills of {len(outcomes)} shard(s) to {run.record}"
-        )
+        console.print(f"recorded order events and fills of {len(outcomes)} shard(s) "
+                      f"to {run.record}")

@@ -51,7 +51,9 @@ def synth(
             "by about 0.5x to 1.2x; scenarios change it too).",
         ),
     ] = 180_000,
-    start_date: Annotated[str, typer.Option(help="First trading date, YYYY-MM-DD.")] = "2024-01-02",
+    start_date: Annotated[
+        str, typer.Option(help="First trading date, YYYY-MM-DD.")
+    ] = "2024-01-02",
     session_start: Annotated[
         str, typer.Option(help="Session start time of day, HH:MM UTC.")
     ] = "09:00",
@@ -60,42 +62,32 @@ def synth(
     ] = 7200.0,
     opening_auction_seconds: Annotated[
         float,
-        typer.Option(
-            help="Opening auction at the start of the session: no trades, one uncross "
-            "print at its end."
-        ),
+        typer.Option(help="Opening auction at the start of the session: no trades, one uncross "
+                     "print at its end."),
     ] = 60.0,
     closing_auction_seconds: Annotated[
-        float,
-        typer.Option(help="Closing auction at the end of the session, ended by an uncross print."),
+        float, typer.Option(help="Closing auction at the end of the session, ended by an "
+                            "uncross print.")
     ] = 60.0,
     depth_levels: Annotated[
-        int,
-        typer.Option(
-            help="Price levels per side in the snapshot and always populated "
-            "during continuous trading (>= 10)."
-        ),
+        int, typer.Option(help="Price levels per side in the snapshot and always populated "
+                          "during continuous trading (>= 10).")
     ] = 20,
     weekends: Annotated[
         bool,
-        typer.Option(
-            "--weekends/--skip-weekends", help="Trade on Saturdays and Sundays too, or skip them."
-        ),
+        typer.Option("--weekends/--skip-weekends",
+                     help="Trade on Saturdays and Sundays too, or skip them."),
     ] = False,
     top_of_book: Annotated[
         bool,
-        typer.Option(
-            "--top-of-book/--no-top-of-book",
-            help="Also write bid/ask rows whenever the best price or size changes.",
-        ),
+        typer.Option("--top-of-book/--no-top-of-book",
+                     help="Also write bid/ask rows whenever the best price or size changes."),
     ] = True,
     overwrite: Annotated[
         bool,
-        typer.Option(
-            "--overwrite",
-            help="Replace shards of a different dataset already in OUT_ROOT (otherwise "
-            "that is an error and nothing is written).",
-        ),
+        typer.Option("--overwrite",
+                     help="Replace shards of a different dataset already in OUT_ROOT (otherwise "
+                     "that is an error and nothing is written)."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line.")] = (
         False
@@ -136,11 +128,8 @@ def _table(shards: tuple[SynthShard, ...], instruments: tuple[Instrument, ...]) 
         table.add_column(col, justify="right" if col in ("tick", "events", "trades") else "left")
     for s in shards:
         table.add_row(
-            s.security,
-            s.date,
-            str(ticks.get(s.security, "")),
-            f"{s.events:,}",
-            f"{s.trades:,}",
-            str(s.path),
+            s.security, s.date, str(ticks.get(s.security, "")), f"{s.events:,}",
+            f"{s.trades:,}", str(s.path),
         )
     return table
+

@@ -79,43 +79,36 @@ def param_rows(strategy: Any) -> list[ParamRow]:
             default = f.default
         else:
             default = "(required)"
-        rows.append(
-            ParamRow(
-                name=f.name,
-                type=str(f.type),
-                default=_value(default),
-                allowed=str(f.metadata.get("range", "")),
-                search=_space_text(space.get(f.name)),
-                help=str(f.metadata.get("help", "")),
-            )
-        )
+        rows.append(ParamRow(
+            name=f.name,
+            type=str(f.type),
+            default=_value(default),
+            allowed=str(f.metadata.get("range", "")),
+            search=_space_text(space.get(f.name)),
+            help=str(f.metadata.get("help", "")),
+        ))
     return rows
 
 
 def render_strategy(strategy: Any) -> Table:
     """A table of the parameters of one strategy, titled with its name and description."""
     features = strategy.feature_params(strategy.params_type()) is not None
-    title = (
-        f"[bold]{strategy.name}[/bold] - {strategy.description or 'no description'} "
-        f"({strategy.n_levels} level(s) per side"
-        f"{', reads volatility / OFI features' if features else ''})"
-    )
+    title = (f"[bold]{strategy.name}[/bold] - {strategy.description or 'no description'} "
+             f"({strategy.n_levels} level(s) per side"
+             f"{', reads volatility / OFI features' if features else ''})")
     table = Table(title=title, title_justify="left")
     for column in ("parameter", "type", "default", "allowed", "search space", "meaning"):
         table.add_column(column, overflow="fold")
     for row in param_rows(strategy):
-        table.add_row(
-            row.name, row.type, row.default, row.allowed or "-", row.search or "-", row.help
-        )
+        table.add_row(row.name, row.type, row.default, row.allowed or "-", row.search or "-",
+                      row.help)
     return table
 
 
 @app.command("strategies", help=STRATEGIES_HELP)
 def strategies_command(
-    names: Annotated[
-        list[str] | None,
-        typer.Argument(help="strategies to show (default: all)", show_default=False),
-    ] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="strategies to show (default: all)",
+                                                      show_default=False)] = None,
 ) -> None:
     import warnings
 
@@ -130,7 +123,5 @@ def strategies_command(
         for strategy in chosen:
             console.print(render_strategy(strategy))
             console.print()
-    console.print(
-        f"{len(chosen)} strateg{'y' if len(chosen) == 1 else 'ies'}; run one with "
-        "`mmopt backtest strategy=NAME strategy.params.KEY=VALUE`"
-    )
+    console.print(f"{len(chosen)} strateg{'y' if len(chosen) == 1 else 'ies'}; run one with "
+                  "`mmopt backtest strategy=NAME strategy.params.KEY=VALUE`")

@@ -1,9 +1,9 @@
 """``mmopt sweep [OVERRIDES]``, ``mmopt best STUDY``, ``mmopt show STUDY``.
 
-mmopt sweep                                   # the embedded default (synthetic data, AS)
-mmopt sweep strategy=layered_grid study.n_trials=300 executor.address=auto
-mmopt best avellaneda_stoikov-synthetic       # best parameters as YAML
-mmopt show avellaneda_stoikov-synthetic -n 20 # the top trials
+    mmopt sweep                                   # the embedded default (synthetic data, AS)
+    mmopt sweep strategy=layered_grid study.n_trials=300 executor.address=auto
+    mmopt best avellaneda_stoikov-synthetic       # best parameters as YAML
+    mmopt show avellaneda_stoikov-synthetic -n 20 # the top trials
 """
 
 from __future__ import annotations
@@ -36,10 +36,8 @@ def sweep_command(
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
     allow_config_change: Annotated[
         bool,
-        typer.Option(
-            "--allow-config-change",
-            help="Add trials to an existing study made with another config.",
-        ),
+        typer.Option("--allow-config-change",
+                     help="Add trials to an existing study made with another config."),
     ] = False,
 ) -> None:
     from mmopt.search import run_sweep
@@ -61,40 +59,27 @@ def _storage_url(storage: str | None, study: str) -> str:
     return run.study.storage
 
 
-@app.command(
-    "best",
-    help="Print the best feasible strategy parameters of a study as YAML "
-    "(the shape of conf/strategy/*.yaml), headed by the `mmopt backtest` command line "
-    "that re-runs them (strategy.params={...}).",
-)
+@app.command("best", help="Print the best feasible strategy parameters of a study as YAML "
+             "(the shape of conf/strategy/*.yaml), headed by the `mmopt backtest` command line "
+             "that re-runs them (strategy.params={...}).")
 def best_command(
     study: Annotated[str, typer.Argument(help="Study name")],
     storage: Annotated[str | None, typer.Option("--storage", help=_STORAGE_HELP)] = None,
-    rank: Annotated[int, typer.Option("--rank", help="Pareto front: which member (0 = first)")] = 0,
+    rank: Annotated[int, typer.Option("--rank", help="Pareto front: which member (0 = first)")]
+    = 0,
     infeasible: Annotated[
-        bool,
-        typer.Option(
-            "--infeasible",
-            help="No trial meets the KPI targets: print the "
-            "best by objective anyway (marked INFEASIBLE).",
-        ),
+        bool, typer.Option("--infeasible", help="No trial meets the KPI targets: print the "
+                           "best by objective anyway (marked INFEASIBLE).")
     ] = False,
 ) -> None:
     from mmopt.search.inspect import best_params_yaml
 
-    typer.echo(
-        best_params_yaml(
-            study, _storage_url(storage, study), rank=rank, allow_infeasible=infeasible
-        ),
-        nl=False,
-    )
+    typer.echo(best_params_yaml(study, _storage_url(storage, study), rank=rank,
+                                allow_infeasible=infeasible), nl=False)
 
 
-@app.command(
-    "show",
-    help="A table of a study's top trials (feasible first, best first) with "
-    "their state and key metrics, then each trial's parameters.",
-)
+@app.command("show", help="A table of a study's top trials (feasible first, best first) with "
+             "their state and key metrics, then each trial's parameters.")
 def show_command(
     study: Annotated[str, typer.Argument(help="Study name")],
     storage: Annotated[str | None, typer.Option("--storage", help=_STORAGE_HELP)] = None,
@@ -103,20 +88,12 @@ def show_command(
         bool, typer.Option("--all", help="Also pruned and failed trials (by number).")
     ] = False,
     columns: Annotated[
-        str | None,
-        typer.Option(
-            "--columns",
-            help="Metric columns, comma-separated (default "
-            "net_pnl,cvar95,fill_ratio,spread_captured; any metric name)",
-        ),
+        str | None, typer.Option("--columns", help="Metric columns, comma-separated (default "
+                                 "net_pnl,cvar95,fill_ratio,spread_captured; any metric name)")
     ] = None,
     wide: Annotated[
-        bool,
-        typer.Option(
-            "--wide",
-            help="More metric columns and the parameters in the table "
-            "(for a wide console; at least 160 columns when not a terminal).",
-        ),
+        bool, typer.Option("--wide", help="More metric columns and the parameters in the table "
+                           "(for a wide console; at least 160 columns when not a terminal).")
     ] = False,
 ) -> None:
     from mmopt.search.inspect import DEFAULT_COLUMNS, KEY_METRICS, study_table
@@ -127,16 +104,8 @@ def show_command(
     console = Console()
     if wide and not console.is_terminal:
         console = Console(width=max(console.width, WIDE_WIDTH))
-    console.print(
-        study_table(
-            study,
-            _storage_url(storage, study),
-            top=top,
-            all_states=all_states,
-            columns=chosen,
-            wide=wide,
-        )
-    )
+    console.print(study_table(study, _storage_url(storage, study), top=top,
+                              all_states=all_states, columns=chosen, wide=wide))
 
 
 def _metric_columns(text: str) -> tuple[str, ...]:
@@ -145,9 +114,6 @@ def _metric_columns(text: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     unknown = [n for n in names if n not in METRIC_NAMES]
     if unknown or not names:
-        raise typer.BadParameter(
-            f"unknown metric(s) {', '.join(unknown) or '(none given)'}; "
-            f"known: {', '.join(METRIC_NAMES)}",
-            param_hint="--columns",
-        )
+        raise typer.BadParameter(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; "
+                                 f"known: {', '.join(METRIC_NAMES)}", param_hint="--columns")
     return names

@@ -305,10 +305,8 @@ def _clearing_index(book: np.ndarray, bb: int, ba: int, pstar: float) -> tuple[i
     for i in range(1, m):
         v, vb = min(dem[i], sup[i]), min(dem[best], sup[best])
         imb, imbb = abs(dem[i] - sup[i]), abs(dem[best] - sup[best])
-        if (
-            v > vb
-            or (v == vb and imb < imbb)
-            or (v == vb and imb == imbb and abs(ba + i - pstar) < abs(ba + best - pstar))
+        if v > vb or (v == vb and imb < imbb) or (
+            v == vb and imb == imbb and abs(ba + i - pstar) < abs(ba + best - pstar)
         ):
             best = i
     return ba + best, min(dem[best], sup[best])

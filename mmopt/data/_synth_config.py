@@ -43,10 +43,7 @@ SCENARIOS: dict[str, ScenarioParams] = {
         "high_vol", vol_mult=3.0, volatile_share_mult=3.0, activity_mult=1.3, depth_mult=0.7
     ),
     "low_liquidity": ScenarioParams(
-        "low_liquidity",
-        activity_mult=0.5,
-        depth_mult=0.15,
-        trade_size_mult=0.6,
+        "low_liquidity", activity_mult=0.5, depth_mult=0.15, trade_size_mult=0.6,
         improve_mult=0.12,
     ),
     "trending": ScenarioParams("trending", trend_log_return=0.06),

@@ -99,16 +99,8 @@ def _ucurve(prm: np.ndarray, t: float) -> float:
 
 @njit(cache=True)
 def _latent_to(
-    prm: np.ndarray,
-    z: np.ndarray,
-    x: float,
-    k: int,
-    t: float,
-    h: float,
-    sig: float,
-    drift: float,
-    lo: float,
-    hi: float,
+    prm: np.ndarray, z: np.ndarray, x: float, k: int, t: float, h: float, sig: float,
+    drift: float, lo: float, hi: float,
 ) -> tuple[float, int, float]:
     """Advance the latent log-price to time t over the grid steps of length h passed since step
     k, with standard normals ``z`` (one per step); return (x, k, fair price as a book index)."""
@@ -172,12 +164,7 @@ def _rates(
 
 @njit(cache=True)
 def _end_phase(
-    out: np.ndarray,
-    s: np.ndarray,
-    book: np.ndarray,
-    prm: np.ndarray,
-    pstar: float,
-    phase: int,
+    out: np.ndarray, s: np.ndarray, book: np.ndarray, prm: np.ndarray, pstar: float, phase: int,
     liq: float,
 ) -> None:
     """An auction ends in its uncross; after the opening one the book is topped up."""
@@ -190,12 +177,7 @@ def _end_phase(
 
 @njit(cache=True)
 def simulate(
-    out: np.ndarray,
-    prm: np.ndarray,
-    z: np.ndarray,
-    seed: int,
-    t0_ns: int,
-    n_grid: int,
+    out: np.ndarray, prm: np.ndarray, z: np.ndarray, seed: int, t0_ns: int, n_grid: int,
     stop_at: int,
 ) -> int:
     """Fill ``out`` with one session's rows; return the number of rows the session needs.

@@ -131,3 +131,4 @@ def day_seed(config: SynthConfig, security_index: int, day_index: int) -> int:
 def day_start_ns(config: SynthConfig, date: str) -> int:
     midnight = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
     return int(midnight.timestamp()) * 1_000_000_000 + config.session_start_seconds * 10**9
+

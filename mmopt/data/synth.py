@@ -125,10 +125,7 @@ def generate_events(
     if isinstance(n_events, bool) or not isinstance(n_events, int) or n_events < 1:
         raise ConfigError(f"n_events: expected a positive integer, got {n_events!r}")
     base = SynthConfig(
-        n_securities=security_index + 1,
-        n_days=1,
-        seed=seed,
-        scenario=scenario,
+        n_securities=security_index + 1, n_days=1, seed=seed, scenario=scenario,
         **config_fields,  # type: ignore[arg-type]
     )
     profile = security_profile(base, security_index)
@@ -243,9 +240,7 @@ def _kernel_params(
     p0_ticks = day_open_price(config, profile, day_index) / ins.tick_size
     half = int(min(max(0.6 * p0_ticks, 60.0 * config.depth_levels), 2_000_000))
     rate = (
-        config.events_per_day
-        * profile.activity
-        * scen.activity_mult
+        config.events_per_day * profile.activity * scen.activity_mult
         / (config.session_seconds * _ROWS_PER_EVENT)
     )
     lot_notional = profile.price * ins.lot_size
@@ -272,8 +267,8 @@ def _kernel_params(
     prm[K.P_FADE] = 0.4
     prm[K.P_DEPTH] = depth
     prm[K.P_ADD_LOTS] = depth * 0.25 * _CANCEL_SHARE / (1.0 - _TRADE_SHARE - _CANCEL_SHARE)
-    prm[K.P_TRADE_LOTS] = (
-        4_000.0 * math.sqrt(profile.liquidity) * scen.trade_size_mult / (lot_notional)
+    prm[K.P_TRADE_LOTS] = 4_000.0 * math.sqrt(profile.liquidity) * scen.trade_size_mult / (
+        lot_notional
     )
     prm[K.P_SIZE_SIG], prm[K.P_LEVEL_LOGQ] = 0.8, math.log(1.0 - 0.25)
     prm[K.P_DRIFT] = scen.trend_log_return * rng.choice((-1.0, 1.0)) / config.continuous_seconds

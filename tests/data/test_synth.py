@@ -39,11 +39,11 @@ from mmopt.data.synth import (
 )
 from mmopt.errors import ConfigError, DataError
 
-SMALL = SynthConfig(
-    n_securities=3, n_days=2, seed=11, events_per_day=15_000, session_seconds=1800.0
-)
+SMALL = SynthConfig(n_securities=3, n_days=2, seed=11, events_per_day=15_000,
+                    session_seconds=1800.0)
 # Scenario signatures need enough events for the book to follow the fair price.
-DENSE = SynthConfig(n_securities=2, n_days=1, seed=5, events_per_day=60_000, session_seconds=3600.0)
+DENSE = SynthConfig(n_securities=2, n_days=1, seed=5, events_per_day=60_000,
+                    session_seconds=3600.0)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -55,9 +55,8 @@ def _session_seconds(events: np.ndarray) -> np.ndarray:
 
 def _continuous(events: np.ndarray, cfg: SynthConfig) -> np.ndarray:
     t = _session_seconds(events)
-    return (t > cfg.opening_auction_seconds) & (
-        t < cfg.session_seconds - cfg.closing_auction_seconds
-    )
+    return (t > cfg.opening_auction_seconds) & (t < cfg.session_seconds
+                                                 - cfg.closing_auction_seconds)
 
 
 def _replay(events: np.ndarray, ins: Instrument, cfg: SynthConfig) -> dict[str, int]:
@@ -110,9 +109,8 @@ def _mid_on_grid(events: np.ndarray, cfg: SynthConfig, step: float = 1.0) -> np.
     last_bid = np.maximum.accumulate(np.where(events["kind"] == KIND_BID, idx, 0))
     last_ask = np.maximum.accumulate(np.where(events["kind"] == KIND_ASK, idx, 0))
     mid = 0.5 * (events["price"][last_bid] + events["price"][last_ask])
-    grid = np.arange(
-        cfg.opening_auction_seconds + 1.0, cfg.session_seconds - cfg.closing_auction_seconds, step
-    )
+    grid = np.arange(cfg.opening_auction_seconds + 1.0,
+                     cfg.session_seconds - cfg.closing_auction_seconds, step)
     return mid[np.searchsorted(t, grid, side="right") - 1]
 
 
@@ -158,9 +156,8 @@ def test_session_must_end_by_midnight_and_leave_room_for_continuous_trading() ->
     with pytest.raises(ConfigError, match="must end by midnight; use at most 3600 s"):
         SynthConfig(session_start="23:00", session_seconds=7200.0)
     with pytest.raises(ConfigError, match="auctions take more than half"):
-        SynthConfig(
-            session_seconds=600.0, opening_auction_seconds=200.0, closing_auction_seconds=200.0
-        )
+        SynthConfig(session_seconds=600.0, opening_auction_seconds=200.0,
+                    closing_auction_seconds=200.0)
 
 
 def test_from_mapping_rejects_unknown_keys() -> None:
@@ -206,8 +203,7 @@ def test_same_config_writes_identical_files(tmp_path: Path) -> None:
     for x, y in zip(first.shards, second.shards, strict=True):
         assert x.path.read_bytes() == y.path.read_bytes()
     assert (tmp_path / "a/instruments.csv").read_bytes() == (
-        tmp_path / "b/instruments.csv"
-    ).read_bytes()
+        tmp_path / "b/instruments.csv").read_bytes()
     again = generate_dataset(cfg, tmp_path / "a")  # identical: a no-op
     assert [s.path for s in again.shards] == [s.path for s in first.shards]
 
@@ -240,13 +236,8 @@ def test_rows_are_sorted_typed_and_on_the_grid() -> None:
     levels = np.isin(events["kind"], (KIND_BID_LEVEL, KIND_ASK_LEVEL))
     assert np.all(events["qty"][~levels] > 0)  # trades and top-of-book rows carry size
     assert np.all(events["qty"][levels] >= 0)
-    assert set(np.unique(events["kind"])) == {
-        KIND_BID,
-        KIND_ASK,
-        KIND_TRADE,
-        KIND_BID_LEVEL,
-        KIND_ASK_LEVEL,
-    }
+    assert set(np.unique(events["kind"])) == {KIND_BID, KIND_ASK, KIND_TRADE, KIND_BID_LEVEL,
+                                              KIND_ASK_LEVEL}
     t0 = 9 * 3600 + np.datetime64(synth_dates(SMALL)[0], "s").astype(np.int64)
     assert events["exch_ts_ns"][0] == t0 * 10**9
     assert _session_seconds(events)[-1] == pytest.approx(SMALL.session_seconds, abs=1e-6)
@@ -261,10 +252,8 @@ def test_snapshot_first_with_at_least_ten_levels_per_side() -> None:
     head = events[:n_snap]
     assert np.count_nonzero(head["kind"] == KIND_BID_LEVEL) == 12
     assert np.count_nonzero(head["kind"] == KIND_ASK_LEVEL) == 12
-    assert (
-        head["price"][head["kind"] == KIND_BID_LEVEL].max()
-        < head["price"][head["kind"] == KIND_ASK_LEVEL].min()
-    )
+    assert head["price"][head["kind"] == KIND_BID_LEVEL].max() < head["price"][
+        head["kind"] == KIND_ASK_LEVEL].min()
     assert np.all(head["qty"] > 0)
     assert events["kind"][n_snap] == KIND_BID and events["kind"][n_snap + 1] == KIND_ASK
 
@@ -291,18 +280,9 @@ def test_book_replays_consistently(scenario: str) -> None:
 def test_book_invariants_hold_for_any_seed(
     seed: int, scenario: str, security: int, depth: int, top: bool
 ) -> None:
-    cfg = SynthConfig(
-        n_securities=6,
-        n_days=1,
-        seed=seed,
-        scenario=scenario,
-        events_per_day=3_000,
-        session_seconds=600.0,
-        opening_auction_seconds=30.0,
-        closing_auction_seconds=30.0,
-        depth_levels=depth,
-        top_of_book=top,
-    )
+    cfg = SynthConfig(n_securities=6, n_days=1, seed=seed, scenario=scenario, events_per_day=3_000,
+                      session_seconds=600.0, opening_auction_seconds=30.0,
+                      closing_auction_seconds=30.0, depth_levels=depth, top_of_book=top)
     events, ins = generate_shard(cfg, security, 0)
     counts = _replay(events, ins, cfg)
     assert (counts["tops"] > 0) == top
@@ -339,11 +319,9 @@ def test_auctions_have_no_continuous_trades_and_end_with_an_uncross_print() -> N
     auction_prints = trade & (events["side"] == SIDE_NONE)
     assert np.count_nonzero(auction_prints) == 2
     assert t[auction_prints].tolist() == pytest.approx(
-        [SMALL.opening_auction_seconds, SMALL.session_seconds], abs=1e-6
-    )
+        [SMALL.opening_auction_seconds, SMALL.session_seconds], abs=1e-6)
     inside = (t < SMALL.opening_auction_seconds) | (
-        t > SMALL.session_seconds - SMALL.closing_auction_seconds
-    )
+        t > SMALL.session_seconds - SMALL.closing_auction_seconds)
     assert not np.any(trade & inside & ~auction_prints)
     assert np.all(np.isin(events["side"][trade & ~auction_prints], (SIDE_BUY, SIDE_SELL)))
     assert np.all(events["side"][~trade] == SIDE_NONE)
@@ -361,7 +339,7 @@ def test_trades_cluster_in_time() -> None:
     events, _ = generate_shard(DENSE, 0, 0)
     t = _session_seconds(events)
     trades = t[(events["kind"] == KIND_TRADE) & _continuous(events, DENSE)]
-    counts = np.bincount(trades.astype(np.int64))[int(DENSE.opening_auction_seconds) + 1 : -1]
+    counts = np.bincount(trades.astype(np.int64))[int(DENSE.opening_auction_seconds) + 1:-1]
     dispersion = counts.var() / counts.mean()
     assert dispersion > 1.5, dispersion
     both = events["side"][events["kind"] == KIND_TRADE]
@@ -380,10 +358,8 @@ def test_securities_differ() -> None:
     assert len({i.lot_size for i in instruments}) >= 3
     sizes = [len(s) for s in shards]
     assert max(sizes) / min(sizes) > 1.5
-    depth = [
-        float(np.median(s["qty"][s["kind"] == KIND_BID] * p))
-        for s, p in zip(shards, prices, strict=True)
-    ]
+    depth = [float(np.median(s["qty"][s["kind"] == KIND_BID] * p))
+             for s, p in zip(shards, prices, strict=True)]
     assert max(depth) / min(depth) > 3  # displayed notional at the best bid
     assert len({(i.maker_fee_bps, i.taker_fee_bps) for i in instruments}) >= 3
 
@@ -409,10 +385,8 @@ def test_low_liquidity_has_thin_books_and_wide_spreads(scenario_shards: Shards) 
     normal, ins = scenario_shards["normal"]
     thin, _ = scenario_shards["low_liquidity"]
     assert _mean_spread_ticks(thin, ins, DENSE) > 1.8 * _mean_spread_ticks(normal, ins, DENSE)
-    depth = {
-        k: float(np.mean(ev["qty"][ev["kind"] == KIND_BID]))
-        for k, (ev, _) in scenario_shards.items()
-    }
+    depth = {k: float(np.mean(ev["qty"][ev["kind"] == KIND_BID]))
+             for k, (ev, _) in scenario_shards.items()}
     assert depth["low_liquidity"] < 0.4 * depth["normal"]
     assert len(thin) < len(normal)
 
@@ -431,7 +405,7 @@ def test_flash_crash_falls_hard_and_recovers(scenario_shards: Shards) -> None:
     drop_in_two_minutes = 1.0 - window[:, -1] / window.max(axis=1)
     assert drop_in_two_minutes.max() > 0.06, drop_in_two_minutes.max()
     trough = int(mid.argmin())
-    before = mid[max(0, trough - 120) : trough + 1].max()
+    before = mid[max(0, trough - 120):trough + 1].max()
     recovered = (mid[-1] - mid[trough]) / (before - mid[trough])
     assert recovered > 0.5, recovered
     normal = _mid_on_grid(scenario_shards["normal"][0], DENSE)
@@ -448,9 +422,8 @@ def test_generate_events_returns_exactly_n_rows() -> None:
     assert ins.security == "SYN00"
     again, _ = generate_events(12_345, seed=3)
     assert again.tobytes() == events.tobytes()
-    other, ins2 = generate_events(
-        5_000, seed=3, security_index=2, scenario="high_vol", session_seconds=900.0
-    )
+    other, ins2 = generate_events(5_000, seed=3, security_index=2, scenario="high_vol",
+                                  session_seconds=900.0)
     assert len(other) == 5_000 and ins2.security == "SYN02"
     with pytest.raises(ConfigError, match="n_events: expected a positive integer"):
         generate_events(0)
@@ -465,27 +438,11 @@ def test_default_shards_are_sized_for_a_quick_sweep() -> None:
 # --- CLI -------------------------------------------------------------------------------------
 
 
-def test_cli_writes_four_securities_by_two_days(
-    tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
+def test_cli_writes_four_securities_by_two_days(tmp_path: Path, capsys: pytest.CaptureFixture
+                                                ) -> None:
     root = tmp_path / "synth"
-    args = [
-        "data",
-        "synth",
-        str(root),
-        "--securities",
-        "4",
-        "--days",
-        "2",
-        "--seed",
-        "7",
-        "--scenario",
-        "normal",
-        "--events-per-day",
-        "5000",
-        "--session-seconds",
-        "900",
-    ]
+    args = ["data", "synth", str(root), "--securities", "4", "--days", "2", "--seed", "7",
+            "--scenario", "normal", "--events-per-day", "5000", "--session-seconds", "900"]
     assert main(args) == 0
     shards = sorted(root.glob("security=*/date=*/part-0.parquet"))
     assert len(shards) == 8
@@ -493,12 +450,7 @@ def test_cli_writes_four_securities_by_two_days(
     table = pq.read_table(shards[0])
     assert tuple(table.column_names) == PARQUET_COLUMNS
     assert set(table.column("kind").unique().to_pylist()) == {
-        "bid",
-        "ask",
-        "trade",
-        "bid_level",
-        "ask_level",
-    }
+        "bid", "ask", "trade", "bid_level", "ask_level"}
     lines = (root / "instruments.csv").read_text().splitlines()
     assert lines[0].startswith("security,tick_size,lot_size") and len(lines) == 5
     out = capsys.readouterr().out
@@ -520,15 +472,6 @@ def test_cli_rejects_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture) 
 def test_cli_help_explains_every_option(capsys: pytest.CaptureFixture) -> None:
     assert main(["data", "synth", "--help"]) == 0
     text = capsys.readouterr().out
-    for option in (
-        "--securities",
-        "--days",
-        "--seed",
-        "--scenario",
-        "--events-per-day",
-        "--start-date",
-        "--session-seconds",
-        "--depth-levels",
-        "--overwrite",
-    ):
+    for option in ("--securities", "--days", "--seed", "--scenario", "--events-per-day",
+                   "--start-date", "--session-seconds", "--depth-levels", "--overwrite"):
         assert option in text
