@@ -130,6 +130,13 @@ def run_import(source: Path, out: Path, map_file: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000_000)
+    parser.add_argument(
+        "--inputs",
+        type=Path,
+        default=None,
+        help="reuse events.csv and events.parquet of --rows rows in this folder (left by an "
+        "earlier run killed after generating them) instead of generating them again",
+    )
     args = parser.parse_args()
     if GNU_TIME.exists():
         print(f"peak RSS from {GNU_TIME} -v (the import's own process)")
@@ -142,12 +149,16 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     try:
         t0 = time.perf_counter()
-        csv_path, pq_path = make_inputs(folder, args.rows)
+        if args.inputs is None:
+            csv_path, pq_path = make_inputs(folder, args.rows)
+            made = f"generated {args.rows:,} rows in {time.perf_counter() - t0:.0f} s"
+        else:
+            csv_path, pq_path = args.inputs / "events.csv", args.inputs / "events.parquet"
+            if pq.ParquetFile(pq_path).metadata.num_rows != args.rows:
+                raise SystemExit(f"{pq_path} does not hold --rows {args.rows} rows")
+            made = f"reused {args.rows:,} generated rows from {args.inputs}"
         sizes = {p.suffix: p.stat().st_size / 2**20 for p in (csv_path, pq_path)}
-        print(
-            f"generated {args.rows:,} rows in {time.perf_counter() - t0:.0f} s: "
-            f"CSV {sizes['.csv']:,.0f} MiB, Parquet {sizes['.parquet']:,.0f} MiB"
-        )
+        print(f"{made}: CSV {sizes['.csv']:,.0f} MiB, Parquet {sizes['.parquet']:,.0f} MiB")
         map_file = folder / "map.yaml"
         map_file.write_text(MAP)
         for name, source in (("csv", csv_path), ("parquet", pq_path)):

@@ -28,8 +28,8 @@ __all__ = ["BLOCK_ROWS", "BUDGET_ROWS", "MERGE_ROWS", "RunStore", "ShardKey"]
 ShardKey = tuple[str, str]  # (security, date)
 _ITEM = EVENT_DTYPE.itemsize
 _MIN_BUFFER = 16_384
-BUDGET_ROWS = 2_000_000  # rows of all shards kept in memory before sorted runs are spilled
-MERGE_ROWS = 2_000_000  # rows buffered over all runs of one shard while merging
+BUDGET_ROWS = 1_000_000  # rows of all shards kept in memory before sorted runs are spilled
+MERGE_ROWS = 1_000_000  # rows buffered over all runs of one shard while merging
 BLOCK_ROWS = 500_000  # rows per block handed to the writer
 
 
