@@ -9,6 +9,7 @@ failed and marked to be re-run, the study stays resumable.
 
 from __future__ import annotations
 
+import gc
 import time
 import warnings
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from mmopt.errors import ConfigError
 from mmopt.executors import Executor, make_executor
 from mmopt.search._loop import LoopTimings, SweepLoop
 from mmopt.search._records import RecordBuffer, sweep_info
+from mmopt.search._trials import record_from_frozen
+from mmopt.search.lease import LeaseLostError, heartbeat_s, make_lease
 from mmopt.search.mirror import (
     StudyWriter,
     counts_toward_total,
@@ -85,12 +88,18 @@ def run_sweep(
     if run.study.storage is not None:
         persistent = open_persistent_study(run, run.study.storage,
                                            allow_config_change=allow_config_change)
-        lease, trials = take_over(persistent, distributions)
-        writer = StudyWriter(persistent, lease)
+        lease = make_lease(run.study.storage, run.study.name, run.study.lease_timeout_s,
+                           persistent.url)
+        try:
+            trials = take_over(persistent, distributions, lease)
+        except BaseException:
+            lease.close()
+            raise
+        writer = StudyWriter(persistent, lease, heartbeat_s(run.study.lease_timeout_s))
     own_executor = executor is None
     try:
         study, _ = load_working_study(trials, run.study.name, directions,
-                                      make_sampler(run.study.sampler, run.search),
+                                      make_sampler(run.study.sampler, run.search, len(trials)),
                                       make_pruner(run.study.pruner))
         phases = LoopTimings()
         t0 = time.perf_counter()
@@ -103,10 +112,23 @@ def run_sweep(
         return _drive(run, study, shard_set, spec, executor, tracker, writer, n_target,
                       progress, started, len(trials), phases)
     finally:
-        if own_executor and executor is not None:
-            executor.close()
+        _shut_down(writer, executor if own_executor else None)
+
+
+def _shut_down(writer: StudyWriter | None, executor: Executor | None) -> None:
+    """Storage first (every finished trial written, the lease released), then the executor.
+
+    The executor's object references held by the finished loop (shards, spec, task handles)
+    are collected before it shuts down: a Ray reference freed after ``ray.shutdown`` aborts
+    the process ("The core worker has already been shutdown").
+    """
+    try:
         if writer is not None:
             writer.close()
+    finally:
+        if executor is not None:
+            gc.collect()
+            executor.close()
 
 
 def _n_target(run: RunConfig) -> int:
@@ -142,6 +164,7 @@ def _drive(
     n_done = sum(counts_toward_total(t) for t in study.get_trials(deepcopy=False))
     buffer = RecordBuffer(tracker, run.tracking.log_batch_size)
     tracker.start(sweep_info(run, shard_set, n_existing))
+    _backfill(tracker, study)
     bar = Progress(n_target, n_done, enabled=progress_on, study_name=run.study.name)
     _seed_best(study, bar)
 
@@ -173,18 +196,25 @@ def _drive(
         status = "interrupted"
         for record in loop.abandon("interrupted (Ctrl-C); its parameters are re-run on resume"):
             buffer.add(record)
+    except LeaseLostError as exc:  # another driver owns the study now: touch nothing shared
+        loop.release()
+        raise exc from None
     except Exception as exc:
         status, failure = "failed", exc
         for record in loop.abandon(f"the sweep stopped: {type(exc).__name__}: {exc}"):
             buffer.add(record)
     finally:
         bar.close()
+    loop.release()  # every task is done: drop the executor's references before it closes
+    if writer is not None:
+        writer.flush()  # every finished trial is in the storage before the tracker finishes
     buffer.flush()
     error = None if failure is None else f"{type(failure).__name__}: {failure}"
     t_finish = time.perf_counter()
     summary = _finish_tracker(tracker, run, study, status, error, started,
                                             shard_set, executor, spec_ref, shard_refs, buffer,
                                             replay=status == "finished")
+    del spec_ref, shard_refs
     loop.timings.finish_s = time.perf_counter() - t_finish
     if failure is not None:
         raise failure
@@ -197,6 +227,15 @@ def _drive(
                        ui_command=tracker.ui_command(), study=study,
                        best_feasible=summary.best_feasible,
                        best_kpi_failures=summary.best_kpi_failures)
+
+
+def _backfill(tracker: Tracker, study: optuna.Study) -> None:
+    """Hand the tracker every finished trial already in the study (a resume): the ones a
+    crashed driver never logged get their run; the tracker skips trial numbers it has."""
+    done = [record_from_frozen(t) for t in study.get_trials(deepcopy=False)
+            if t.state.is_finished()]
+    if done:
+        tracker.log_trials(done)
 
 
 def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, status: Any,

@@ -9,7 +9,6 @@ from typing import Any
 
 import optuna
 import yaml
-from optuna.study._multi_objective import _get_pareto_front_trials_by_trials
 from optuna.trial import FrozenTrial, TrialState
 from rich import box
 from rich.console import Group
@@ -28,6 +27,7 @@ __all__ = [
     "best_trials",
     "load_study",
     "params_override",
+    "pareto_front",
     "study_table",
 ]
 
@@ -64,8 +64,7 @@ def best_trials(study: optuna.Study) -> tuple[list[FrozenTrial], bool]:
         front = study.best_trials
         if front or not complete:
             return sorted(front, key=lambda t: t.number), True
-        front = _get_pareto_front_trials_by_trials(complete, study.directions,
-                                                   consider_constraint=False)
+        front = pareto_front(complete, study.directions)
         return sorted(front, key=lambda t: t.number), False
     try:
         return [study.best_trial], True
@@ -75,6 +74,18 @@ def best_trials(study: optuna.Study) -> tuple[list[FrozenTrial], bool]:
         return [], True
     sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
     return [max(complete, key=lambda t: (sign * t.values[0], -t.number))], False
+
+
+def pareto_front(trials: Sequence[FrozenTrial],
+                 directions: Sequence[optuna.study.StudyDirection]) -> list[FrozenTrial]:
+    """The trials no other trial dominates (constraints ignored; values must not be NaN)."""
+    signs = [1.0 if d == optuna.study.StudyDirection.MAXIMIZE else -1.0 for d in directions]
+    keyed = [(tuple(s * v for s, v in zip(signs, t.values, strict=True)), t) for t in trials]
+
+    def dominated(a: tuple[float, ...]) -> bool:
+        return any(all(x >= y for x, y in zip(b, a, strict=True)) and b != a for b, _ in keyed)
+
+    return [t for a, t in keyed if not dominated(a)]
 
 
 def _strategy_name(study: optuna.Study) -> str | None:
