@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import optuna
-from optuna.trial import TrialState
 
 from mmopt.config import RunConfig
 from mmopt.errors import ConfigError
@@ -28,6 +27,7 @@ from mmopt.search._trials import record_from_frozen
 from mmopt.search.lease import LeaseLostError, heartbeat_s, make_lease
 from mmopt.search.mirror import (
     StudyWriter,
+    count_trials,
     counts_toward_total,
     load_working_study,
     take_over,
@@ -65,6 +65,7 @@ class SweepResult:
     study: optuna.Study
     best_feasible: bool = True  # False: no complete trial meets the KPI targets
     best_kpi_failures: tuple[str, ...] = ()  # best[0]'s missed targets ("name value (target)")
+    n_retried: int = 0  # FAIL trials lost with a stopped driver, their parameters re-run
 
 
 def run_sweep(
@@ -226,7 +227,8 @@ def _drive(
                        storage_write_s=writer.write_s if writer is not None else 0.0,
                        ui_command=tracker.ui_command(), study=study,
                        best_feasible=summary.best_feasible,
-                       best_kpi_failures=summary.best_kpi_failures)
+                       best_kpi_failures=summary.best_kpi_failures,
+                       n_retried=_n_retried(study))
 
 
 def _backfill(tracker: Tracker, study: optuna.Study) -> None:
@@ -252,11 +254,12 @@ def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, statu
 
 
 def _counts(study: optuna.Study) -> tuple[int, int, int]:
-    trials = study.get_trials(deepcopy=False)
-    complete = sum(t.state == TrialState.COMPLETE for t in trials)
-    pruned = sum(t.state == TrialState.PRUNED for t in trials)
-    failed = sum(t.state == TrialState.FAIL and counts_toward_total(t) for t in trials)
-    return complete, pruned, failed
+    counts = count_trials(study.get_trials(deepcopy=False))
+    return counts.complete, counts.pruned, counts.failed
+
+
+def _n_retried(study: optuna.Study) -> int:
+    return count_trials(study.get_trials(deepcopy=False)).retried
 
 
 def _seed_best(study: optuna.Study, bar: Progress) -> None:

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from mmopt.errors import ConfigError
 from mmopt.search._trials import ATTR_SUMMARY
-from mmopt.search.mirror import ATTR_ERROR
+from mmopt.search.mirror import ATTR_ERROR, TrialCounts, count_trials
 from mmopt.search.storage import ATTR_CONFIG, open_storage, storage_path
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "KEY_METRICS",
     "best_params_yaml",
     "best_trials",
+    "counts_line",
     "load_study",
     "params_override",
     "pareto_front",
@@ -173,9 +174,7 @@ def study_table(
     every = study.get_trials(deepcopy=False)
     trials = every if all_states else [t for t in every if t.state == TrialState.COMPLETE]
     trials = sorted(trials, key=lambda t: _sort_key(study, t))[:top]
-    counts = {s: sum(t.state == s for t in every) for s in TrialState}
-    title = (f"{name}: {counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} "
-             f"pruned, {counts[TrialState.FAIL]} failed, {counts[TrialState.RUNNING]} running")
+    title = f"{name}: {counts_line(count_trials(every))}"
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
     values = ["value"] if len(study.directions) == 1 else [
         f"{d.name.lower()[:3]} {i}" for i, d in enumerate(study.directions)]
@@ -196,6 +195,13 @@ def study_table(
     for t in trials:
         params.add_row(f"#{t.number}", _params_text(t))
     return Group(heading, table, params)
+
+
+def counts_line(counts: TrialCounts) -> str:
+    """``"9 complete, 2 pruned, 0 failed, 8 retried, 0 running"`` (retried: trials lost with a
+    stopped driver whose parameters were re-run; they are not failures)."""
+    return (f"{counts.complete} complete, {counts.pruned} pruned, {counts.failed} failed, "
+            f"{counts.retried} retried, {counts.running} running")
 
 
 def _fmt(value: Any) -> str:

@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import optuna
@@ -40,6 +41,8 @@ __all__ = [
     "ATTR_REQUEUE",
     "ATTR_RETRY_OF",
     "StudyWriter",
+    "TrialCounts",
+    "count_trials",
     "counts_toward_total",
     "load_working_study",
     "take_over",
@@ -57,6 +60,30 @@ def counts_toward_total(trial: FrozenTrial) -> bool:
     if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
         return True
     return trial.state == TrialState.FAIL and not trial.user_attrs.get(ATTR_REQUEUE, False)
+
+
+@dataclass(frozen=True, slots=True)
+class TrialCounts:
+    """A study's trials by outcome, as the sweep, ``mmopt show`` and the tracker report them."""
+
+    complete: int
+    pruned: int
+    failed: int  # failed by their own evaluation (they count toward n_trials)
+    retried: int  # lost with a stopped driver; their parameters are (or will be) re-run
+    running: int
+
+
+def count_trials(trials: Sequence[FrozenTrial]) -> TrialCounts:
+    """Count ``trials``; a FAIL trial whose parameters are re-run is retried, not failed."""
+    fail = [t for t in trials if t.state == TrialState.FAIL]
+    retried = sum(not counts_toward_total(t) for t in fail)
+    return TrialCounts(
+        complete=sum(t.state == TrialState.COMPLETE for t in trials),
+        pruned=sum(t.state == TrialState.PRUNED for t in trials),
+        failed=len(fail) - retried,
+        retried=retried,
+        running=sum(t.state == TrialState.RUNNING for t in trials),
+    )
 
 
 def take_over(

@@ -5,7 +5,8 @@ study continues instead of replaying its first suggestions, the seed of a driver
 a study already holding trials is derived from the configured seed and that number of trials
 (``continuation_seed``): every restart draws a fresh stream, and the same restart of the same
 study draws the same one (reproducible). A fresh study uses the configured seed unchanged.
-What each sampler then gives across a resume is in docs/sweep.md ("Resume").
+``random`` needs none of this: ``IndexedRandomSampler`` keys each trial's draw by its index, so
+a resumed study holds the trials of an uninterrupted run. See docs/resume.md.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import optuna
 
 from mmopt.config import PrunerConfig, SamplerConfig, SearchSpace
 from mmopt.errors import ConfigError
+from mmopt.search.indexed_random import IndexedRandomSampler
+from mmopt.search.mirror import ATTR_RETRY_OF
 from mmopt.search.space import grid_values
 
 __all__ = ["continuation_seed", "make_pruner", "make_sampler"]
@@ -44,8 +47,8 @@ def make_sampler(config: SamplerConfig, space: SearchSpace, n_existing: int = 0
             multivariate=config.multivariate,
             constant_liar=config.constant_liar,
         )
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "random":  # continues by itself: the configured seed, whatever n_existing
+        return IndexedRandomSampler(seed=config.seed, retry_attr=ATTR_RETRY_OF)
     if name == "grid":
         return optuna.samplers.GridSampler(grid_values(space), seed=seed)
     if name == "qmc":
