@@ -7,7 +7,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from study_files import count_stored
 
 from mmopt.cli._hydra import compose
 from mmopt.config import RunConfig, from_hydra
@@ -82,15 +82,6 @@ def test_drivers_released_together_exactly_one_wins(tmp_path: Path, scheme: str)
 
 # -- a paused driver ------------------------------------------------------------------------
 
-def _stored(db: Path) -> int:
-    try:
-        with sqlite3.connect(db, timeout=5) as con:
-            return int(con.execute("select count(*) from trials where state != 'RUNNING'")
-                       .fetchone()[0])
-    except sqlite3.Error:
-        return 0
-
-
 def _sweep_cmd(args: list[str], n_trials: int) -> list[str]:
     return [sys.executable, "-c", "from mmopt.cli import main; raise SystemExit(main())",
             "sweep", "--no-progress", *args, f"study.n_trials={n_trials}"]
@@ -106,16 +97,16 @@ def test_a_paused_driver_taken_over_stops_without_writing(
                              text=True)
     try:
         deadline = time.time() + 240
-        while time.time() < deadline and first.poll() is None and _stored(db) < 3:
+        while time.time() < deadline and first.poll() is None and count_stored(db) < 3:
             time.sleep(0.05)
         assert first.poll() is None, "the first driver ended before it could be paused"
         first.send_signal(signal.SIGSTOP)
         time.sleep(4.0)  # longer than study.lease_timeout_s
-        paused_at = _stored(db)
+        paused_at = count_stored(db)
         second = subprocess.run(_sweep_cmd(args, paused_at + 4), cwd=tmp_path,
                                 capture_output=True, text=True, timeout=300)
         assert second.returncode == 0, second.stderr
-        after_second = _stored(db)
+        after_second = count_stored(db)
         assert after_second >= paused_at + 4
         first.send_signal(signal.SIGCONT)
         _, err = first.communicate(timeout=120)
@@ -125,4 +116,4 @@ def test_a_paused_driver_taken_over_stops_without_writing(
             first.wait()
     assert first.returncode != 0
     assert "was taken over by another driver" in err
-    assert _stored(db) == after_second  # nothing written by the paused driver once awake
+    assert count_stored(db) == after_second  # nothing written by the paused driver once awake
