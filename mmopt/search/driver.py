@@ -1,10 +1,13 @@
 """``run_sweep``: one Optuna study driven over an executor, every trial told to a tracker.
 
-Order of work: open (or resume) the study, load and prepare the shards once, put them in the
-executor's store once, warm every worker, start the tracker, run the ask/tell loop
+Order of work: open (or resume) the study and take its driver lease, load and prepare the
+shards once, put them in the executor's store once, warm every worker, start the tracker and
+hand it the study's finished trials (MLflow backfill on resume), run the ask/tell loop
 (``_loop.SweepLoop``), then re-run the best trial (curves; holdout dates if configured),
-``tracker.finish`` and return a ``SweepResult``. Ctrl-C stops cleanly: trials in flight are
-failed and marked to be re-run, the study stays resumable.
+``tracker.finish`` and return a ``SweepResult``. Shutdown order: stop asking, drain (or abandon)
+the trials in flight, write every finished trial to the storage, finish the tracker, release
+the lease, and only then close the executor (Ray). Ctrl-C stops cleanly: trials in flight are
+failed and marked to be re-run, the study stays resumable. See docs/resume.md.
 """
 
 from __future__ import annotations
