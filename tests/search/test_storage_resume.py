@@ -8,6 +8,9 @@ from pathlib import Path
 
 import optuna
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from mmopt.cli._hydra import compose
 from mmopt.config import RunConfig, from_hydra
@@ -18,6 +21,7 @@ from mmopt.search.mirror import (
     ATTR_RETRY_OF,
     IN_FLIGHT_KEY,
     StudyWriter,
+    _fits,
     counts_toward_total,
     load_working_study,
     take_over,
@@ -104,3 +108,24 @@ def test_trials_left_in_flight_by_a_dead_driver_fail_and_are_re_asked(tmp_path: 
     retry = study.ask()
     assert retry.number == 4 and dict(suggest_params(retry, run.search)) == params
     assert retry.user_attrs[ATTR_RETRY_OF] == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.floats(-5, 60, allow_nan=False), st.integers(-5, 60),
+                       st.sampled_from(["a", "b", None, True])),
+       step=st.sampled_from([None, 0.5, 2.0]))
+def test_a_lost_trial_keeps_exactly_the_values_its_distributions_hold(
+    value: object, step: float | None
+) -> None:
+    """``_fits`` against Optuna's own (private) membership test, used here as an oracle."""
+    dists = [FloatDistribution(0.0, 50.0, step=step),
+             IntDistribution(1, 41, step=max(1, int(step or 1))),
+             CategoricalDistribution(["a", None, 3])]
+    for dist in dists:
+        try:
+            expected = bool(dist._contains(dist.to_internal_repr(value)))
+        except (ValueError, TypeError):
+            expected = False
+        if isinstance(value, bool) and not isinstance(dist, CategoricalDistribution):
+            expected = False  # a flag is no number for mmopt
+        assert _fits(dist, value) == expected, (dist, value)
