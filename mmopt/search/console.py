@@ -49,7 +49,9 @@ def print_result(result: SweepResult, run: RunConfig, console: Console) -> None:
     t = result.timings
     console.print(
         f"study [bold]{result.study_name}[/bold] ({result.status}): {result.n_complete} complete, "
-        f"{result.n_pruned} pruned, {result.n_failed} failed; {result.n_run} trials run in "
+        f"{result.n_pruned} pruned, {result.n_failed} failed"
+        + (f", {result.n_retried} retried" if result.n_retried else "")
+        + f"; {result.n_run} trials run in "
         f"{result.elapsed_s:.1f} s ({t.n_tasks} tasks)"
     )
     console.print(f"time: data {t.data_s:.1f} s, executor start {t.executor_s:.1f} s, "

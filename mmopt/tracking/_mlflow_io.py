@@ -192,6 +192,8 @@ class MlflowIO:
         tags: dict[str, str] = {"best_trial": "none"}
         if summary.best:
             best = summary.best[0]
+            if best.number not in self.trial_runs:  # the tag always names a logged run
+                self.log_trial(best, objective_names)
             rows = trial_rows(best, objective_names)
             metrics.update(rows.metrics)
             tags.update(_best_tags(summary.best, self.trial_runs.get(best.number)))
