@@ -118,20 +118,21 @@ def conclude(run: RunConfig, study: optuna.Study, summary: SweepSummary,
     return dataclasses.replace(summary, report=result, report_path=str(path))
 
 
-def stored_summary(study: optuna.Study, run_dir: str | Path | None) -> tuple[str, StudySummary
-                                                                              | None]:
-    """The JSON text ``mmopt show --json`` prints, and the summary when rebuilt here: the
-    sweep's ``summary.json`` under ``run_dir`` when it is this study's, else rebuilt from the
-    storage (status ``stored``, no hold-out)."""
-    if run_dir is not None:
+def stored_summary(study: optuna.Study, run_dirs: Sequence[str | Path] = ()
+                   ) -> tuple[str, Path | None]:
+    """The JSON text ``mmopt show --json`` prints and the file it came from: the sweep's
+    ``summary.json`` in the first of ``run_dirs`` that has this study's, else the summary
+    rebuilt from the storage (status ``stored``, no hold-out re-run; path None)."""
+    for run_dir in run_dirs:
         path = summary_path(run_dir, study.study_name)
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
-            try:
-                if json.loads(text).get("study") == study.study_name:
-                    return text, None
-            except ValueError:
-                pass
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        try:
+            if json.loads(text).get("study") == study.study_name:
+                return text, path
+        except (ValueError, AttributeError):
+            continue
     rebuilt = build_study_summary(study, status="stored",
                                   objective_names=_objective_names(study, None))
-    return rebuilt.to_json(), rebuilt
+    return rebuilt.to_json(), None
