@@ -107,7 +107,8 @@ def _sharpe_from_sums(total: np.ndarray, squares: np.ndarray, n: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         sharpe = mean / np.sqrt(np.where(flat, 1.0, var))
     mean_zero = np.abs(mean) <= 8.0 * np.finfo(float).eps * scale
-    return np.where(flat, np.where(mean_zero, 0.0, np.sign(mean) * np.inf), sharpe)
+    signed_inf = np.where(mean > 0, np.inf, -np.inf)
+    return np.where(flat, np.where(mean_zero, 0.0, signed_inf), sharpe)
 
 
 def _winner_omega(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
