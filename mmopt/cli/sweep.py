@@ -152,7 +152,7 @@ def _print_honesty(console: Console, study: str, url: str, run_dir: str | None) 
     for line in honesty_lines(data):
         console.print(line)
     where = f"from {path}" if path is not None else "rebuilt from the study (no summary.json)"
-    console.print(f"summary: {where}", soft_wrap=True, markup=False, style="dim")
+    console.print(f"summary: {where}", markup=False, style="dim", overflow="fold")
 
 
 def _metric_columns(text: str) -> tuple[str, ...]:
