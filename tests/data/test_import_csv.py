@@ -401,6 +401,7 @@ def test_cli_csv_import_and_help(tmp_path: Path, capsys: pytest.CaptureFixture[s
         "--security",
         "--date",
         "--delimiter",
+        "--levels",
         "--tick-size",
         "--lot-size",
         "--contract-type",
