@@ -16,6 +16,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from mmopt.config import ObjectiveConfig
 from mmopt.metrics import ShardMetrics
+from mmopt.metrics.slices import trial_slices
 from mmopt.search._optuna_compat import set_constraints, tell_without_copy
 from mmopt.search.mirror import ATTR_ERROR
 from mmopt.search.objective import ParamSet, WorkSpec
@@ -23,6 +24,7 @@ from mmopt.search.scoring import Score, per_security, score
 from mmopt.tracking import SecurityMetrics, TrialRecord
 
 __all__ = [
+    "ATTR_SLICES",
     "ATTR_SUMMARY",
     "LiveTrial",
     "record_from_frozen",
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 ATTR_SUMMARY = "mmopt"  # user attr: metrics, per-security metrics, shards, duration
+ATTR_SLICES = "slices"  # key in ATTR_SUMMARY: PnL per time slice + moments (TrialSlices)
 
 
 @dataclass(slots=True, eq=False)
@@ -62,6 +65,7 @@ def _summary_attr(live: LiveTrial, spec: WorkSpec, sc: Score | None, duration: f
     }
     if sc is not None:
         out["metrics"] = sc.metrics.as_dict()
+        out[ATTR_SLICES] = trial_slices(live.shards).as_dict()  # for PBO / deflated Sharpe
         if with_per_security:
             out["per_security"] = {s.security: s.as_dict() for s in per_security(live.shards)}
     return out

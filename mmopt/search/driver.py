@@ -27,6 +27,7 @@ from mmopt.executors import Executor, make_executor
 from mmopt.search._loop import LoopTimings, SweepLoop
 from mmopt.search._records import RecordBuffer, sweep_info
 from mmopt.search._trials import record_from_frozen
+from mmopt.search.honesty import conclude
 from mmopt.search.lease import LeaseLostError, heartbeat_s, make_lease
 from mmopt.search.mirror import (
     StudyWriter,
@@ -43,6 +44,7 @@ from mmopt.search.space import distribution, n_grid_points
 from mmopt.search.storage import open_persistent_study
 from mmopt.search.summary import best_records, finish_summary
 from mmopt.tracking import SweepSummary, Tracker, TrialRecord, make_tracker
+from mmopt.tracking.study_summary import StudySummary
 
 __all__ = ["SweepResult", "run_sweep"]
 
@@ -69,6 +71,8 @@ class SweepResult:
     best_feasible: bool = True  # False: no complete trial meets the KPI targets
     best_kpi_failures: tuple[str, ...] = ()  # best[0]'s missed targets ("name value (target)")
     n_retried: int = 0  # FAIL trials lost with a stopped driver, their parameters re-run
+    report: StudySummary | None = None  # overfitting statistics, verdict (summary.json)
+    report_path: str | None = None  # RUN_DIR/STUDY/summary.json
 
 
 def run_sweep(
@@ -246,7 +250,8 @@ def _drive(
                        ui_command=tracker.ui_command(), study=study,
                        best_feasible=summary.best_feasible,
                        best_kpi_failures=summary.best_kpi_failures,
-                       n_retried=_n_retried(study))
+                       n_retried=_n_retried(study),
+                       report=summary.report, report_path=summary.report_path)
 
 
 def _backfill(tracker: Tracker, study: optuna.Study) -> None:
@@ -265,6 +270,7 @@ def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, statu
     best, feasible = best_records(study)
     summary = finish_summary(run, study, status, error, time.perf_counter() - started, best,
                              feasible, shard_set, executor, spec_ref, shard_refs, replay=replay)
+    summary = conclude(run, study, summary)  # overfitting statistics, RUN_DIR/STUDY/summary.json
     t0 = time.perf_counter()
     tracker.finish(summary)
     buffer.seconds += time.perf_counter() - t0
