@@ -91,19 +91,11 @@ def run_sweep(
     n_target = _n_target(run)
     directions = run.objective.directions
     distributions = {p.name: distribution(p) for p in run.search.params}
-    persistent = writer = None
+    writer = None
     trials: list[optuna.trial.FrozenTrial] = []
     if run.study.storage is not None:
-        persistent = open_persistent_study(run, run.study.storage,
-                                           allow_config_change=allow_config_change)
-        lease = make_lease(run.study.storage, run.study.name, run.study.lease_timeout_s,
-                           persistent.url)
-        try:
-            trials = take_over(persistent, distributions, lease)
-        except BaseException:
-            lease.close()
-            raise
-        writer = StudyWriter(persistent, lease, heartbeat_s(run.study.lease_timeout_s))
+        trials, writer = _claim_study(run, run.study.storage, distributions,
+                                      allow_config_change)
     own_executor = executor is None
     try:
         study, _ = load_working_study(trials, run.study.name, directions,
@@ -121,6 +113,29 @@ def run_sweep(
                       progress, started, len(trials), phases)
     finally:
         _shut_down(writer, executor if own_executor else None)
+
+
+def _claim_study(run: RunConfig, url: str, distributions: dict[str, Any],
+                 allow_config_change: bool
+                 ) -> tuple[list[optuna.trial.FrozenTrial], StudyWriter]:
+    """Open the persistent study, take its driver lease, start the storage writer."""
+    try:
+        persistent = open_persistent_study(run, url, allow_config_change=allow_config_change)
+        lease = make_lease(url, run.study.name, run.study.lease_timeout_s, persistent.url)
+        try:
+            trials = take_over(persistent, distributions, lease)
+        except BaseException:
+            lease.close()
+            raise
+    except Exception as exc:
+        if "database is locked" not in str(exc):
+            raise
+        raise ConfigError(
+            f"study.storage: {url} stayed locked by another process for 60 s (a driver paused "
+            "or hung in the middle of a write holds SQLite's lock); find it (fuser FILE), "
+            "resume or stop it, then run again"
+        ) from None
+    return trials, StudyWriter(persistent, lease, heartbeat_s(run.study.lease_timeout_s))
 
 
 def _shut_down(writer: StudyWriter | None, executor: Executor | None) -> None:

@@ -275,10 +275,20 @@ class RedisLease:
 
 
 def make_lease(url: str, study: str, timeout_s: float, where: str) -> DriverLease:
-    """The lease of study ``study`` in the Optuna storage ``url`` (``where``: the URL to show)."""
-    if url.startswith("journal:///"):
-        return SqlLease(f"sqlite:///{url[len('journal:///'):]}.lease.db", study, timeout_s,
-                        where)
-    if url.startswith(("redis://", "rediss://")):
-        return RedisLease(url, study, timeout_s, where)
-    return SqlLease(url, study, timeout_s, where)
+    """The lease of study ``study`` in the Optuna storage ``url`` (``where``: the URL to show).
+
+    ConfigError when the lease cannot be set up there (e.g. no right to create its table).
+    """
+    try:
+        if url.startswith("journal:///"):
+            return SqlLease(f"sqlite:///{url[len('journal:///'):]}.lease.db", study, timeout_s,
+                            where)
+        if url.startswith(("redis://", "rediss://")):
+            return RedisLease(url, study, timeout_s, where)
+        return SqlLease(url, study, timeout_s, where)
+    except Exception as exc:
+        raise ConfigError(
+            f"study.storage: cannot set up the driver lease ({LEASE_TABLE}) in {where}: "
+            f"{type(exc).__name__}: {exc} (fix: let this database user create tables in it, "
+            "or create the table once as its owner)"
+        ) from None

@@ -134,7 +134,7 @@ def _lost_trial(storage: BaseStorage, study_id: int, params: dict[str, Any],
 def _fits(distribution: BaseDistribution, value: Any) -> bool:
     """Whether ``value`` is a value of ``distribution`` (a changed search space may drop it)."""
     if isinstance(distribution, CategoricalDistribution):
-        return any(value == c and type(value) is type(c) for c in distribution.choices)
+        return any(value == c for c in distribution.choices)  # (as Optuna: 3.0 is 3)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     assert isinstance(distribution, FloatDistribution | IntDistribution)

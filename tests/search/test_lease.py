@@ -71,7 +71,7 @@ def _race(run: RunConfig) -> list[tuple[int, str, str]]:
 def test_drivers_released_together_exactly_one_wins(tmp_path: Path, scheme: str) -> None:
     url = (f"sqlite:///{tmp_path}/new/optuna.db" if scheme == "sqlite"
            else f"journal:///{tmp_path}/new/optuna.log")
-    for attempt in range(3):  # a fresh storage, then the same study started again together
+    for attempt in range(2):  # a fresh storage, then the same study started again together
         answers = _race(_run(tmp_path, url))
         kinds = sorted(kind for _, kind, _ in answers)
         assert kinds == ["refused"] * (N_STARTERS - 1) + ["won"], (attempt, answers)
@@ -80,28 +80,59 @@ def test_drivers_released_together_exactly_one_wins(tmp_path: Path, scheme: str)
                 assert "study.name: study 'race'" in message and "stop it first" in message
 
 
+def test_drivers_taking_over_a_dead_driver_together_exactly_one_wins(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/optuna.db"
+    run = _run(tmp_path, url)
+    open_persistent_study(run, url)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os, sys; from mmopt.search.lease import make_lease; "
+         "make_lease(sys.argv[1], 'race', 60.0, 'x').acquire(); os._exit(0)", url],
+        capture_output=True, text=True, timeout=120)
+    assert dead.returncode == 0, dead.stderr  # it holds the lease and is gone, not released
+    # its heartbeat is fresh, but its pid is dead on this host: taken over at once, by one
+    answers = _race(run)
+    assert sorted(kind for _, kind, _ in answers) == ["refused"] * (N_STARTERS - 1) + ["won"]
+
+
 # -- a paused driver ------------------------------------------------------------------------
 
-def _sweep_cmd(args: list[str], n_trials: int) -> list[str]:
-    return [sys.executable, "-c", "from mmopt.cli import main; raise SystemExit(main())",
-            "sweep", "--no-progress", *args, f"study.n_trials={n_trials}"]
+_SLOW_TASKS = """
+import time
+import mmopt.search._loop as loop
+evaluate = loop.evaluate
+def slow_evaluate(*args):
+    time.sleep(1.0)
+    return evaluate(*args)
+loop.evaluate = slow_evaluate
+from mmopt.cli import main
+raise SystemExit(main())
+"""
+
+
+def _sweep_cmd(args: list[str], n_trials: int, *, slow: bool = False) -> list[str]:
+    """A sweep in its own process; ``slow``: each task sleeps 1 s first, so that the driver is
+    seldom inside a storage write (SQLite keeps a paused writer's lock: nobody could write)."""
+    script = _SLOW_TASKS if slow else "from mmopt.cli import main; raise SystemExit(main())"
+    return [sys.executable, "-c", script, "sweep", "--no-progress", *args,
+            f"study.n_trials={n_trials}"]
 
 
 def test_a_paused_driver_taken_over_stops_without_writing(
     sweep_args: list[str], tmp_path: Path
 ) -> None:
     args = [a for a in sweep_args if not a.startswith("study.n_trials")]
-    args += ["study.lease_timeout_s=3", "tracking=none"]
+    args += ["study.lease_timeout_s=8", "tracking=none"]
     db = tmp_path / "optuna.db"
-    first = subprocess.Popen(_sweep_cmd(args, 500), cwd=tmp_path, stderr=subprocess.PIPE,
-                             text=True)
+    first = subprocess.Popen(_sweep_cmd(args, 500, slow=True), cwd=tmp_path,
+                             stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 240
         while time.time() < deadline and first.poll() is None and count_stored(db) < 3:
             time.sleep(0.05)
         assert first.poll() is None, "the first driver ended before it could be paused"
+        time.sleep(0.4)  # past the writes that follow a batch, into the next tasks
         first.send_signal(signal.SIGSTOP)
-        time.sleep(4.0)  # longer than study.lease_timeout_s
+        time.sleep(9.0)  # longer than study.lease_timeout_s
         paused_at = count_stored(db)
         second = subprocess.run(_sweep_cmd(args, paused_at + 4), cwd=tmp_path,
                                 capture_output=True, text=True, timeout=300)

@@ -32,7 +32,9 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _sweep(sweep_args: list[str], url: str, sampler: str, n_trials: int) -> None:
     run = from_hydra(compose([*sweep_args, f"study.storage={url}", f"study.sampler.name={sampler}",
-                              "study.pruner.name=none", *NO_KPI, f"study.n_trials={n_trials}"]))
+                              "study.pruner.name=none", *NO_KPI, f"study.n_trials={n_trials}",
+                              # tpe: the restarts fall in its random start-up phase
+                              "study.sampler.n_startup_trials=10"]))
     run_sweep(run, progress=False, tracker=NullTracker())
 
 
