@@ -30,6 +30,7 @@ from mmopt.search.mirror import (
     take_over,
 )
 from mmopt.search.objective import WorkSpec, warm_worker
+from mmopt.search.preflight import preflight
 from mmopt.search.progress import Progress
 from mmopt.search.samplers import make_pruner, make_sampler
 from mmopt.search.shards import ShardSet, load_shard_set, rung_bounds
@@ -75,6 +76,7 @@ def run_sweep(
     """Run (or resume) the sweep ``run`` describes; see the module docstring."""
     started = time.perf_counter()
     _check_run_dir(run)
+    preflight(run, tracking=tracker is None, executor=executor is None)  # before any work
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     n_target = _n_target(run)

@@ -29,6 +29,7 @@ from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from mmopt.errors import ConfigError, MmoptError
+from mmopt.redact import mask_secrets
 from mmopt.search.storage import PersistentStudy
 
 __all__ = [
@@ -100,8 +101,8 @@ def take_over(
     holder = _lease_holder(attrs.get(LEASE_KEY), time.time())
     if holder is not None:
         raise ConfigError(
-            f"study.name: study {persistent.name!r} in {persistent.url} is being run by another "
-            f"driver ({holder}); stop it first, or wait {GRACE_S:.0f} s if it died"
+            f"study.name: study {persistent.name!r} in {mask_secrets(persistent.url)} is being "
+            f"run by another driver ({holder}); stop it first, or wait {GRACE_S:.0f} s if it died"
         )
     lease = _new_lease()
     storage.set_study_system_attr(study_id, LEASE_KEY, lease)
@@ -197,9 +198,8 @@ class StudyWriter:
 
     def check(self) -> None:
         if self._error is not None:
-            raise MmoptError(
-                f"study.storage: writing to {self._persistent.url} failed: {self._error}"
-            )
+            raise MmoptError(mask_secrets(
+                f"study.storage: writing to {self._persistent.url} failed: {self._error}"))
 
     def close(self, release: bool = True) -> None:
         """Write everything queued, then release the lease (a later driver may start at once)."""
