@@ -182,3 +182,17 @@ def test_every_problem_is_reported_at_once(
     assert "2 problems found before any work" in err
     assert address in err and uri in err
     _no_study(tmp_path)
+
+
+def test_a_holdout_covering_every_date_says_so(
+    sweep_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mmopt.cli._hydra import compose_config
+    from mmopt.config import open_shards
+
+    dates = open_shards(compose_config(sweep_args).data).dates
+    code, err, _ = _sweep([*sweep_args, f"data.holdout_dates=[{','.join(dates)}]"], capsys)
+    assert code == 2
+    assert "data.holdout_dates: the hold-out covers every date the sweep would use" in err
+    assert "data.dates" not in err.split("(fix")[0] and "[]" not in err
+    _no_study(tmp_path)
