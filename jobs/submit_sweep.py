@@ -44,7 +44,7 @@ from mmopt.redact import has_secret, mask_secrets  # noqa: E402
 
 DEFAULTS = {
     "address": ("RAY_ADDRESS", "http://127.0.0.1:8265"),
-    "storage": ("MMOPT_STUDY_STORAGE", "postgresql://mmopt:mmopt@postgres:5432/optuna"),
+    "storage": ("MMOPT_STUDY_STORAGE", "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna"),
     "tracking_uri": ("MMOPT_TRACKING_URI", "http://mlflow:5000"),
     "data_root": ("MMOPT_DATA_ROOT", ""),
 }

@@ -37,7 +37,7 @@ def open_shards(data: DataConfig, *, holdout: bool = False) -> ShardCatalog:
             _raise_if_all_held_out(data, catalog.dates)
         which = "data.holdout_dates" if holdout else "data.dates"
         wanted = data.holdout_dates if holdout else data.dates
-        asked = ", ".join(wanted) if wanted else "every date"
+        asked = str(list(wanted)) if wanted else "every date"
         raise DataError(
             f"{which}: no shard of {data.root} matches {asked} "
             f"(after data.securities / date_from / date_to / holdout_dates); "

@@ -30,21 +30,20 @@ __all__ = [
 ]
 
 KEY = "study.storage"
-# SQLAlchemy dialect(+driver) -> (module it imports, the package to pip install)
-DRIVER_PACKAGES: dict[str, tuple[str, str]] = {
-    "postgresql": ("psycopg2", "psycopg2-binary"),
-    "postgresql+psycopg2": ("psycopg2", "psycopg2-binary"),
-    "postgresql+psycopg": ("psycopg", "psycopg[binary]"),
-    "postgresql+pg8000": ("pg8000", "pg8000"),
-    "postgresql+asyncpg": ("asyncpg", "asyncpg"),
-    "mysql": ("MySQLdb", "mysqlclient"),
-    "mysql+mysqldb": ("MySQLdb", "mysqlclient"),
-    "mysql+pymysql": ("pymysql", "PyMySQL"),
-    "mysql+mysqlconnector": ("mysql.connector", "mysql-connector-python"),
-    "mariadb+mariadbconnector": ("mariadb", "mariadb"),
-    "mssql+pyodbc": ("pyodbc", "pyodbc"),
-    "mssql+pymssql": ("pymssql", "pymssql"),
-    "oracle+oracledb": ("oracledb", "oracledb"),
+# DB-API module SQLAlchemy imports -> the package to pip install (SQLAlchemy 2.1 picks
+# psycopg 3 for a bare postgresql:// URL; postgresql+psycopg2:// names psycopg2)
+DRIVER_PACKAGES: dict[str, str] = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "pg8000": "pg8000",
+    "asyncpg": "asyncpg",
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+    "mysql": "mysql-connector-python",
+    "mariadb": "mariadb",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+    "oracledb": "oracledb",
 }
 
 
@@ -120,20 +119,31 @@ def _probe_write(folder: Path, key: str, path: Path) -> None:
 
 
 def missing_driver_message(url: str, exc: BaseException, key: str = KEY) -> str | None:
-    """The message for a SQLAlchemy URL whose driver package is missing (None: not that)."""
-    name = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
-    text = f"{exc} {exc.__cause__ or ''}"
-    scheme = url.split("://", 1)[0].lower()
-    module, package = DRIVER_PACKAGES.get(scheme, (None, None))
-    if name is None and "DB access module" not in text and not isinstance(exc, ImportError):
+    """The message for a database URL whose driver package is missing (None: not that).
+
+    ``exc`` is SQLAlchemy's ``ModuleNotFoundError`` or Optuna's "Failed to import DB access
+    module" ``ImportError`` wrapping it."""
+    missing = _missing_module(exc)
+    if missing is None:
         return None
-    if package is None:
-        package = name or "the DB-API driver of this database"
+    module = missing.split(".")[0]
+    package = DRIVER_PACKAGES.get(module, module)
+    other = (" or name an installed driver in the URL (postgresql+psycopg2://, "
+             "postgresql+psycopg://),") if url.lower().startswith("postgresql") else ""
     return (
         f"{key}: {mask_secrets(url)} needs the Python package `{package}` (module "
-        f"`{module or name}`), which is not installed (fix: pip install {package}, or use a "
+        f"`{module}`), which is not installed (fix: pip install '{package}',{other} or use a "
         "sqlite:/// or journal:/// URL)"
     )
+
+
+def _missing_module(exc: BaseException | None) -> str | None:
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            return exc.name
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 def _check_sqlalchemy(url: str, timeout_s: float) -> None:
@@ -151,14 +161,12 @@ def _check_sqlalchemy(url: str, timeout_s: float) -> None:
             "(fix: write dialect://user@host:port/database, e.g. "
             "postgresql://optuna@db:5432/optuna, or sqlite:///runs/optuna.db)"
         ) from None
-    module, _ = DRIVER_PACKAGES.get(parsed.drivername, (None, None))
-    try:
-        if module is not None:
-            __import__(module)
+    try:  # imports the driver module
         engine = sqlalchemy.create_engine(parsed, connect_args=_timeout_args(parsed.drivername,
                                                                               timeout_s))
     except ImportError as exc:
-        raise ConfigError(missing_driver_message(url, exc) or str(exc)) from None
+        raise ConfigError(missing_driver_message(url, exc) or mask_secrets(
+            f"{KEY}: {url}: {type(exc).__name__}: {exc}")) from None
     try:
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text("SELECT 1"))

@@ -119,24 +119,26 @@ def test_a_storage_folder_that_does_not_exist_is_an_error_outside_run_dir(
     assert code == 0 and (inside / "optuna.db").is_file()
 
 
+@pytest.mark.parametrize(("scheme", "package"), [("postgresql", "psycopg[binary]"),
+                                               ("postgresql+psycopg2", "psycopg2-binary")])
 def test_a_postgresql_url_without_its_driver_names_the_package(
-    sweep_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch
+    scheme: str, package: str, sweep_args: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import builtins
 
     real_import = builtins.__import__
 
-    def no_psycopg2(name: str, *args: object, **kwargs: object) -> object:
-        if name.split(".")[0] == "psycopg2":
+    def no_driver(name: str, *args: object, **kwargs: object) -> object:
+        if name.split(".")[0] in ("psycopg", "psycopg2"):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(builtins, "__import__", no_psycopg2)
-    url = "postgresql://alice:S3cretPW@127.0.0.1:5432/optuna"
+    monkeypatch.setattr(builtins, "__import__", no_driver)
+    url = f"{scheme}://alice:S3cretPW@127.0.0.1:5432/optuna"
     code, err, elapsed = _sweep([*sweep_args, f"study.storage={url}"], capsys)
     assert code == 2 and elapsed < LIMIT_S
-    assert "pip install psycopg2-binary" in err
+    assert f"needs the Python package `{package}`" in err and f"pip install '{package}'" in err
     assert "Failed to import DB access module" not in err
     assert "S3cretPW" not in err and "alice:***@127.0.0.1" in err
 

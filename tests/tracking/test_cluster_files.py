@@ -38,11 +38,12 @@ def test_submit_command_and_its_overrides_compose(monkeypatch) -> None:  # type:
         "study.n_trials=300"
     )  # the password is not on the command line: the job gets it in its environment
     assert submit.secret_env(args) == {
-        "MMOPT_STUDY_STORAGE": "postgresql://mmopt:mmopt@postgres:5432/optuna"}
-    monkeypatch.setenv("MMOPT_STUDY_STORAGE", "postgresql://mmopt:mmopt@postgres:5432/optuna")
+        "MMOPT_STUDY_STORAGE": "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna"}
+    monkeypatch.setenv("MMOPT_STUDY_STORAGE",
+                       "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna")
     run = from_hydra(compose(command[command.index("sweep") + 1 :]))
     assert run.executor.name == "ray" and run.executor.address == "auto"
-    assert run.study.storage == "postgresql://mmopt:mmopt@postgres:5432/optuna"
+    assert run.study.storage == "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna"
     assert run.tracking.tracking_uri == "http://mlflow:5000"
     assert run.data.root == "/data/binance" and run.study.n_trials == 300
 
@@ -64,7 +65,7 @@ def test_compose_has_ray_head_two_workers_mlflow_and_postgres() -> None:
         assert "--address=ray-head:6379" in services[worker]["command"]
         assert services[worker]["shm_size"]
     mlflow = services["mlflow"]["command"]
-    assert "postgresql://" in mlflow and "@postgres:5432/mlflow" in mlflow
+    assert "postgresql+psycopg2://" in mlflow and "@postgres:5432/mlflow" in mlflow
     assert "--serve-artifacts" in mlflow and "mlflow:*" in mlflow
     init = (REPO / "docker" / "postgres-init.sql").read_text()
     assert "CREATE DATABASE mlflow" in init
