@@ -75,8 +75,8 @@ def run_sweep(
 ) -> SweepResult:
     """Run (or resume) the sweep ``run`` describes; see the module docstring."""
     started = time.perf_counter()
-    _check_run_dir(run)
     preflight(run, tracking=tracker is None, executor=executor is None)  # before any work
+    _check_run_dir(run)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     n_target = _n_target(run)

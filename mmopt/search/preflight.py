@@ -3,6 +3,7 @@
 ``preflight(run)`` runs before the study is created or opened, the data is loaded, Ray is
 started or MLflow is written to:
 
+* ``run_dir``: created if missing, a writable folder (else nothing else is checked);
 * the Optuna storage (``storage_checks``): the folder of a local file exists and is writable,
   the driver package of a database URL is installed, the server answers and takes the password;
 * the MLflow store (``remote_checks``): a server answers ``/health``, a local store's folder is
@@ -18,6 +19,7 @@ here on first use unless another check already failed.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +33,14 @@ from mmopt.search.data_checks import check_data
 from mmopt.search.remote_checks import check_ray_address, check_tracking
 from mmopt.search.storage_checks import check_storage
 
-__all__ = ["CHECK_TIMEOUT_S", "CheckOutcome", "PreflightError", "PreflightReport", "preflight"]
+__all__ = [
+    "CHECK_TIMEOUT_S",
+    "CheckOutcome",
+    "PreflightError",
+    "PreflightReport",
+    "check_run_dir",
+    "preflight",
+]
 
 CHECK_TIMEOUT_S = 8.0
 
@@ -83,6 +92,9 @@ def preflight(
 
     ``tracking`` / ``executor`` False skip the MLflow / Ray checks (the caller brings its own).
     """
+    first = _timed("run_dir", lambda: check_run_dir(run.run_dir))
+    if first.error:
+        raise PreflightError((first,))
     remote: list[tuple[str, Callable[[], object]]] = []
     storage = run.study.storage
     if storage is not None:
@@ -105,6 +117,24 @@ def preflight(
     if problems:
         raise PreflightError(problems)
     return PreflightReport(tuple(outcomes), n_shards)
+
+
+def check_run_dir(run_dir: str | Path) -> Path:
+    """``run_dir`` exists (created if missing) as a writable folder; ConfigError otherwise."""
+    path = Path(run_dir).expanduser()
+    for parent in (path.absolute(), *path.absolute().parents):
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"run_dir: {path} cannot be created: {parent} is a file, not a "
+                              "folder (fix: pick another run_dir)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".mmopt-write-check-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"run_dir: cannot create or write in {path} "
+                          f"({exc.strerror or type(exc).__name__}) (fix: pick a writable folder, "
+                          "e.g. run_dir=runs)") from None
+    return path
 
 
 def _timed(name: str, check: Callable[[], object]) -> CheckOutcome:

@@ -198,3 +198,17 @@ def test_a_holdout_covering_every_date_says_so(
     assert "data.holdout_dates: the hold-out covers every date the sweep would use" in err
     assert "data.dates" not in err.split("(fix")[0] and "[]" not in err
     _no_study(tmp_path)
+
+
+def test_an_unusable_run_dir_is_a_clear_error(
+    sweep_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    code, err, _ = _sweep([*sweep_args, f"run_dir={blocker}/runs"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert f"run_dir: {blocker}/runs cannot be created: {blocker} is a file" in err
+    if not _can_write(Path("/sys")):
+        code, err, _ = _sweep([*sweep_args, "run_dir=/sys/mmopt-runs"], capsys)
+        assert code == 2 and "Traceback" not in err
+        assert "run_dir: cannot create or write in /sys/mmopt-runs" in err
