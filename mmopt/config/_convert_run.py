@@ -20,6 +20,7 @@ from mmopt.config._types import (
     TrackingConfig,
 )
 from mmopt.errors import ConfigError
+from mmopt.redact import mask_secrets
 
 __all__ = ["executor_config", "objective_config", "study_config", "tracking_config"]
 
@@ -77,9 +78,10 @@ def study_config(s: Section, objective: ObjectiveConfig, search: SearchSpace) ->
     storage = s.get_opt_str("storage")
     if storage is not None:
         _check_storage(s.key("storage"), storage)
+    lease_timeout_s = s.get_float("lease_timeout_s", 60.0, lo=1.0)
     s.finish()
     _check_study(sampler, pruner, objective, search)
-    return StudyConfig(name, n_trials, timeout_s, sampler, pruner, storage)
+    return StudyConfig(name, n_trials, timeout_s, sampler, pruner, storage, lease_timeout_s)
 
 
 def _sampler(s: Section) -> SamplerConfig:
@@ -125,7 +127,7 @@ def _pruner(s: Section) -> PrunerConfig:
 def _check_storage(key: str, url: str) -> None:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme.split("+", 1)[0] not in STORAGE_SCHEMES:
-        raise fail(key, f"unsupported storage URL {url!r}",
+        raise fail(key, f"unsupported storage URL {mask_secrets(url)!r}",
                    "use sqlite:///FILE, postgresql://..., journal:///FILE, redis://HOST:PORT/DB "
                    "or null (in memory)")
 
