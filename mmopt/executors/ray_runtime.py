@@ -1,12 +1,11 @@
 """A local Ray runtime that stays on this machine: loopback only, its files under ``run_dir``,
-no process left behind. Ray's private names are kept in this one module (see its test).
+no process left behind. The Ray private names this needs live in ``_ray_compat`` (tested).
 
 * **Loopback.** On Linux Ray takes the machine's outward IP as the node IP, and its servers
   (GCS, raylet, workers, the driver, the dashboard and runtime-env agents, metrics exporters)
   listen on every interface. Ray binds them to 127.0.0.1 when the node IP is 127.0.0.1, which it
   allows only when ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` (the switch behind its laptop-only
-  mode; Ray reads it when imported, so it is also applied to the loaded module for the length of
-  ``ray.init``). The dashboard stays off.
+  mode; ``_ray_compat.loopback_only``). The dashboard stays off.
 * **Files.** The session (logs, sockets, spilled objects) goes under ``executor.temp_dir``
   (default ``<run_dir>/ray``). Unix socket paths may not exceed 107 bytes: a folder too deep for
   Ray's ``session_.../sockets/plasma_store`` is replaced by a short private folder in the
@@ -23,24 +22,23 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from mmopt.executors._ray_compat import current_cluster_address, loopback_only
+
 __all__ = [
     "LOOPBACK",
     "LocalRuntime",
     "current_cluster_address",
     "local_init_kwargs",
-    "loopback_only",
     "session_dir",
 ]
 
 LOOPBACK = "127.0.0.1"
-LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 UNIX_PATH_MAX = 107
 # "/session_2026-12-02_19-40-33_311234_4194304/sockets/plasma_store" plus a margin
 SESSION_SUFFIX_BYTES = 72
@@ -83,38 +81,6 @@ def local_init_kwargs(num_cpus: int, temp_dir: Path) -> dict[str, Any]:
         "_node_ip_address": LOOPBACK,
         "_temp_dir": str(temp_dir),
     }
-
-
-@contextlib.contextmanager
-def loopback_only() -> Iterator[None]:
-    """Make ``ray.init`` start its node on 127.0.0.1 (see the module docstring)."""
-    from ray._private import ray_constants  # private: the switch read at import time
-
-    old_env = os.environ.get(LOOPBACK_ENV)
-    old_flag = ray_constants.ENABLE_RAY_CLUSTER
-    os.environ[LOOPBACK_ENV] = "0"
-    ray_constants.ENABLE_RAY_CLUSTER = False
-    try:
-        yield
-    finally:
-        ray_constants.ENABLE_RAY_CLUSTER = old_flag
-        if old_env is None:
-            os.environ.pop(LOOPBACK_ENV, None)
-        else:
-            os.environ[LOOPBACK_ENV] = old_env
-
-
-def current_cluster_address() -> str | None:
-    """The address of the Ray cluster last started on this machine (``ray start``), or None."""
-    try:
-        from ray._private.utils import read_ray_address  # private: no public lookup exists
-    except ImportError:
-        return None
-    try:
-        address = read_ray_address()
-    except OSError:
-        return None
-    return address or None
 
 
 @dataclass(slots=True)

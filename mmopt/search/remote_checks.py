@@ -128,7 +128,7 @@ def _host_port(address: str) -> tuple[str, int]:
 
 def _current_cluster() -> str | None:
     """The address of the cluster last started on this machine (``ray start``), if any."""
-    from mmopt.executors.ray_runtime import current_cluster_address
+    from mmopt.executors._ray_compat import current_cluster_address
 
     return current_cluster_address()
 

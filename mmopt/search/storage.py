@@ -61,11 +61,18 @@ def storage_path(url: str) -> Path | None:
 
 
 def open_storage(url: str) -> BaseStorage:
-    """The Optuna storage of ``url`` (creates a local file's directory); ConfigError if bad."""
+    """The Optuna storage of ``url`` (creates a local file's directory); ConfigError if bad.
+
+    ``mmopt sweep`` checks the URL first (``storage_checks``: missing folders are created only
+    inside run_dir, the driver package is named when missing)."""
     path = storage_path(url)
-    if path is not None and not path.parent.is_dir():
-        raise ConfigError(f"study.storage: the folder {path.parent} of {path} does not exist "
-                          f"(fix: create it, `mkdir -p {path.parent}`, or correct the path)")
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"study.storage: cannot create the folder {path.parent} of {path} "
+                              f"({exc.strerror or type(exc).__name__}) (fix: choose a writable "
+                              "path, e.g. under run_dir)") from None
     try:
         if url.startswith("journal:///"):
             from optuna.storages import JournalStorage

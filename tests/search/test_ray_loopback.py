@@ -3,6 +3,7 @@ run_dir and leaves no process behind; a folder too deep for Ray's sockets is rep
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import psutil
 import pytest
 
 from mmopt.cli import main
+from mmopt.executors._ray_compat import LOOPBACK_ENV, current_cluster_address, loopback_only
 from mmopt.executors.ray_runtime import UNIX_PATH_MAX, session_dir
 
 
@@ -108,3 +110,19 @@ def test_a_temp_dir_too_deep_for_unix_sockets_is_replaced_and_said(tmp_path: Pat
     short = session_dir(tmp_path / "r") if len(str(tmp_path)) < 30 else None
     if short is not None:
         assert short.path == (tmp_path / "r").resolve() and short.note is None
+
+
+def test_the_ray_private_names_still_exist_and_are_restored() -> None:
+    """_ray_compat's private names: the loopback switch and the address-file lookup."""
+    from ray._private import ray_constants
+
+    before_flag, before_env = ray_constants.ENABLE_RAY_CLUSTER, os.environ.get(LOOPBACK_ENV)
+    with loopback_only():
+        assert ray_constants.ENABLE_RAY_CLUSTER is False and os.environ[LOOPBACK_ENV] == "0"
+        from ray._private.services import get_node_ip_address
+
+        assert get_node_ip_address() == "127.0.0.1"  # what ray.init takes as the node IP
+    assert before_flag == ray_constants.ENABLE_RAY_CLUSTER
+    assert os.environ.get(LOOPBACK_ENV) == before_env
+    found = current_cluster_address()
+    assert found is None or ":" in found

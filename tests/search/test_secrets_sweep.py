@@ -20,6 +20,7 @@ def test_a_sweep_with_a_password_in_its_storage_url_never_shows_it(
 ) -> None:
     """No PostgreSQL server here: the postgresql URL is served by a SQLite file (the storage
     layer is swapped, every message, tag and hint still sees the URL with its password)."""
+    import mmopt.search.driver as driver
     import mmopt.search.preflight as preflight
     import mmopt.search.storage as storage
 
@@ -34,7 +35,14 @@ def test_a_sweep_with_a_password_in_its_storage_url_never_shows_it(
     def check(url: str, run_dir: Any, timeout_s: float = 0.0) -> None:
         checked.append(url)
 
+    real_lease = driver.make_lease
+
+    def lease_in_sqlite(url: str, study: str, timeout_s: float, where: str) -> Any:
+        assert url == URL
+        return real_lease(sqlite_url, study, timeout_s, where)
+
     monkeypatch.setattr(storage, "open_storage", open_as_sqlite)
+    monkeypatch.setattr(driver, "make_lease", lease_in_sqlite)
     monkeypatch.setattr(preflight, "check_storage", check)
     args = [a for a in sweep_args if not a.startswith("study.storage")]
     assert main(["sweep", "--no-progress", *args, "tracking=mlflow",
