@@ -9,7 +9,8 @@ no process left behind. The Ray private names this needs live in ``_ray_compat``
 * **Files.** The session (logs, sockets, spilled objects) goes under ``executor.temp_dir``
   (default ``<run_dir>/ray``). Unix socket paths may not exceed 107 bytes: a folder too deep for
   Ray's ``session_.../sockets/plasma_store`` is replaced by a short private folder in the
-  system temp dir, and ``<temp_dir>.txt`` says where it went.
+  system temp dir while Ray runs (``<temp_dir>.txt`` says where); at shutdown its files (logs)
+  are copied back under ``temp_dir`` and the short folder removed.
 * **Nothing outlives the sweep.** ``shutdown`` stops Ray, then waits for every process the
   runtime started (the children of this process) and kills the ones still there after
   ``grace_s``.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -64,7 +66,8 @@ def session_dir(requested: str | Path | None) -> SessionDir:
     if requested is None:
         return SessionDir(short, None)
     note = (f"executor.temp_dir {wanted} is too long for Ray's unix sockets ("
-            f"{UNIX_PATH_MAX} bytes); Ray's session files are in {short} instead")
+            f"{UNIX_PATH_MAX} bytes); Ray's session files are in {short} while it runs, "
+            "copied back here when it stops")
     wanted.parent.mkdir(parents=True, exist_ok=True)
     wanted.with_name(wanted.name + ".txt").write_text(f"{note}\n")
     return SessionDir(short, wanted, note)
@@ -111,10 +114,20 @@ class LocalRuntime:
                     self.processes[proc.pid] = proc
 
     def shutdown(self, ray: Any, grace_s: float = 10.0) -> list[int]:
-        """``ray.shutdown`` and reap; returns the pids that had to be killed."""
+        """``ray.shutdown`` and reap; returns the pids that had to be killed. A session moved
+        to a short folder is copied back under the requested one (sockets left out) and the
+        short folder removed."""
         self.remember_processes()
         ray.shutdown()
-        return reap(list(self.processes.values()), grace_s)
+        killed = reap(list(self.processes.values()), grace_s)
+        session = self.session
+        if session.requested is not None and session.path != session.requested:
+            with contextlib.suppress(OSError):
+                shutil.copytree(session.path, session.requested, symlinks=True,
+                                dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("sockets", "*.sock"))
+                shutil.rmtree(session.path, ignore_errors=True)
+        return killed
 
 
 def _is_ray(proc: psutil.Process) -> bool:

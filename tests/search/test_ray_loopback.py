@@ -126,3 +126,22 @@ def test_the_ray_private_names_still_exist_and_are_restored() -> None:
     assert os.environ.get(LOOPBACK_ENV) == before_env
     found = current_cluster_address()
     assert found is None or ":" in found
+
+
+def test_a_moved_session_is_copied_back_under_temp_dir_at_shutdown(tmp_path: Path) -> None:
+    from mmopt.executors.ray_runtime import LocalRuntime
+
+    deep = tmp_path / ("d" * (UNIX_PATH_MAX - len(str(tmp_path)))) / "ray"
+    runtime = LocalRuntime(session_dir(deep))
+    short = runtime.session.path
+    (short / "session_x" / "logs").mkdir(parents=True)
+    (short / "session_x" / "logs" / "raylet.out").write_text("log line")
+    (short / "session_x" / "sockets").mkdir()
+
+    class _FakeRay:
+        def shutdown(self) -> None:
+            return None
+
+    assert runtime.shutdown(_FakeRay(), grace_s=0.1) == []
+    assert (deep / "session_x" / "logs" / "raylet.out").read_text() == "log line"
+    assert not (deep / "session_x" / "sockets").exists() and not short.exists()
