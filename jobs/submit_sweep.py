@@ -12,25 +12,48 @@ Defaults match docker/compose.yaml (override with the options or the environment
 RAY_ADDRESS, MMOPT_STUDY_STORAGE, MMOPT_TRACKING_URI, MMOPT_DATA_ROOT). Everything after ``--``
 is passed to ``mmopt sweep`` as Hydra overrides and wins over the defaults here.
 Needs only the ``ray`` CLI on the submitting machine (``pip install "ray[default]"``).
+
+Passwords never go on a command line (neither ``ray job submit``'s nor the job's): a storage
+URL or tracking URI that carries one is referenced in the entrypoint as
+``'study.storage=${oc.env:MMOPT_STUDY_STORAGE}'`` (resolved by mmopt's config on the cluster)
+and its value reaches the job's environment either through a private copy of the runtime
+environment file (``--secrets ship``, the default; mode 0600, deleted once submitted) or not at
+all (``--secrets cluster``: the Ray head already has the variables set, e.g. in compose.yaml).
+Everything printed has passwords masked.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import yaml
 
 JOBS = Path(__file__).resolve().parent
 REPO = JOBS.parent
+sys.path.insert(0, str(REPO))  # mmopt.redact from this checkout (no install needed)
+
+from mmopt.redact import has_secret, mask_secrets  # noqa: E402
 
 DEFAULTS = {
     "address": ("RAY_ADDRESS", "http://127.0.0.1:8265"),
-    "storage": ("MMOPT_STUDY_STORAGE", "postgresql://mmopt:mmopt@postgres:5432/optuna"),
+    "storage": ("MMOPT_STUDY_STORAGE", "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna"),
     "tracking_uri": ("MMOPT_TRACKING_URI", "http://mlflow:5000"),
     "data_root": ("MMOPT_DATA_ROOT", ""),
+}
+
+
+# the setting -> the Hydra key it fills and the variable that carries it when it has a password
+SECRET_KEYS = {
+    "storage": ("study.storage", "MMOPT_STUDY_STORAGE"),
+    "tracking_uri": ("tracking.tracking_uri", "MMOPT_TRACKING_URI"),
 }
 
 
@@ -56,9 +79,34 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--working-dir", default=str(REPO), help="source tree shipped to the job")
     parser.add_argument("--submission-id", default=None, help="Ray job id (default: Ray's)")
     parser.add_argument("--no-wait", action="store_true", help="return once submitted")
+    parser.add_argument(
+        "--secrets",
+        choices=("ship", "cluster"),
+        default="ship",
+        help="URLs with a password: ship them in a private copy of the job's runtime env "
+        "(default), or read them from MMOPT_STUDY_STORAGE / MMOPT_TRACKING_URI already set "
+        "on the Ray head (cluster)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the command, run nothing")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides after --")
     return parser.parse_args(argv)
+
+
+def secret_env(args: argparse.Namespace) -> dict[str, str]:
+    """The settings that must not go on a command line: environment variable -> value."""
+    out = {}
+    for name, (_, env) in SECRET_KEYS.items():
+        value = getattr(args, name)
+        if has_secret(value) or args.secrets == "cluster":
+            out[env] = value
+    return out
+
+
+def _setting(args: argparse.Namespace, name: str) -> str:
+    key, env = SECRET_KEYS[name]
+    if env in secret_env(args):  # resolved by mmopt's config from the job's environment
+        return f"{key}=${{oc.env:{env}}}"
+    return f"{key}={getattr(args, name)}"
 
 
 def sweep_overrides(args: argparse.Namespace) -> list[str]:
@@ -66,16 +114,17 @@ def sweep_overrides(args: argparse.Namespace) -> list[str]:
     base = [
         "executor=ray",
         "executor.address=auto",
-        f"study.storage={args.storage}",
+        _setting(args, "storage"),
         "tracking=mlflow",
-        f"tracking.tracking_uri={args.tracking_uri}",
+        _setting(args, "tracking_uri"),
     ]
     if args.data_root:
         base.append(f"data.root={args.data_root}")
     return base + list(args.overrides)
 
 
-def build_command(args: argparse.Namespace) -> list[str]:
+def build_command(args: argparse.Namespace, runtime_env: str | None = None) -> list[str]:
+    """``ray job submit ...``; ``runtime_env`` replaces ``--runtime-env`` (the private copy)."""
     command = [
         "ray",
         "job",
@@ -83,7 +132,7 @@ def build_command(args: argparse.Namespace) -> list[str]:
         "--address",
         args.address,
         "--runtime-env",
-        args.runtime_env,
+        runtime_env or args.runtime_env,
         "--working-dir",
         args.working_dir,
     ]
@@ -94,13 +143,37 @@ def build_command(args: argparse.Namespace) -> list[str]:
     return [*command, "--", "mmopt", "sweep", *sweep_overrides(args)]
 
 
+@contextlib.contextmanager
+def private_runtime_env(args: argparse.Namespace) -> Iterator[str | None]:
+    """A copy of the runtime env file plus the secrets to ship (mode 0600), removed on exit;
+    None when there is nothing to ship."""
+    shipped = secret_env(args) if args.secrets == "ship" else {}
+    if not shipped:
+        yield None
+        return
+    env = yaml.safe_load(Path(args.runtime_env).read_text()) or {}
+    env["env_vars"] = {**env.get("env_vars", {}), **shipped}
+    with tempfile.TemporaryDirectory(prefix="mmopt-job-") as folder:
+        path = Path(folder) / "runtime_env.yaml"
+        path.touch(mode=0o600)
+        path.write_text(yaml.safe_dump(env, sort_keys=False))
+        yield str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    command = build_command(args)
-    print(shlex.join(command), flush=True)
+    secrets = secret_env(args)
     if args.dry_run:
+        print(mask_secrets(shlex.join(build_command(args))), flush=True)
+        for env, value in secrets.items():
+            where = "shipped in the job's runtime env" if args.secrets == "ship" else (
+                "read from the Ray head's environment")
+            print(f"# {env}={mask_secrets(value)} ({where})", flush=True)
         return 0
-    return subprocess.call(command)
+    with private_runtime_env(args) as runtime_env:
+        command = build_command(args, runtime_env)
+        print(mask_secrets(shlex.join(command)), flush=True)
+        return subprocess.call(command)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def compose(overrides: Sequence[str] = (), config_dir: Path | None = None) -> An
         if not _is_hydra_error(exc):
             raise
         culprit = _first_failing_override(overrides, directory)
-        raise ConfigError(_describe(exc, culprit)) from None
+        raise ConfigError(_describe(exc, culprit, directory)) from None
 
 
 def _compose_raw(overrides: list[str], directory: Path) -> Any:
@@ -86,7 +86,7 @@ def _first_failing_override(overrides: list[str], directory: Path) -> str | None
     return None
 
 
-def _describe(exc: Exception, culprit: str | None) -> str:
+def _describe(exc: Exception, culprit: str | None, directory: Path | None = None) -> str:
     from hydra.errors import MissingConfigException, OverrideParseException
 
     raw = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
@@ -98,7 +98,7 @@ def _describe(exc: Exception, culprit: str | None) -> str:
     if isinstance(exc, OverrideParseException):
         fix = "write overrides as key=value, lists as key=[a,b], quote values with spaces"
     elif isinstance(exc, MissingConfigException):
-        fix = "pick one of the options listed, e.g. strategy=price_follow"
+        fix = _option_fix(culprit, directory)
     elif culprit is not None and "={" in culprit:
         key = culprit.split("=", 1)[0].lstrip("+~")
         fix = (
@@ -113,6 +113,15 @@ def _describe(exc: Exception, culprit: str | None) -> str:
     else:
         fix = "see conf/config.yaml and its groups for the keys and options"
     return f"{where}: {detail} (fix: {fix})"
+
+
+def _option_fix(culprit: str | None, directory: Path | None) -> str:
+    """``pick one of the options listed, e.g. GROUP=FIRST`` for the group the override names."""
+    group = (culprit or "").split("=", 1)[0].lstrip("+~").split("@", 1)[0].strip("/")
+    options = list_group_options(group, directory) if group else []
+    if not options:
+        return "pick one of the options listed"
+    return f"pick one of the options listed, e.g. {group}={options[0]}"
 
 
 def compose_config(overrides: Sequence[str] = (), config_dir: Path | None = None) -> RunConfig:

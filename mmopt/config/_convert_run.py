@@ -20,6 +20,7 @@ from mmopt.config._types import (
     TrackingConfig,
 )
 from mmopt.errors import ConfigError
+from mmopt.redact import mask_secrets
 
 __all__ = ["executor_config", "objective_config", "study_config", "tracking_config"]
 
@@ -126,7 +127,7 @@ def _pruner(s: Section) -> PrunerConfig:
 def _check_storage(key: str, url: str) -> None:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme.split("+", 1)[0] not in STORAGE_SCHEMES:
-        raise fail(key, f"unsupported storage URL {url!r}",
+        raise fail(key, f"unsupported storage URL {mask_secrets(url)!r}",
                    "use sqlite:///FILE, postgresql://..., journal:///FILE, redis://HOST:PORT/DB "
                    "or null (in memory)")
 
@@ -171,6 +172,7 @@ def executor_config(s: Section) -> ExecutorConfig:
         trials_per_task=s.get_int("trials_per_task", 1, lo=1),
         max_tasks_in_flight=s.get_opt_int("max_tasks_in_flight", lo=1),
         max_retries=s.get_int("max_retries", 3, lo=0),
+        temp_dir=s.get_opt_str("temp_dir"),
     )
     s.finish()
     return config

@@ -33,14 +33,30 @@ def open_shards(data: DataConfig, *, holdout: bool = False) -> ShardCatalog:
     else:
         chosen = tuple(s for s in catalog if data.wants_date(s.date))
     if not chosen:
+        if not holdout:
+            _raise_if_all_held_out(data, catalog.dates)
         which = "data.holdout_dates" if holdout else "data.dates"
         wanted = data.holdout_dates if holdout else data.dates
+        asked = str(list(wanted)) if wanted else "every date"
         raise DataError(
-            f"{which}: no shard of {data.root} matches {list(wanted or [])} "
+            f"{which}: no shard of {data.root} matches {asked} "
             f"(after data.securities / date_from / date_to / holdout_dates); "
-            f"available dates: {', '.join(catalog.dates)}"
+            f"available dates: {', '.join(catalog.dates) or 'none'}"
         )
     return ShardCatalog(catalog.root, chosen, catalog.instruments_stamp)
+
+
+def _raise_if_all_held_out(data: DataConfig, dates: tuple[str, ...]) -> None:
+    """The hold-out takes every date the other filters leave: say so (not "no match")."""
+    import dataclasses
+
+    selected = [d for d in dates if dataclasses.replace(data, holdout_dates=()).wants_date(d)]
+    if selected and set(selected) <= set(data.holdout_dates):
+        raise ConfigError(
+            f"data.holdout_dates: the hold-out covers every date the sweep would use "
+            f"({', '.join(selected)} of {data.root}), so nothing is left to sweep (fix: hold out "
+            "fewer dates, or select more with data.dates / date_from / date_to)"
+        )
 
 
 def ensure_generated(data: DataConfig) -> bool:

@@ -228,6 +228,9 @@ class ExecutorConfig:
     trials_per_task: int = 1
     max_tasks_in_flight: int | None = None
     max_retries: int = 3
+    # ray, local runtime only: where Ray keeps its session (logs, sockets); None = a short
+    # private folder under the system temp dir
+    temp_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

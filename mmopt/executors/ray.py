@@ -1,5 +1,9 @@
 """Ray tasks: a local runtime on this machine, or the cluster at ``executor.address``.
 
+A local runtime (``executor.address`` null or ``local``) listens on 127.0.0.1 only, keeps its
+files in ``executor.temp_dir`` and leaves no process behind (``ray_runtime``); joining a
+cluster is the user's explicit choice and changes nothing there.
+
 ``put`` stores a value once in the object store; a reference passed to ``submit`` reaches the
 task as the value itself, its numpy arrays read zero-copy from shared memory. Every task asks
 for one CPU and is retried ``max_retries`` times when its worker dies.
@@ -16,6 +20,8 @@ from typing import Any
 from mmopt.config import ExecutorConfig
 from mmopt.errors import ConfigError
 from mmopt.executors._errors import TaskError
+from mmopt.executors.ray_runtime import LocalRuntime
+from mmopt.redact import mask_secrets
 
 __all__ = ["RayExecutor"]
 
@@ -46,6 +52,7 @@ class RayExecutor:
 
         self._ray = ray
         self._owns_runtime = False
+        self.runtime: LocalRuntime | None = None  # the local runtime this executor started
         self.warmed_pids: set[int] = set()  # worker processes ``warm`` ran in
         if not ray.is_initialized():
             self._init_runtime(config)
@@ -54,23 +61,20 @@ class RayExecutor:
         self._remote_warm = ray.remote(num_cpus=1, max_retries=config.max_retries)(_warm_once)
 
     def _init_runtime(self, config: ExecutorConfig) -> None:
-        kwargs: dict[str, Any] = {
-            "include_dashboard": False,
-            "log_to_driver": False,
-            "logging_level": logging.WARNING,
-            "configure_logging": True,
-        }
-        if config.address in (None, "local"):
-            kwargs["num_cpus"] = config.num_cpus or os.cpu_count() or 1
-        else:
-            kwargs["address"] = config.address
         try:
-            self._ray.init(**kwargs)
+            if config.address in (None, "local"):
+                self.runtime = LocalRuntime.start(
+                    self._ray, config.num_cpus or os.cpu_count() or 1, config.temp_dir)
+            else:
+                self._ray.init(address=config.address, include_dashboard=False,
+                               log_to_driver=False, logging_level=logging.WARNING,
+                               configure_logging=True)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = config.address or "a local runtime"
+            where = mask_secrets(config.address or "a local runtime")
             raise ConfigError(
-                f"executor.address: could not start or join Ray at {where}: {exc} "
-                "(fix: check the address, or use executor.address=null for a local runtime)"
+                f"executor.address: could not start or join Ray at {where}: "
+                f"{mask_secrets(exc)} (fix: check the address, or use executor.address=null "
+                "for a local runtime)"
             ) from None
 
     @property
@@ -114,8 +118,15 @@ class RayExecutor:
                 self.warmed_pids.update(pid for pid, _ in done)
         except Exception as exc:
             raise TaskError(f"warming the Ray workers failed: {exc}") from None
+        if self.runtime is not None:
+            self.runtime.remember_processes()
         return time.perf_counter() - start
 
     def close(self) -> None:
-        if self._owns_runtime and self._ray.is_initialized():
+        """Shut down a runtime this executor started (and reap its processes)."""
+        if not (self._owns_runtime and self._ray.is_initialized()):
+            return
+        if self.runtime is not None:
+            self.runtime.shutdown(self._ray)
+        else:
             self._ray.shutdown()

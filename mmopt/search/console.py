@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import shlex
 
 from rich.console import Console
 from rich.table import Table
 
 from mmopt.config import RunConfig
+from mmopt.redact import has_secret, mask_secrets
 from mmopt.search.driver import SweepResult
 from mmopt.search.honesty_view import honesty_lines
 from mmopt.search.inspect import KEY_METRICS
@@ -75,9 +77,11 @@ def print_result(result: SweepResult, run: RunConfig, console: Console) -> None:
     if result.report_path:
         console.print(f"summary: {result.report_path}", soft_wrap=True, markup=False)
     # commands are printed unwrapped (soft_wrap), so that they can be copied as they are
-    if result.storage_url:
-        console.print(f"storage: {result.storage_url}", soft_wrap=True)
+    if result.storage_url:  # passwords masked: the hint says where the real one goes
+        url = mask_secrets(result.storage_url)
+        console.print(f"storage: {url}", soft_wrap=True, markup=False)
+        hint = " (password masked: put it back in)" if has_secret(result.storage_url) else ""
         console.print(f"best parameters: mmopt best {result.study_name} --storage "
-                      f"{result.storage_url}", soft_wrap=True, markup=False)
+                      f"{shlex.quote(url)}{hint}", soft_wrap=True, markup=False)
     if result.ui_command:
         console.print(f"MLflow: {result.ui_command}", soft_wrap=True, markup=False)

@@ -37,6 +37,7 @@ from mmopt.search.mirror import (
     take_over,
 )
 from mmopt.search.objective import WorkSpec, warm_worker
+from mmopt.search.preflight import preflight
 from mmopt.search.progress import Progress
 from mmopt.search.samplers import make_pruner, make_sampler
 from mmopt.search.shards import ShardSet, load_shard_set, rung_bounds
@@ -85,6 +86,7 @@ def run_sweep(
 ) -> SweepResult:
     """Run (or resume) the sweep ``run`` describes; see the module docstring."""
     started = time.perf_counter()
+    preflight(run, tracking=tracker is None, executor=executor is None)  # before any work
     _check_run_dir(run)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

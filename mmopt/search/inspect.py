@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mmopt.errors import ConfigError
+from mmopt.redact import mask_secrets
 from mmopt.search._trials import ATTR_SUMMARY
 from mmopt.search.mirror import ATTR_ERROR, TrialCounts, count_trials
 from mmopt.search.storage import ATTR_CONFIG, open_storage, storage_path
@@ -51,7 +52,7 @@ def load_study(name: str, url: str) -> optuna.Study:
         return optuna.load_study(study_name=name, storage=storage)
     except KeyError:
         names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
-        raise ConfigError(f"study: no study {name!r} in {url}; studies there: "
+        raise ConfigError(f"study: no study {name!r} in {mask_secrets(url)}; studies there: "
                           f"{', '.join(names) or 'none'}") from None
 
 

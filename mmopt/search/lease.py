@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mmopt.errors import ConfigError, MmoptError
+from mmopt.redact import mask_secrets
 
 __all__ = [
     "LEASE_TABLE",
@@ -109,7 +110,7 @@ class DriverLease(Protocol):
 
 def _refused(study: str, where: str, holder: LeaseHolder, timeout_s: float) -> ConfigError:
     return ConfigError(
-        f"study.name: study {study!r} in {where} is being run by another driver "
+        f"study.name: study {study!r} in {mask_secrets(where)} is being run by another driver "
         f"({holder.describe(time.time())}); stop it first, or wait {timeout_s:.0f} s "
         "(study.lease_timeout_s) if it died"
     )

@@ -33,6 +33,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from mmopt.errors import MmoptError
+from mmopt.redact import mask_secrets
 from mmopt.search.lease import DriverLease, LeaseLostError
 from mmopt.search.storage import PersistentStudy
 
@@ -215,9 +216,8 @@ class StudyWriter:
         if isinstance(self._error, LeaseLostError):
             raise self._error
         if self._error is not None:
-            raise MmoptError(
-                f"study.storage: writing to {self._persistent.url} failed: {self._error}"
-            )
+            raise MmoptError(mask_secrets(
+                f"study.storage: writing to {self._persistent.url} failed: {self._error}"))
 
     def close(self, release: bool = True) -> None:
         """Write everything queued, then release the lease (a later driver may start at once)."""
@@ -270,7 +270,8 @@ class StudyWriter:
             return
         if not self._lease.renew():
             raise LeaseLostError(
-                f"study {self._persistent.name!r} in {self._persistent.url} was taken over "
+                f"study {self._persistent.name!r} in {mask_secrets(self._persistent.url)} was "
+                "taken over "
                 "by another driver while this one was paused or cut off for longer than "
                 "study.lease_timeout_s; this driver stopped without writing more (the "
                 "other one goes on; its trials are in the study)"

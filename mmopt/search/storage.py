@@ -23,6 +23,8 @@ from optuna.storages import BaseStorage
 from mmopt.config import RunConfig, canonical_json
 from mmopt.config._ids import ID_EXCLUDES
 from mmopt.errors import ConfigError
+from mmopt.redact import mask_secrets
+from mmopt.search.storage_checks import missing_driver_message
 
 __all__ = [
     "ATTR_COMPAT_ID",
@@ -59,10 +61,18 @@ def storage_path(url: str) -> Path | None:
 
 
 def open_storage(url: str) -> BaseStorage:
-    """The Optuna storage of ``url`` (creates a local file's directory); ConfigError if bad."""
+    """The Optuna storage of ``url`` (creates a local file's directory); ConfigError if bad.
+
+    ``mmopt sweep`` checks the URL first (``storage_checks``: missing folders are created only
+    inside run_dir, the driver package is named when missing)."""
     path = storage_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"study.storage: cannot create the folder {path.parent} of {path} "
+                              f"({exc.strerror or type(exc).__name__}) (fix: choose a writable "
+                              "path, e.g. under run_dir)") from None
     try:
         if url.startswith("journal:///"):
             from optuna.storages import JournalStorage
@@ -75,10 +85,10 @@ def open_storage(url: str) -> BaseStorage:
     except ConfigError:
         raise
     except Exception as exc:
-        raise ConfigError(
+        raise ConfigError(missing_driver_message(url, exc) or mask_secrets(
             f"study.storage: cannot open {url!r}: {type(exc).__name__}: {exc} "
             "(fix: check the URL, the server and its driver package, or use storage=null)"
-        ) from None
+        )) from None
 
 
 def _rdb_storage(url: str) -> BaseStorage:
@@ -102,8 +112,8 @@ def _redis_storage(url: str) -> BaseStorage:
         import redis  # noqa: F401
     except ImportError:
         raise ConfigError(
-            f"study.storage: {url!r} needs the `redis` package, which is not installed "
-            "(fix: pip install redis, or use a journal:/// or sqlite:/// URL)"
+            f"study.storage: {mask_secrets(url)!r} needs the `redis` package, which is not "
+            "installed (fix: pip install redis, or use a journal:/// or sqlite:/// URL)"
         ) from None
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalRedisBackend
@@ -168,7 +178,7 @@ def _check_same_study(
     stored = storage.get_study_directions(study_id)
     if list(stored) != directions:
         raise ConfigError(
-            f"study.name: study {name!r} in {url} has directions "
+            f"study.name: study {name!r} in {mask_secrets(url)} has directions "
             f"{[d.name.lower() for d in stored]} but this config has "
             f"{[d.name.lower() for d in directions]} (fix: use another study.name)"
         )
@@ -178,12 +188,12 @@ def _check_same_study(
         return
     if old_id is None:
         raise ConfigError(
-            f"study.name: study {name!r} in {url} was not made by mmopt "
+            f"study.name: study {name!r} in {mask_secrets(url)} was not made by mmopt "
             "(fix: use another study.name, or pass --allow-config-change to add to it)"
         )
     changed = _changed_keys(attrs.get(ATTR_CONFIG), canonical_json(run, COMPAT_EXCLUDES))
     raise ConfigError(
-        f"study.name: study {name!r} in {url} was made with another config "
+        f"study.name: study {name!r} in {mask_secrets(url)} was made with another config "
         f"(changed: {', '.join(changed) or 'unknown'}); its trials would not be comparable "
         "(fix: use a new study.name, restore those values, or pass --allow-config-change)"
     )

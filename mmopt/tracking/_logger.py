@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from mmopt.redact import mask_secrets
 from mmopt.tracking._mlflow_io import MlflowIO
 from mmopt.tracking._protocol import SweepInfo, TrialRecord
 from mmopt.tracking._uri import TrackingLocation
@@ -29,7 +30,7 @@ class TrackingWarning(UserWarning):
 
 
 def warn(message: str) -> None:
-    warnings.warn(f"mmopt tracking: {message}", TrackingWarning, stacklevel=3)
+    warnings.warn(f"mmopt tracking: {mask_secrets(message)}", TrackingWarning, stacklevel=3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmopt.redact import mask_secrets
 from mmopt.tracking._entities import (
     MAX_PARAM_VALUE,
     MAX_TAG_VALUE,
@@ -287,7 +288,7 @@ def _masked_yaml(info: SweepInfo) -> str:
     """The config YAML with URL passwords replaced by ***."""
     from urllib.parse import urlsplit
 
-    text = info.config_yaml
+    text = mask_secrets(info.config_yaml)
     for url in (info.storage_url, info.run.study.storage, info.run.tracking.tracking_uri):
         try:
             secret = urlsplit(url).password if url else None

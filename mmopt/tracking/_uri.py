@@ -15,9 +15,10 @@ import shlex
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from mmopt.errors import ConfigError
+from mmopt.redact import mask_secrets
 
 __all__ = [
     "TrackingLocation",
@@ -117,15 +118,5 @@ def enable_sqlite_wal(db: Path) -> None:
 
 
 def mask_credentials(url: str | None) -> str:
-    """``scheme://user:***@host/...`` (password masked); other strings unchanged."""
-    if not url:
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """``scheme://user:***@host/...`` and ``password=***`` (``mmopt.redact.mask_secrets``)."""
+    return mask_secrets(url)

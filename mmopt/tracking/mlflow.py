@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from mmopt.config import TrackingConfig
 from mmopt.errors import MmoptError
+from mmopt.redact import mask_secrets
 from mmopt.tracking._child import LoggerProcess
 from mmopt.tracking._entities import MAX_TAG_VALUE, clip
 from mmopt.tracking._logger import (
@@ -168,11 +169,11 @@ class MlflowTracker:
             broken = self._inline.broken if self._inline is not None else self._state.broken
             if self._process is not None and self._process.dead and not broken:
                 broken = self._process.dead
-            raise MmoptError(
+            raise MmoptError(mask_secrets(
                 f"tracking: nothing was logged to {self.location.tracking_uri!r} "
                 f"({broken or 'start() was not called'}); the results are in the Optuna "
                 "study: check the tracking URI / server, or run with tracking=none"
-            )
+            ))
         began = time.perf_counter()
         try:
             self._finish_parent(summary, io, self._info)
@@ -218,4 +219,4 @@ class MlflowTracker:
 
 
 def _warn(message: str) -> None:
-    warnings.warn(f"mmopt tracking: {message}", TrackingWarning, stacklevel=3)
+    warnings.warn(f"mmopt tracking: {mask_secrets(message)}", TrackingWarning, stacklevel=3)

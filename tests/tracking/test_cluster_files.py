@@ -33,13 +33,17 @@ def test_submit_command_and_its_overrides_compose(monkeypatch) -> None:  # type:
         f"ray job submit --address http://127.0.0.1:8265 --runtime-env "
         f"{REPO}/jobs/runtime_env.yaml --working-dir {REPO} --no-wait -- mmopt sweep "
         "executor=ray executor.address=auto "
-        "study.storage=postgresql://mmopt:mmopt@postgres:5432/optuna "
+        "'study.storage=${oc.env:MMOPT_STUDY_STORAGE}' "
         "tracking=mlflow tracking.tracking_uri=http://mlflow:5000 data.root=/data/binance "
         "study.n_trials=300"
-    )
+    )  # the password is not on the command line: the job gets it in its environment
+    assert submit.secret_env(args) == {
+        "MMOPT_STUDY_STORAGE": "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna"}
+    monkeypatch.setenv("MMOPT_STUDY_STORAGE",
+                       "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna")
     run = from_hydra(compose(command[command.index("sweep") + 1 :]))
     assert run.executor.name == "ray" and run.executor.address == "auto"
-    assert run.study.storage == "postgresql://mmopt:mmopt@postgres:5432/optuna"
+    assert run.study.storage == "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna"
     assert run.tracking.tracking_uri == "http://mlflow:5000"
     assert run.data.root == "/data/binance" and run.study.n_trials == 300
 
@@ -61,7 +65,7 @@ def test_compose_has_ray_head_two_workers_mlflow_and_postgres() -> None:
         assert "--address=ray-head:6379" in services[worker]["command"]
         assert services[worker]["shm_size"]
     mlflow = services["mlflow"]["command"]
-    assert "postgresql://" in mlflow and "@postgres:5432/mlflow" in mlflow
+    assert "postgresql+psycopg2://" in mlflow and "@postgres:5432/mlflow" in mlflow
     assert "--serve-artifacts" in mlflow and "mlflow:*" in mlflow
     init = (REPO / "docker" / "postgres-init.sql").read_text()
     assert "CREATE DATABASE mlflow" in init
