@@ -9,7 +9,7 @@ and Sortino stated with their sampling, and a verdict:
 * ``likely_overfit``: PBO >= 0.5 (the in-sample winner does no better than the median out of
   sample at least half the time), whatever the deflated Sharpe says;
 * ``not_significant``: PBO < 0.5 (or unknown) but the deflated Sharpe's p-value is >= 0.05:
-  after this many trials, the best Sharpe is what luck alone would give;
+  after this many trials, the best Sharpe is what luck alone would give (or it is <= 0);
 * ``holds_up``: PBO < 0.5 and deflated Sharpe p < 0.05;
 * ``unknown``: neither statistic could be computed (the notes say why).
 """
@@ -205,6 +205,9 @@ def _verdict(pbo: PboSummary | None, deflated: DeflatedSharpe | None
     if deflated is None:
         return "unknown", (f"the selection carries over out of sample ({figures}), but the "
                            "best trial's Sharpe could not be deflated")
+    if deflated.sharpe <= 0:
+        return "not_significant", (f"the best trial does not earn its risk (Sharpe <= 0): "
+                                   f"{figures}")
     if deflated.p_value >= DSR_ALPHA:
         n = deflated.n_trials
         return "not_significant", (f"the best trial is not significant after {n} trials "

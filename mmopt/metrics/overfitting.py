@@ -145,29 +145,33 @@ def pbo_cscv(matrix: np.ndarray, n_blocks: int = DEFAULT_BLOCKS) -> PboResult:
     block_sum = centred.sum(axis=1)
     block_sq = (centred * centred).sum(axis=1)
     combos = _combination_matrix(n_blocks)
-    n_in = float(per_block * n_blocks // 2)
-    n = np.full((1, n_trials), n_in)
+    n_comb = combos.shape[0]
+    half = n_comb // 2  # combination n_comb-1-i is the complement of combination i
+    n = np.full((1, n_trials), float(per_block * n_blocks // 2))
     all_sum, all_sq = block_sum.sum(axis=0), block_sq.sum(axis=0)
-    omegas, losses = [], []
-    for start in range(0, combos.shape[0], _CHUNK):
-        chosen = combos[start:start + _CHUNK]
+    omega_all = np.empty(n_comb)
+    loss = np.empty(n_comb, dtype=bool)
+    for start in range(0, half, _CHUNK):
+        stop = min(start + _CHUNK, half)
+        chosen = combos[start:stop]
         in_sum, in_sq = chosen @ block_sum, chosen @ block_sq
-        train = _sharpe_from_sums(in_sum, in_sq, n, shift, scale)
-        test = _sharpe_from_sums(all_sum - in_sum, all_sq - in_sq, n, shift, scale)
-        omega, score = _winner_omega(train, test)
-        omegas.append(omega)
-        losses.append(score < 0.0)
-    omega_all = np.concatenate(omegas)
+        first = _sharpe_from_sums(in_sum, in_sq, n, shift, scale)
+        second = _sharpe_from_sums(all_sum - in_sum, all_sq - in_sq, n, shift, scale)
+        mirror = n_comb - 1 - np.arange(start, stop)
+        omega_all[start:stop], score = _winner_omega(first, second)
+        loss[start:stop] = score < 0.0
+        omega_all[mirror], score = _winner_omega(second, first)
+        loss[mirror] = score < 0.0
     logits = np.log(omega_all / (1.0 - omega_all))
     return PboResult(
         pbo=float(np.mean(logits <= 0.0)),
         logits=logits,
         n_blocks=n_blocks,
-        n_combinations=int(combos.shape[0]),
+        n_combinations=int(n_comb),
         n_slices=rows,
         n_trials=n_trials,
         mean_oos_rank=float(np.mean(omega_all)),
-        prob_oos_loss=float(np.mean(np.concatenate(losses))),
+        prob_oos_loss=float(np.mean(loss)),
     )
 
 

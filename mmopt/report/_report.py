@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mmopt.report._curves import write_curves
+from mmopt.report._overfit_plot import write_overfit_plot, write_summary_file
 from mmopt.report._study_plots import write_study_plots
 from mmopt.report._tables import write_best_params, write_pareto_table, write_security_tables
 from mmopt.tracking._protocol import SweepSummary
@@ -66,6 +67,14 @@ def write_report(
     else:
         skipped.append(("best_trial_securities.*", "no complete feasible trial"))
 
+    if summary.report is not None:
+        report = summary.report
+        attempt("summary.json", lambda: write_summary_file(report, out))
+        if report.overfitting.pbo is not None:
+            attempt("overfit_logits.png", lambda: write_overfit_plot(report, out))
+        else:
+            skipped.append(("overfit_logits.png", "no PBO for this study"))
+
     if summary.study is None:
         skipped.append(("optuna_*.png", "no study given"))
     else:
@@ -97,6 +106,10 @@ def _write_index(
             misses = "; ".join(summary.best_kpi_failures) or "see its constraints"
             lines += [f"INFEASIBLE: no complete trial meets the KPI targets; the best by "
                       f"objective misses {misses}", ""]
+    if summary.report is not None:
+        lines += [f"overfitting: {summary.report.overfitting.text}", ""]
+        lines += [f"* note: {note}" for note in summary.report.overfitting.notes]
+        lines += [""] if summary.report.overfitting.notes else []
     lines += ["## Files", ""] + [f"* [{p.name}]({p.name})" for p in files]
     if skipped:
         lines += ["", "## Skipped", ""] + [f"* {name}: {why}" for name, why in skipped]

@@ -169,3 +169,35 @@ def test_more_than_three_objectives_skip_the_pareto_plot(tmp_path: Path, n_objec
     files, skipped = write_study_plots(study, tmp_path)
     assert ("optuna_pareto_front.png", "4 objectives (plots 2 or 3 only)") in skipped
     assert "optuna_history_objective_3.png" in {p.name for p in files}
+
+
+def test_overfitting_plot_and_summary_json_join_the_report(tmp_path: Path) -> None:
+    import json
+    import math
+
+    from mmopt.metrics.overfit_report import overfit_report
+    from mmopt.metrics.overfitting import sample_moments
+    from mmopt.metrics.slices import TrialSlices
+    from mmopt.tracking.study_summary import StudySummary
+
+    rng = np.random.default_rng(4)
+    columns = []
+    for _ in range(6):
+        pnl = rng.normal(0.0, 1.0, 128)
+        mean, std, skew, kurt = sample_moments(pnl)
+        down = math.sqrt(float(np.mean(np.minimum(pnl, 0.0) ** 2)))
+        columns.append(TrialSlices(tuple(pnl.tolist()), 128, 60.0, 7680.0, mean, std, skew,
+                                   kurt, down))
+    best = max(columns, key=lambda c: c.sharpe)
+    study_summary = StudySummary("toy", "finished", 6, 0, 0, 4, True, (("x", 1.0),),
+                                 ("score",), (1.0,), None, (),
+                                 overfit_report(best, columns, 6))
+    base = _summary(toy_study(10), (trial(4),))
+    summary = SweepSummary(**{**{f: getattr(base, f) for f in base.__dataclass_fields__},
+                              "report": study_summary})
+    report = write_report(summary, tmp_path, ("score",))
+    assert "summary.json" in report.names() and "overfit_logits.png" in report.names()
+    assert _is_png(tmp_path / "overfit_logits.png")
+    assert json.loads((tmp_path / "summary.json").read_text())["study"] == "toy"
+    assert f"overfitting: {study_summary.overfitting.text}" in (
+        tmp_path / "index.md").read_text()

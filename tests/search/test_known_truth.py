@@ -5,10 +5,12 @@
 * Pure noise: every parameter set has an expected PnL of zero; whatever the sweep's best
   earned in sample, the statistics must call it overfit or insignificant.
 
-Six in-sample days of 20 minutes (112 time slices for CSCV) and one held-out day; 20 trials,
-in-process, no tracking. The thresholds were checked on sampler/market seeds 1-5 (noise: PBO
-0.45-0.78, deflated Sharpe p 0.25-0.81; edge: PBO 0.00-0.07, p < 0.001, best quote_size 5
-and refill_interval_s <= 1.9 s); the tests pin seed 1.
+Six in-sample days of 20 minutes (112 time slices for CSCV) and one held-out day; 20 trials of
+the default study (TPE, median pruner), in-process, no tracking. The thresholds were checked on
+sampler/market seeds 1-5: noise PBO 0.55-0.77, deflated Sharpe p 0.27-0.86; edge PBO
+0.05-0.32 (TPE crowds the good region, where the choice among near-equal trials is a coin
+flip), p < 0.001, best quote_size 5 and refill_interval_s <= 1.5 s, held-out day within 10 %
+of an in-sample day. The tests pin seed 1.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def test_planted_edge_is_found_and_holds_out_of_sample(
     held_out = summary["objective_out_of_sample"]  # one held-out day
     assert in_sample_per_day > 0 and held_out > 0.6 * in_sample_per_day
     assert summary["verdict"] == "holds_up"
-    assert summary["pbo"] < 0.2 and summary["deflated_sharpe_p"] < 0.01
+    assert summary["pbo"] < 0.4 and summary["deflated_sharpe_p"] < 0.01
     assert summary["psr"] > 0.99
     assert summary["overfitting"]["pbo"]["n_slices"] >= 64
     assert summary["folds"] == []
