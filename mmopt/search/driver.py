@@ -32,10 +32,11 @@ from mmopt.search.mirror import (
 from mmopt.search.objective import WorkSpec, warm_worker
 from mmopt.search.progress import Progress
 from mmopt.search.samplers import make_pruner, make_sampler
+from mmopt.search.selection import chosen_records
 from mmopt.search.shards import ShardSet, load_shard_set, rung_bounds
 from mmopt.search.space import distribution, n_grid_points
 from mmopt.search.storage import open_persistent_study
-from mmopt.search.summary import best_records, finish_summary
+from mmopt.search.summary import finish_summary
 from mmopt.tracking import SweepSummary, Tracker, TrialRecord, make_tracker
 
 __all__ = ["SweepResult", "run_sweep"]
@@ -74,6 +75,9 @@ def run_sweep(
 ) -> SweepResult:
     """Run (or resume) the sweep ``run`` describes; see the module docstring."""
     started = time.perf_counter()
+    if run.validation.name == "walk_forward":
+        raise ConfigError("validation.name: walk_forward runs one study per fold: call "
+                          "mmopt.search.run_walk_forward (`mmopt sweep` does)")
     _check_run_dir(run)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -203,7 +207,7 @@ def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, statu
                     error: str | None, started: float, shard_set: ShardSet, executor: Executor,
                     spec_ref: Any, shard_refs: list[Any], buffer: RecordBuffer,
                     *, replay: bool) -> SweepSummary:
-    best, feasible = best_records(study)
+    best, feasible = chosen_records(run, study)  # validation.selection: best or robust
     summary = finish_summary(run, study, status, error, time.perf_counter() - started, best,
                              feasible, shard_set, executor, spec_ref, shard_refs, replay=replay)
     t0 = time.perf_counter()

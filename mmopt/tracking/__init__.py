@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mmopt.tracking._factory import make_tracker
+from mmopt.tracking._folds import FoldResult, FoldTrial, ParamStability, WalkForwardSummary
 from mmopt.tracking._kpi import kpi_shortfalls
 from mmopt.tracking._protocol import (
     SecurityMetrics,
@@ -28,8 +29,11 @@ if TYPE_CHECKING:
     from mmopt.tracking.mlflow import MlflowTracker, TrackingWarning
 
 __all__ = [
+    "FoldResult",
+    "FoldTrial",
     "MlflowTracker",
     "NullTracker",
+    "ParamStability",
     "SecurityMetrics",
     "ShardCurve",
     "SweepInfo",
@@ -40,6 +44,7 @@ __all__ = [
     "TrackingWarning",
     "TrialRecord",
     "TrialState",
+    "WalkForwardSummary",
     "kpi_shortfalls",
     "make_tracker",
     "resolve_location",

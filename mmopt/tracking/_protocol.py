@@ -22,6 +22,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from mmopt.config import RunConfig
+    from mmopt.tracking._folds import WalkForwardSummary
 
 __all__ = [
     "SecurityMetrics",
@@ -134,6 +135,9 @@ class SweepSummary:
     error: str | None = None  # status "failed": what stopped the sweep
     best_feasible: bool = True  # False: ``best`` misses KPI targets (see best_kpi_failures)
     best_kpi_failures: tuple[str, ...] = ()  # best[0]'s missed targets, "name value (target)"
+    # validation=walk_forward: the folds and the stitched out-of-sample result (``best`` is
+    # then the last fold's chosen trial, ``study`` the last fold's study)
+    walk_forward: WalkForwardSummary | None = None
 
 
 @runtime_checkable
