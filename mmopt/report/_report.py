@@ -8,8 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from mmopt.report._curves import write_curves
+from mmopt.report._sensitivity import write_sensitivity
 from mmopt.report._study_plots import write_study_plots
 from mmopt.report._tables import write_best_params, write_pareto_table, write_security_tables
+from mmopt.report._walk_forward import (
+    write_fold_table,
+    write_stability,
+    write_stitched_equity,
+)
 from mmopt.tracking._protocol import SweepSummary
 
 __all__ = ["Report", "write_report"]
@@ -65,6 +71,18 @@ def write_report(
             skipped.append(("best_equity.png, best_inventory.png", "no curves (no re-run)"))
     else:
         skipped.append(("best_trial_securities.*", "no complete feasible trial"))
+
+    if summary.best and summary.study is not None:
+        chosen = summary.best[0].number
+        attempt("sensitivity.png", lambda: write_sensitivity(summary.study, chosen, out))
+    wf = summary.walk_forward
+    if wf is not None:
+        attempt("walk_forward_folds.*", lambda: write_fold_table(wf, out))
+        attempt("param_stability.csv", lambda: write_stability(wf, out))
+        if wf.curves:
+            attempt("walk_forward_equity.png", lambda: write_stitched_equity(wf, out))
+        else:
+            skipped.append(("walk_forward_equity.png", "no curves (no re-run)"))
 
     if summary.study is None:
         skipped.append(("optuna_*.png", "no study given"))
