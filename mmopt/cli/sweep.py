@@ -58,7 +58,10 @@ def _walk_forward(run: RunConfig, progress: bool, allow_config_change: bool) -> 
     from mmopt.search.walk_forward_console import print_walk_forward
 
     result = run_walk_forward(run, progress=progress, allow_config_change=allow_config_change)
-    print_walk_forward(result, Console())
+    console = Console()
+    if not console.is_terminal:  # a log file: the fold table in full, not cut to 80 columns
+        console = Console(width=max(console.width, WIDE_WIDTH))
+    print_walk_forward(result, console)
     if result.status == "interrupted":
         raise typer.Exit(130)
 

@@ -22,6 +22,10 @@ def _fmt(value: float | None) -> str:
     return f"{value:.6g}"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _dates(days: tuple[str, ...]) -> str:
     return days[0] if len(days) == 1 else f"{days[0]}..{days[-1]} ({len(days)})"
 
@@ -74,14 +78,16 @@ def stability_table(summary: WalkForwardSummary) -> Table:
 def print_walk_forward(result: WalkForwardResult, console: Console) -> None:
     s, t = result.summary, result.timings
     console.print(f"walk-forward [bold]{result.study_name}[/bold] ({result.status}): "
-                  f"{len(s.folds)} folds, {result.n_run} trials run in {result.elapsed_s:.1f} s "
+                  f"{_n(len(s.folds), 'fold')}, {result.n_run} trials run in "
+                  f"{result.elapsed_s:.1f} s "
                   f"({t.n_tasks} tasks; trials {t.loop_s:.1f} s of driver time, re-runs and "
                   f"report {t.finish_s:.1f} s)")
     console.print(fold_table(s))
     metrics = dict(s.stitched_metrics)
     extra = ", ".join(f"{m} {_fmt(metrics[m])}" for m in STITCHED_METRICS if m in metrics)
     days = sum(len(f.test_dates) for f in s.folds)
-    console.print(f"stitched out-of-sample ({days} test dates, each fold's chosen trial): "
+    console.print(f"stitched out-of-sample ({_n(days, 'test date')}, each fold's chosen "
+                  "trial): "
                   f"{s.objective_name} = [bold]{_fmt(s.stitched_value)}[/bold]"
                   + (f"; {extra}" if extra else ""))
     ins = [f.chosen_trial.in_sample_value for f in s.folds if f.chosen_trial is not None]
