@@ -16,7 +16,7 @@ The best in-sample trial of each search is re-run on held-out dates; the table s
 out-of-sample objective per seed, then mean and median per search, and how many trials each
 search could afford. Final line: JSON.
 
-    .venv/bin/python benchmarks/search_quality.py [--seeds 5] [--trials 24] [--events 20000]
+    .venv/bin/python benchmarks/search_quality.py [--seeds 5] [--trials 20] [--events 5000]
 """
 
 from __future__ import annotations
@@ -66,11 +66,11 @@ def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--trials", type=int, default=24,
+    parser.add_argument("--trials", type=int, default=20,
                         help="budget: this many full trials' worth of shard backtests")
-    parser.add_argument("--events", type=int, default=20000, help="events per shard")
+    parser.add_argument("--events", type=int, default=5000, help="events per shard")
     parser.add_argument("--securities", type=int, default=4)
-    parser.add_argument("--days", type=int, default=3, help="in-sample dates (+1 held out)")
+    parser.add_argument("--days", type=int, default=2, help="in-sample dates (+1 held out)")
     parser.add_argument("--strategy", default="avellaneda_stoikov")
     return parser.parse_args()
 

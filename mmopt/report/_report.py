@@ -115,7 +115,12 @@ def _write_index(
             misses = "; ".join(summary.best_kpi_failures) or "see its constraints"
             lines += [f"INFEASIBLE: no complete trial meets the KPI targets; the best by "
                       f"objective misses {misses}", ""]
-    lines += ["## Files", ""] + [f"* [{p.name}]({p.name})" for p in files]
+    wf = summary.walk_forward
+    if wf is not None:
+        lines += [f"walk-forward: {len(wf.folds)} fold(s), selection={wf.selection}; stitched "
+                  f"out-of-sample {wf.objective_name}: {wf.stitched_value:.6g} (the best trial "
+                  "above is the last fold's choice; see walk_forward_folds.md)", ""]
+        lines += ["## Files", ""] + [f"* [{p.name}]({p.name})" for p in files]
     if skipped:
         lines += ["", "## Skipped", ""] + [f"* {name}: {why}" for name, why in skipped]
     path = out / "index.md"

@@ -240,13 +240,17 @@ class MlflowIO:
             self.client.log_batch(run_id, params=pp, tags=tt, synchronous=True)
 
 
+_WF_METRICS = ("net_pnl", "cvar95", "sharpe", "fills", "max_drawdown", "n_shards")
+
+
 def _walk_forward_metrics(wf: Any, now: int) -> list[Any]:
     """The stitched out-of-sample result (``wf.oos.*``) and one point per fold (step = fold):
     ``wf.fold.in_sample``, ``wf.fold.out_of_sample`` of the chosen trial."""
     from mlflow.entities import Metric
 
     out = [Metric(clean_key(f"wf.oos.{wf.objective_name}"), float(wf.stitched_value), now, 0)]
-    out += [Metric(clean_key(f"wf.oos.{k}"), float(v), now, 0) for k, v in wf.stitched_metrics]
+    out += [Metric(clean_key(f"wf.oos.{k}"), float(v), now, 0) for k, v in wf.stitched_metrics
+            if k in _WF_METRICS]
     out.append(Metric("wf.n_folds", float(len(wf.folds)), now, 0))
     for fold in wf.folds:
         chosen = fold.chosen_trial
