@@ -120,7 +120,7 @@ def _write_index(
         lines += [f"walk-forward: {len(wf.folds)} fold(s), selection={wf.selection}; stitched "
                   f"out-of-sample {wf.objective_name}: {wf.stitched_value:.6g} (the best trial "
                   "above is the last fold's choice; see walk_forward_folds.md)", ""]
-        lines += ["## Files", ""] + [f"* [{p.name}]({p.name})" for p in files]
+    lines += ["## Files", ""] + [f"* [{p.name}]({p.name})" for p in files]
     if skipped:
         lines += ["", "## Skipped", ""] + [f"* {name}: {why}" for name, why in skipped]
     path = out / "index.md"
