@@ -50,7 +50,8 @@ def from_hydra(cfg: Any) -> RunConfig:
     tracking = _tracking(root.get_section("tracking"))
     run_dir = root.get_str("run_dir", "runs")
     record = root.get_opt_str("record")
-    validation = validation_config(root.get_section("validation", {}), data, study)
+    validation = validation_config(root.get_section("validation", {}), data, study,
+                                   objective)
     selection = selection_config(root.get_section("selection", {}), objective)
     root.finish()
     return RunConfig(data, strategy, search, engine, objective, study, executor, tracking,

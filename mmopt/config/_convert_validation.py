@@ -25,7 +25,8 @@ VALIDATIONS = ("none", "holdout", "walk_forward")
 SELECTIONS = ("best", "robust")
 
 
-def validation_config(s: Section, data: DataConfig, study: StudyConfig) -> ValidationConfig:
+def validation_config(s: Section, data: DataConfig, study: StudyConfig,
+                      objective: ObjectiveConfig) -> ValidationConfig:
     name = s.get_str("name", "holdout", choices=VALIDATIONS)
     config = ValidationConfig(
         name=name,  # type: ignore[arg-type]
@@ -40,6 +41,11 @@ def validation_config(s: Section, data: DataConfig, study: StudyConfig) -> Valid
     _check_holdout(s, config, data)
     if config.name != "walk_forward":
         return config
+    if objective.is_multi:
+        raise fail(s.key("name"),
+                   f"walk_forward ranks each fold's trials by one objective, but "
+                   f"objective={objective.name} has {len(objective.objectives)}",
+                   "use a single objective (e.g. objective=net_pnl_cvar) for a walk-forward")
     if config.step < config.test_days:
         raise fail(s.key("step_days"),
                    f"{config.step} < test_days ({config.test_days}): the test dates of "

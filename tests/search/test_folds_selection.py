@@ -87,6 +87,8 @@ def test_hand_written_fold_on_a_date_without_shards_fails() -> None:
      r"validation.folds\[1\].test: 2024-01-04 is also a test date of fold 0"),
     (["validation=none", "data.holdout_dates=[2024-01-03]"],
      r"validation.name: none re-runs nothing out of sample"),
+    (["validation=walk_forward", "objective=pareto", "study=pareto"],
+     r"validation.name: walk_forward ranks each fold's trials by one objective"),
     (["selection=robust", "objective=pareto", "study=pareto"],
      r"selection.name: robust smooths one objective"),
     (["selection=robust", "selection.neighbours=1"], r"selection.neighbours: must be >= 2"),
