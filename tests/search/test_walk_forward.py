@@ -157,3 +157,60 @@ def test_robust_selection_chooses_the_sweeps_best_and_reports_its_slices(
     expected = choose(result.study, run.selection, run.search)
     assert expected.trials and result.best[0].number == expected.trials[0].number
     assert tracker.report is not None and "sensitivity.png" in tracker.report.names()
+
+
+class _SlowExecutor:
+    """Runs each call when its result is read; a call is done only from the second ``wait``
+    that asks about it, like a worker that takes a while. Counts the calls submitted before
+    the driver first reads a result."""
+
+    name = "slow"
+    n_workers = 1
+
+    def __init__(self) -> None:
+        self.submitted = 0
+        self.before_first_result: int | None = None
+        self._asked: set[int] = set()
+
+    def put(self, value: object) -> object:
+        return value
+
+    def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+        self.submitted += 1
+        return [fn, args]
+
+    def wait(self, pending, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+        fresh = [id(p) for p in pending if id(p) not in self._asked]
+        self._asked.update(fresh)
+        return not fresh
+
+    def result(self, pending):  # type: ignore[no-untyped-def]
+        if self.before_first_result is None:
+            self.before_first_result = self.submitted
+        fn, args = pending
+        return fn(*args)
+
+    def warm(self, fn, *args) -> float:  # type: ignore[no-untyped-def]
+        fn(*args)
+        return 0.0
+
+    def close(self) -> None:
+        pass
+
+
+def test_every_fold_has_work_in_flight_before_any_result_is_read(wf_args: list[str]) -> None:
+    from mmopt.search._loop import PIPELINE_DEPTH
+    from mmopt.search.shards import rung_bounds
+
+    run = compose_config([*wf_args, "study.storage=null"])
+    slow = _SlowExecutor()
+    result = run_walk_forward(run, progress=False, executor=slow)  # type: ignore[arg-type]
+    folds = result.summary.folds
+    assert len(folds) == 3 and all(f.chosen is not None for f in folds)
+    # each fold asked PIPELINE_DEPTH batches and submitted their first rung (one task per
+    # shard, trials_per_task=2 trials each) before the driver read the first result
+    first_rung = [rung_bounds(2 * len(f.train_dates), run.study.pruner)[0] for f in folds]
+    assert slow.before_first_result == PIPELINE_DEPTH * sum(first_rung)
+    # and the same trials as with the in-process executor: folds do not disturb each other
+    local = run_walk_forward(run, progress=False)
+    assert [f.rerun for f in local.summary.folds] == [f.rerun for f in folds]
