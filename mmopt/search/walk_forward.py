@@ -15,6 +15,7 @@ run with the report. Per-trial detail stays in each fold's study (``mmopt show
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from mmopt.search.fold_results import (
     write_folds_json,
 )
 from mmopt.search.folds import Fold, fold_study_name, plan_folds
+from mmopt.search.honesty import build_study_summary
+from mmopt.search.lease import heartbeat_s, make_lease
 from mmopt.search.mirror import StudyWriter, counts_toward_total, load_working_study, take_over
 from mmopt.search.objective import PreparedShard, WorkSpec, evaluate, replay, warm_worker
 from mmopt.search.progress import Progress
@@ -58,6 +61,12 @@ from mmopt.tracking import (
     TrialRecord,
     WalkForwardSummary,
     make_tracker,
+)
+from mmopt.tracking.study_summary import (
+    FoldRow,
+    StudySummary,
+    summary_path,
+    write_summary_json,
 )
 
 __all__ = ["WalkForwardResult", "run_walk_forward"]
@@ -80,6 +89,8 @@ class WalkForwardResult:
     timings: LoopTimings
     folds_json: Path | None
     ui_command: str | None
+    report: StudySummary | None = None  # summary.json: overfitting statistics, fold rows
+    report_path: str | None = None  # RUN_DIR/STUDY/summary.json
 
 
 @dataclass(slots=True, eq=False)
@@ -130,9 +141,12 @@ def run_walk_forward(
 
     folds = plan_folds(run.validation, open_shards(run.data).dates)  # errors before any work
     runs = [fold_run(run, f) for f in folds]
-    studies, writers, n_existing = _open_studies(runs, allow_config_change)
+    writers: list[StudyWriter | None] = []
     own_executor = executor is None
     try:
+        studies, n_existing = _open_studies(runs, allow_config_change, writers)
+        if len(writers) < len(runs):
+            writers = [None] * len(runs)  # in memory (study.storage: null)
         phases = LoopTimings()
         t0 = time.perf_counter()
         days = sorted({d for f in folds for d in (*f.train, *f.test)})
@@ -144,34 +158,48 @@ def run_walk_forward(
         return _drive(run, folds, runs, studies, writers, shard_set, executor, tracker,
                       progress, started, n_existing, phases)
     finally:
-        if own_executor and executor is not None:
-            executor.close()
+        _shut_down(writers, executor if own_executor else None)
+
+
+def _shut_down(writers: list[StudyWriter | None], executor: Executor | None) -> None:
+    """Storage first (every finished trial written, every fold's lease released), then the
+    executor, after its references held by the loops are collected (see driver._shut_down)."""
+    try:
         for writer in writers:
             if writer is not None:
                 writer.close()
+    finally:
+        if executor is not None:
+            gc.collect()
+            executor.close()
 
 
-def _open_studies(runs: list[RunConfig], allow_config_change: bool) -> tuple[
-        list[optuna.Study], list[StudyWriter | None], int]:
+def _open_studies(runs: list[RunConfig], allow_config_change: bool,
+                  writers: list[StudyWriter | None]) -> tuple[list[optuna.Study], int]:
+    """Each fold's working study; a fold's writer goes into ``writers`` as soon as its lease
+    is taken, so that the caller releases every lease taken if a later fold fails."""
     studies: list[optuna.Study] = []
-    writers: list[StudyWriter | None] = []
     n_existing = 0
     for fr in runs:
         trials: list[FrozenTrial] = []
-        writer = None
         if fr.study.storage is not None:
             distributions = {p.name: distribution(p) for p in fr.search.params}
             persistent = open_persistent_study(fr, fr.study.storage,
                                                allow_config_change=allow_config_change)
-            lease, trials = take_over(persistent, distributions)
-            writer = StudyWriter(persistent, lease)
-        writers.append(writer)
+            lease = make_lease(fr.study.storage, fr.study.name, fr.study.lease_timeout_s,
+                               persistent.url)
+            try:
+                trials = take_over(persistent, distributions, lease)
+            except BaseException:
+                lease.close()
+                raise
+            writers.append(StudyWriter(persistent, lease, heartbeat_s(fr.study.lease_timeout_s)))
         n_existing += len(trials)
         study, _ = load_working_study(trials, fr.study.name, fr.objective.directions,
-                                      make_sampler(fr.study.sampler, fr.search),
+                                      make_sampler(fr.study.sampler, fr.search, len(trials)),
                                       make_pruner(fr.study.pruner))
         studies.append(study)
-    return studies, writers, n_existing
+    return studies, n_existing
 
 
 def _drive(run: RunConfig, folds: tuple[Fold, ...], runs: list[RunConfig],
@@ -227,15 +255,19 @@ def _drive(run: RunConfig, folds: tuple[Fold, ...], runs: list[RunConfig],
         holdout = run_holdout(run, executor, spec_ref, chosen.number, chosen.params)
     folds_json = write_folds_json(Path(run.run_dir) / run.study.name / FOLDS_FILE, summary,
                                   run.study.name)
+    report, report_path = _study_summary(run, last, summary, holdout, status)
+    for st in states:  # drop the executor's references before it closes
+        st.loop.release()
+        st.test_refs, st.pending = [], []
     _finish_tracker(tracker, states, results, summary, chosen, holdout, status, failure,
-                    started)
+                    started, report, report_path)
     timings = _timings(states, phases)
     timings.finish_s = time.perf_counter() - t_finish
     if failure is not None:
         raise failure
     return WalkForwardResult(run.study.name, run.study.storage, status, summary, chosen,
                              holdout, timings.n_told, time.perf_counter() - started, timings,
-                             folds_json, tracker.ui_command())
+                             folds_json, tracker.ui_command(), report, report_path)
 
 
 def _schedule(states: list[_FoldState], executor: Executor, spec_ref: Any,
@@ -353,10 +385,42 @@ def _record(st: _FoldState) -> TrialRecord | None:
     return None if st.chosen is None else record_from_frozen(st.chosen)
 
 
+def _study_summary(run: RunConfig, last: _FoldState | None, wf: WalkForwardSummary,
+                   holdout: TrialRecord | None, status: Status
+                   ) -> tuple[StudySummary | None, str | None]:
+    """``RUN_DIR/STUDY/summary.json`` of the walk-forward: the last fold's chosen trial and its
+    study's overfitting statistics, and one row per fold (``folds``)."""
+    if last is None:
+        return None, None
+    rows = []
+    for fold in wf.folds:
+        chosen, winner = fold.chosen_trial, fold.oos_winner(wf.maximize)
+        if chosen is None or winner is None:
+            continue
+        rows.append(FoldRow(fold.index, fold.train_dates, fold.test_dates, chosen.number,
+                            chosen.in_sample_value, chosen.oos_value, winner.in_sample_rank))
+    result = build_study_summary(
+        last.study, status=status, objective_names=tuple(o.name for o in
+                                                          run.objective.objectives),
+        best=[last.chosen] if last.chosen is not None else [],
+        best_feasible=last.chosen_feasible, holdout=holdout,
+        holdout_dates=run.data.holdout_dates, folds=rows)
+    result = dataclasses.replace(result, study=run.study.name)
+    path = summary_path(run.run_dir, run.study.name)
+    try:
+        write_summary_json(path, result.to_json())
+    except OSError as exc:
+        warnings.warn(f"{path}: summary not written ({exc}); folds.json and the fold studies "
+                      "keep the results", stacklevel=2)
+        return result, None
+    return result, str(path)
+
+
 def _finish_tracker(tracker: Tracker, states: list[_FoldState], results: list[FoldResult],
                     summary: WalkForwardSummary, chosen: TrialRecord | None,
                     holdout: TrialRecord | None, status: Status, failure: Exception | None,
-                    started: float) -> None:
+                    started: float, report: StudySummary | None,
+                    report_path: str | None) -> None:
     last = states[-1] if states else None
     tracker.finish(SweepSummary(
         status=status,
@@ -371,6 +435,8 @@ def _finish_tracker(tracker: Tracker, states: list[_FoldState], results: list[Fo
         error=None if failure is None else f"{type(failure).__name__}: {failure}",
         best_feasible=last.chosen_feasible if last is not None else True,
         walk_forward=summary,
+        report=report,
+        report_path=report_path,
     ))
 
 

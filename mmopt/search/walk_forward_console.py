@@ -8,6 +8,7 @@ import math
 from rich.console import Console
 from rich.table import Table
 
+from mmopt.search.honesty_view import honesty_lines
 from mmopt.search.walk_forward import WalkForwardResult
 from mmopt.tracking import FoldResult, WalkForwardSummary
 
@@ -105,6 +106,13 @@ def print_walk_forward(result: WalkForwardResult, console: Console) -> None:
     if result.holdout is not None:
         values = ", ".join(_fmt(v) for v in result.holdout.values or ()) or result.holdout.error
         console.print(f"hold-out re-run of trial #{result.holdout.number}: {values}")
+    if result.report is not None:
+        console.print(f"overfitting statistics of the last fold's study ({s.folds[-1].study_name}"
+                      "):" if s.folds else "overfitting statistics:")
+        for line in honesty_lines(result.report.as_dict_finite()):
+            console.print(line)
+    if result.report_path:
+        console.print(f"summary: {result.report_path}", soft_wrap=True, markup=False)
     if result.folds_json is not None:
         console.print(f"folds: {result.folds_json}", soft_wrap=True, markup=False)
     if result.storage_url and s.folds:

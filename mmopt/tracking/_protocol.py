@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from mmopt.tracking.study_summary import StudySummary
+
 if TYPE_CHECKING:
     from mmopt.config import RunConfig
     from mmopt.tracking._folds import WalkForwardSummary
@@ -138,6 +140,9 @@ class SweepSummary:
     # validation=walk_forward: the folds and the stitched out-of-sample result (``best`` is
     # then the last fold's chosen trial, ``study`` the last fold's study)
     walk_forward: WalkForwardSummary | None = None
+    # The study's conclusion (overfitting statistics, verdict) and where its summary.json is.
+    report: StudySummary | None = None
+    report_path: str | None = None
 
 
 @runtime_checkable

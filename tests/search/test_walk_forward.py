@@ -92,6 +92,13 @@ def test_walk_forward_runs_a_study_per_fold_and_stitches_its_test_results(
     assert {s["param"] for s in saved["stability"]} == set(run.search.names)
     for s in result.summary.stability:
         assert len(s.values) == 3 and 0.0 <= s.spread <= 1.0
+    summary = json.loads((tmp_path / "wf" / "summary.json").read_text())
+    assert summary["study"] == "wf" and summary["best_trial"] == folds[-1].chosen
+    assert [(r["fold"], r["is_best_trial"], r["oos_objective"]) for r in summary["folds"]] == [
+        (f.index, f.chosen, pytest.approx(f.chosen_trial.oos_value)) for f in folds]
+    assert [r["oos_winner_rank"] for r in summary["folds"]] == [
+        f.oos_winner(True).in_sample_rank for f in folds]
+    assert "pbo" in summary and "deflated_sharpe" in summary
 
 
 def _pooled(run: RunConfig, folds: tuple) -> float:
