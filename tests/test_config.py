@@ -31,7 +31,7 @@ from mmopt.metrics import KpiTargets
 
 REPO = Path(__file__).resolve().parents[1]
 GROUPS = ("data", "strategy", "search", "engine", "sessions", "objective", "objective/kpi",
-          "study", "executor", "tracking", "experiment")
+          "study", "executor", "tracking", "validation", "selection", "experiment")
 # Options that only make sense with another choice: what a user would add on the command line.
 COMPANIONS = {
     ("data", "parquet"): ["data.root=/tmp/my-shards"],
@@ -83,7 +83,7 @@ def test_group_option_composes_and_converts(group: str, option: str) -> None:
     if group in ("strategy", "search"):
         assert run.strategy.name == option and run.search.strategy == option
         assert set(run.search.names) <= set(run.strategy.params_dict())
-    elif group in ("data", "objective", "executor", "tracking"):
+    elif group in ("data", "objective", "executor", "tracking", "validation", "selection"):
         assert getattr(run, group).name == option
     elif group == "sessions":
         expected = {"synthetic": "09:01:00"}.get(option)

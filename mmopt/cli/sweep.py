@@ -17,7 +17,7 @@ from rich.console import Console
 
 from mmopt.cli._apps import HYDRA_CONTEXT, app
 from mmopt.cli._hydra import compose
-from mmopt.config import from_hydra
+from mmopt.config import RunConfig, from_hydra
 
 __all__ = ["best_command", "show_command", "sweep_command"]
 
@@ -46,8 +46,24 @@ def sweep_command(
     from mmopt.search.console import print_result
 
     run = from_hydra(compose(overrides or []))
+    if run.validation.name == "walk_forward":
+        _walk_forward(run, not no_progress, allow_config_change)
+        return
     result = run_sweep(run, progress=not no_progress, allow_config_change=allow_config_change)
     print_result(result, run, Console())
+    if result.status == "interrupted":
+        raise typer.Exit(130)
+
+
+def _walk_forward(run: RunConfig, progress: bool, allow_config_change: bool) -> None:
+    from mmopt.search.walk_forward import run_walk_forward
+    from mmopt.search.walk_forward_console import print_walk_forward
+
+    result = run_walk_forward(run, progress=progress, allow_config_change=allow_config_change)
+    console = Console()
+    if not console.is_terminal:  # a log file: the fold table in full, not cut to 80 columns
+        console = Console(width=max(console.width, WIDE_WIDTH))
+    print_walk_forward(result, console)
     if result.status == "interrupted":
         raise typer.Exit(130)
 

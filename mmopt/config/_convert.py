@@ -12,6 +12,7 @@ from typing import Any
 
 from mmopt.config._convert_run import executor_config, objective_config, study_config
 from mmopt.config._convert_run import tracking_config as _tracking
+from mmopt.config._convert_validation import selection_config, validation_config
 from mmopt.config._known import (
     engine_config_type,
     engine_field_names,
@@ -49,9 +50,12 @@ def from_hydra(cfg: Any) -> RunConfig:
     tracking = _tracking(root.get_section("tracking"))
     run_dir = root.get_str("run_dir", "runs")
     record = root.get_opt_str("record")
+    validation = validation_config(root.get_section("validation", {}), data, study,
+                                   objective)
+    selection = selection_config(root.get_section("selection", {}), objective)
     root.finish()
     return RunConfig(data, strategy, search, engine, objective, study, executor, tracking,
-                     run_dir, record)
+                     run_dir, record, validation, selection)
 
 
 def prefix_error(prefix: str, exc: Exception, fields: tuple[str, ...] = ()) -> ConfigError:

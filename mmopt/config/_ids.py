@@ -19,7 +19,10 @@ __all__ = ["ID_EXCLUDES", "canonical_json", "config_id", "to_dict"]
 
 # Keys that say where a run goes or how it is scheduled, not what it computes: results are the
 # same bit for bit whatever they are (DESIGN: workers are pure functions of events and params).
-ID_EXCLUDES: tuple[str, ...] = ("executor", "tracking", "run_dir", "record", "study.storage")
+# ``validation`` and ``selection`` choose what is re-run and reported, not what a trial computes
+# (a walk-forward fold's study differs by its data.dates).
+ID_EXCLUDES: tuple[str, ...] = ("executor", "tracking", "run_dir", "record", "study.storage",
+                                "validation", "selection")
 
 
 def to_dict(run: RunConfig) -> dict[str, Any]:

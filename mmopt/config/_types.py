@@ -23,6 +23,7 @@ __all__ = [
     "DataConfig",
     "EngineSettings",
     "ExecutorConfig",
+    "FoldDates",
     "ObjectiveConfig",
     "ObjectiveSpec",
     "ParamSpec",
@@ -30,9 +31,11 @@ __all__ = [
     "RunConfig",
     "SamplerConfig",
     "SearchSpace",
+    "SelectionConfig",
     "StrategyConfig",
     "StudyConfig",
     "TrackingConfig",
+    "ValidationConfig",
 ]
 
 Direction = Literal["maximize", "minimize"]
@@ -242,6 +245,51 @@ class TrackingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FoldDates:
+    """One walk-forward fold given by hand: the dates it trains on and the dates it tests on."""
+
+    train: tuple[str, ...]
+    test: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationConfig:
+    """How a sweep checks its choice out of sample (``conf/validation/``).
+
+    ``none``: no out-of-sample re-run; ``holdout``: the chosen trial is re-run on
+    ``data.holdout_dates`` (when there are any); ``walk_forward``: the dates are split into folds
+    (``train_days`` in-sample then ``test_days`` out-of-sample, the next fold ``step_days``
+    later; ``anchored`` folds keep every earlier date in-sample), or ``folds`` lists them; each
+    fold runs its own study and re-runs its ``top_k`` best trials on its test dates.
+    """
+
+    name: Literal["none", "holdout", "walk_forward"] = "holdout"
+    train_days: int = 1
+    test_days: int = 1
+    step_days: int | None = None  # None = test_days
+    anchored: bool = True
+    top_k: int = 5
+    folds: tuple[FoldDates, ...] | None = None  # explicit folds instead of the day counts
+
+    @property
+    def step(self) -> int:
+        return self.test_days if self.step_days is None else self.step_days
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionConfig:
+    """Which complete trial a sweep chooses (``conf/selection/``).
+
+    ``best``: the best objective (feasible first). ``robust``: the best objective after
+    smoothing over its ``neighbours`` nearest trials in parameter space (itself included), so a
+    lone spike among poor neighbours loses to a good plateau.
+    """
+
+    name: Literal["best", "robust"] = "best"
+    neighbours: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class RunConfig:
     """One validated run: what to load, what to run, how to search, where to log."""
 
@@ -255,6 +303,8 @@ class RunConfig:
     tracking: TrackingConfig
     run_dir: str = "runs"
     record: str | None = None
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
 
     @property
     def config_id(self) -> str:

@@ -9,8 +9,14 @@ from typing import Any
 
 from mmopt.report._curves import write_curves
 from mmopt.report._overfit_plot import write_overfit_plot, write_summary_file
+from mmopt.report._sensitivity import write_sensitivity
 from mmopt.report._study_plots import write_study_plots
 from mmopt.report._tables import write_best_params, write_pareto_table, write_security_tables
+from mmopt.report._walk_forward import (
+    write_fold_table,
+    write_stability,
+    write_stitched_equity,
+)
 from mmopt.tracking._protocol import SweepSummary
 
 __all__ = ["Report", "write_report"]
@@ -74,6 +80,17 @@ def write_report(
             attempt("overfit_logits.png", lambda: write_overfit_plot(report, out))
         else:
             skipped.append(("overfit_logits.png", "no PBO for this study"))
+    if summary.best and summary.study is not None:
+        chosen = summary.best[0].number
+        attempt("sensitivity.png", lambda: write_sensitivity(summary.study, chosen, out))
+    wf = summary.walk_forward
+    if wf is not None:
+        attempt("walk_forward_folds.*", lambda: write_fold_table(wf, out))
+        attempt("param_stability.csv", lambda: write_stability(wf, out))
+        if wf.curves:
+            attempt("walk_forward_equity.png", lambda: write_stitched_equity(wf, out))
+        else:
+            skipped.append(("walk_forward_equity.png", "no curves (no re-run)"))
 
     if summary.study is None:
         skipped.append(("optuna_*.png", "no study given"))
@@ -110,6 +127,11 @@ def _write_index(
         lines += [f"overfitting: {summary.report.overfitting.text}", ""]
         lines += [f"* note: {note}" for note in summary.report.overfitting.notes]
         lines += [""] if summary.report.overfitting.notes else []
+    wf = summary.walk_forward
+    if wf is not None:
+        lines += [f"walk-forward: {len(wf.folds)} fold(s), selection={wf.selection}; stitched "
+                  f"out-of-sample {wf.objective_name}: {wf.stitched_value:.6g} (the best trial "
+                  "above is the last fold's choice; see walk_forward_folds.md)", ""]
     lines += ["## Files", ""] + [f"* [{p.name}]({p.name})" for p in files]
     if skipped:
         lines += ["", "## Skipped", ""] + [f"* {name}: {why}" for name, why in skipped]

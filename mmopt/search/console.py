@@ -62,6 +62,10 @@ def print_result(result: SweepResult, run: RunConfig, console: Console) -> None:
                   f"report {t.finish_s:.1f} s")
     if result.best:
         console.print(_best_table(result.best, result.holdout, result.best_feasible))
+        if run.selection.name == "robust" and len(result.best) == 1:
+            console.print(f"selection=robust: trial #{result.best[0].number} has the best mean "
+                          f"objective over its {run.selection.neighbours} nearest trials in "
+                          "parameter space (the report's sensitivity.png shows its slices)")
     if result.best and not result.best_feasible:
         fails = "; ".join(result.best_kpi_failures) or "see its constraints"
         console.print(f"[bold red]trial #{result.best[0].number} is infeasible[/bold red]: it "

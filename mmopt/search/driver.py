@@ -40,10 +40,11 @@ from mmopt.search.objective import WorkSpec, warm_worker
 from mmopt.search.preflight import preflight
 from mmopt.search.progress import Progress
 from mmopt.search.samplers import make_pruner, make_sampler
+from mmopt.search.selection import chosen_records
 from mmopt.search.shards import ShardSet, load_shard_set, rung_bounds
 from mmopt.search.space import distribution, n_grid_points
 from mmopt.search.storage import open_persistent_study
-from mmopt.search.summary import best_records, finish_summary
+from mmopt.search.summary import finish_summary
 from mmopt.tracking import SweepSummary, Tracker, TrialRecord, make_tracker
 from mmopt.tracking.study_summary import StudySummary
 
@@ -86,6 +87,9 @@ def run_sweep(
 ) -> SweepResult:
     """Run (or resume) the sweep ``run`` describes; see the module docstring."""
     started = time.perf_counter()
+    if run.validation.name == "walk_forward":
+        raise ConfigError("validation.name: walk_forward runs one study per fold: call "
+                          "mmopt.search.run_walk_forward (`mmopt sweep` does)")
     preflight(run, tracking=tracker is None, executor=executor is None)  # before any work
     _check_run_dir(run)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -269,7 +273,7 @@ def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, statu
                     error: str | None, started: float, shard_set: ShardSet, executor: Executor,
                     spec_ref: Any, shard_refs: list[Any], buffer: RecordBuffer,
                     *, replay: bool) -> SweepSummary:
-    best, feasible = best_records(study)
+    best, feasible = chosen_records(run, study)  # validation.selection: best or robust
     summary = finish_summary(run, study, status, error, time.perf_counter() - started, best,
                              feasible, shard_set, executor, spec_ref, shard_refs, replay=replay)
     summary = conclude(run, study, summary)  # overfitting statistics, RUN_DIR/STUDY/summary.json

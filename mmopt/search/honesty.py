@@ -104,9 +104,12 @@ def build_study_summary(
 def conclude(run: RunConfig, study: optuna.Study, summary: SweepSummary,
              folds: Sequence[FoldRow] = ()) -> SweepSummary:
     """Build the study summary, write ``summary.json`` beside the study, attach it."""
+    from mmopt.search.selection import choose
+
+    chosen = choose(study, run.selection, run.search)  # the sweep's best (selection=robust)
     result = build_study_summary(
         study, status=summary.status, objective_names=_objective_names(study, run),
-        holdout=summary.holdout,
+        best=chosen.trials, best_feasible=chosen.feasible, holdout=summary.holdout,
         holdout_dates=run.data.holdout_dates, folds=folds)
     path = summary_path(run.run_dir, run.study.name)
     try:

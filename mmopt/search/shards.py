@@ -10,7 +10,8 @@ from mmopt.config import DataConfig, PrunerConfig
 from mmopt.data.catalog import ShardCatalog, ShardRef
 from mmopt.search.objective import PreparedShard
 
-__all__ = ["ShardSet", "load_shard_set", "order_for_rungs", "rung_bounds"]
+__all__ = ["ShardSet", "load_shard_set", "order_by_security", "order_for_rungs",
+           "order_stratified", "rung_bounds"]
 
 WARM_SAMPLE_EVENTS = 4000
 
@@ -28,9 +29,10 @@ class ShardSet:
         return sum(s.n_events for s in self.shards)
 
 
-def order_for_rungs(refs: Sequence[ShardRef]) -> list[ShardRef]:
+def order_by_security(refs: Sequence[ShardRef]) -> list[ShardRef]:
     """Round robin over securities (each one's days in date order), so that every rung covers
-    as many securities as it can: SEC_A d1, SEC_B d1, ..., SEC_A d2, SEC_B d2, ..."""
+    as many securities as it can: SEC_A d1, SEC_B d1, ..., SEC_A d2, SEC_B d2, ... (the first
+    rungs then see only the first dates)."""
     rank: dict[str, int] = {}
     keyed = []
     for ref in sorted(refs, key=lambda r: (r.security, r.date)):
@@ -38,6 +40,23 @@ def order_for_rungs(refs: Sequence[ShardRef]) -> list[ShardRef]:
         rank[ref.security] = r + 1
         keyed.append(((r, ref.security), ref))
     return [ref for _, ref in sorted(keyed, key=lambda kv: kv[0])]
+
+
+def order_stratified(refs: Sequence[ShardRef]) -> list[ShardRef]:
+    """Securities and dates both spread over the rungs (a Latin square): security ``i`` takes
+    date ``(i + r) mod n_dates`` in round ``r``, so SEC_A d1, SEC_B d2, SEC_C d3, SEC_D d1, ...;
+    any prefix of the order covers as many securities *and* dates as it can, and a first rung
+    cut short is not one day's market. Deterministic; O(n log n)."""
+    securities = {s: i for i, s in enumerate(sorted({r.security for r in refs}))}
+    dates = {d: j for j, d in enumerate(sorted({r.date for r in refs}))}
+    n = max(1, len(dates))
+    return sorted(refs, key=lambda r: ((dates[r.date] - securities[r.security]) % n,
+                                       securities[r.security]))
+
+
+def order_for_rungs(refs: Sequence[ShardRef]) -> list[ShardRef]:
+    """The shard order the rungs follow: ``order_by_security``."""
+    return order_by_security(refs)
 
 
 def rung_bounds(n_shards: int, pruner: PrunerConfig) -> tuple[int, ...]:

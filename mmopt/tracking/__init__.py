@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mmopt.tracking._factory import make_tracker
+from mmopt.tracking._folds import FoldResult, FoldTrial, ParamStability, WalkForwardSummary
 from mmopt.tracking._kpi import kpi_shortfalls
 from mmopt.tracking._protocol import (
     SecurityMetrics,
@@ -29,9 +30,12 @@ if TYPE_CHECKING:
     from mmopt.tracking.mlflow import MlflowTracker, TrackingWarning
 
 __all__ = [
+    "FoldResult",
     "FoldRow",
+    "FoldTrial",
     "MlflowTracker",
     "NullTracker",
+    "ParamStability",
     "SecurityMetrics",
     "ShardCurve",
     "StudySummary",
@@ -43,6 +47,7 @@ __all__ = [
     "TrackingWarning",
     "TrialRecord",
     "TrialState",
+    "WalkForwardSummary",
     "kpi_shortfalls",
     "make_tracker",
     "resolve_location",

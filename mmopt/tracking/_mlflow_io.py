@@ -215,6 +215,8 @@ class MlflowIO:
         from mlflow.entities import Metric, RunTag
 
         entities = [Metric(k, float(v), now, 0) for k, v in metrics.items() if math.isfinite(v)]
+        if summary.walk_forward is not None:
+            entities += _walk_forward_metrics(summary.walk_forward, now)
         clipped = [RunTag(k, clip(v, MAX_TAG_VALUE)) for k, v in tags.items()]
         for m, _, t in chunk_rows(entities, [], clipped):
             self.client.log_batch(self.parent_id, metrics=m, tags=t, synchronous=True)
@@ -243,6 +245,27 @@ class MlflowIO:
         t = [RunTag(k, clip(v, MAX_TAG_VALUE)) for k, v in tags]
         for _, pp, tt in chunk_rows([], p, t):
             self.client.log_batch(run_id, params=pp, tags=tt, synchronous=True)
+
+
+_WF_METRICS = ("net_pnl", "cvar95", "sharpe", "fills", "max_drawdown", "n_shards")
+
+
+def _walk_forward_metrics(wf: Any, now: int) -> list[Any]:
+    """The stitched out-of-sample result (``wf.oos.*``) and one point per fold (step = fold):
+    ``wf.fold.in_sample``, ``wf.fold.out_of_sample`` of the chosen trial."""
+    from mlflow.entities import Metric
+
+    out = [Metric(clean_key(f"wf.oos.{wf.objective_name}"), float(wf.stitched_value), now, 0)]
+    out += [Metric(clean_key(f"wf.oos.{k}"), float(v), now, 0) for k, v in wf.stitched_metrics
+            if k in _WF_METRICS]
+    out.append(Metric("wf.n_folds", float(len(wf.folds)), now, 0))
+    for fold in wf.folds:
+        chosen = fold.chosen_trial
+        if chosen is None:
+            continue
+        out.append(Metric("wf.fold.in_sample", float(chosen.in_sample_value), now, fold.index))
+        out.append(Metric("wf.fold.out_of_sample", float(chosen.oos_value), now, fold.index))
+    return [m for m in out if math.isfinite(m.value)]
 
 
 def _experiment_id(client: Any, name: str, artifact_location: str | None) -> str:

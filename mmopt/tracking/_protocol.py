@@ -24,6 +24,7 @@ from mmopt.tracking.study_summary import StudySummary
 
 if TYPE_CHECKING:
     from mmopt.config import RunConfig
+    from mmopt.tracking._folds import WalkForwardSummary
 
 __all__ = [
     "SecurityMetrics",
@@ -136,6 +137,9 @@ class SweepSummary:
     error: str | None = None  # status "failed": what stopped the sweep
     best_feasible: bool = True  # False: ``best`` misses KPI targets (see best_kpi_failures)
     best_kpi_failures: tuple[str, ...] = ()  # best[0]'s missed targets, "name value (target)"
+    # validation=walk_forward: the folds and the stitched out-of-sample result (``best`` is
+    # then the last fold's chosen trial, ``study`` the last fold's study)
+    walk_forward: WalkForwardSummary | None = None
     # The study's conclusion (overfitting statistics, verdict) and where its summary.json is.
     report: StudySummary | None = None
     report_path: str | None = None

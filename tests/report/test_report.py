@@ -53,6 +53,7 @@ def test_single_objective_report(tmp_path: Path) -> None:
         "best_params.yaml",
         "best_equity.png",
         "best_inventory.png",
+        "sensitivity.png",
         "optuna_history.png",
         "optuna_importances.png",
         "optuna_parallel_coordinates.png",
