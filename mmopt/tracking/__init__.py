@@ -1,6 +1,6 @@
 """Experiment tracking: the protocol the sweep driver calls, a null tracker, MLflow.
 
-See ``/tmp/team/tracking_api.md`` (and ``_protocol.py``) for the contract. ``MlflowTracker``,
+See ``docs/tracking.md`` (and ``_protocol.py``) for the contract. ``MlflowTracker``,
 ``TrackingWarning`` and ``TrackingStats`` are loaded on first use, so that ``tracking=none``
 never imports MLflow.
 """
@@ -20,6 +20,7 @@ from mmopt.tracking._protocol import (
     TrialRecord,
     TrialState,
 )
+from mmopt.tracking._report_writer import ReportWriter
 from mmopt.tracking._stats import TrackingStats
 from mmopt.tracking._uri import TrackingLocation, resolve_location
 from mmopt.tracking.null import NullTracker
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MlflowTracker",
     "NullTracker",
+    "ReportWriter",
     "SecurityMetrics",
     "ShardCurve",
     "SweepInfo",
