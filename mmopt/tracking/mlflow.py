@@ -46,6 +46,7 @@ from mmopt.tracking._protocol import SweepInfo, SweepSummary, TrialRecord
 from mmopt.tracking._report_writer import ReportWriter
 from mmopt.tracking._stats import TrackingStats
 from mmopt.tracking._uri import TrackingLocation, resolve_location
+from mmopt.tracking.study_summary import SUMMARY_FILE
 
 __all__ = ["DEFAULT_EXPERIMENT", "MAX_FAILURES_IN_A_ROW", "MlflowTracker", "TrackingWarning"]
 
@@ -197,12 +198,16 @@ class MlflowTracker:
 
     def _finish_parent(self, summary: SweepSummary, io: MlflowIO, info: SweepInfo) -> None:
         out_dir = Path(info.run_dir) / "reports" / str(io.parent_id)
-        if self._report_writer is not None:
-            try:
+        try:
+            if self._report_writer is not None:
                 self.report = self._report_writer(summary, out_dir, info.objective_names)
+            if summary.report is not None:  # the study's summary.json, beside the report
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / SUMMARY_FILE).write_text(summary.report.to_json(), encoding="utf-8")
+            if out_dir.is_dir():
                 io.log_artifacts(out_dir, "report")
-            except Exception as exc:
-                _warn(f"report not written or not logged: {exc}")
+        except Exception as exc:
+            _warn(f"report not written or not logged: {exc}")
         try:
             io.log_best(summary, info.objective_names)
         except Exception as exc:
