@@ -50,8 +50,8 @@ SEED = 20240808
 
 
 def _engine() -> tuple[Any, Any, Any, Any, Any]:
-    from mmopt.engine import EngineConfig, prepare_market, run_backtest, warm_up
-    from mmopt.strategies import PriceFollowParams, get_strategy
+    from mmopt.engine import EngineConfig, prepare_market, run_backtest
+    from mmopt.strategies import PriceFollowParams, get_strategy, warm_up
 
     params = PriceFollowParams(refill_interval_s=0.0, quote_size=1, max_position=10,
                                min_notional_before_quote=0.0)
@@ -62,8 +62,9 @@ def _engine() -> tuple[Any, Any, Any, Any, Any]:
 def _fresh_process_ready() -> dict[str, float]:
     """Import + warm_up() in a new interpreter (cache=True kernels), run twice; last one wins."""
     code = (
-        "import time, json; t0 = time.perf_counter(); import mmopt.engine as e; "
-        "t1 = time.perf_counter(); w = e.warm_up(); t2 = time.perf_counter(); "
+        "import time, json; t0 = time.perf_counter(); import mmopt.engine; "
+        "import mmopt.strategies as e; t1 = time.perf_counter(); w = e.warm_up(); "
+        "t2 = time.perf_counter(); "
         "print(json.dumps({'import_s': t1 - t0, 'warm_up_call_s': t2 - t1, "
         "'warm_up_reported_s': w, 'ready_s': t2 - t0}))"
     )

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from mmopt.config import TrackingConfig
 from mmopt.metrics import METRIC_NAMES
+from mmopt.report import write_report
 from mmopt.tracking import SecurityMetrics, SweepSummary, TrialRecord
 from mmopt.tracking.mlflow import MlflowTracker
 
@@ -86,7 +87,8 @@ def run_mode(background: bool, args: argparse.Namespace, info_for: object) -> di
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
         tracker = MlflowTracker(
-            TrackingConfig(name="mlflow", experiment="bench"), run_dir, background=background
+            TrackingConfig(name="mlflow", experiment="bench"), run_dir, background=background,
+            report_writer=write_report,
         )
         records = [fake_trial(i, args.securities) for i in range(args.trials)]
         began = time.perf_counter()

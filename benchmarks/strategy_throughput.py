@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from mmopt.data.synth import generate_events
-    from mmopt.engine import EngineConfig, prepare_market, run_backtest, warm_up
-    from mmopt.strategies import get_strategy, list_strategies
+    from mmopt.engine import EngineConfig, prepare_market, run_backtest
+    from mmopt.strategies import get_strategy, list_strategies, warm_up
 
     names = tuple(s for s in args.strategies.split(",") if s) or list_strategies()
     steps = tuple(int(s) for s in args.steps.split(",") if s)

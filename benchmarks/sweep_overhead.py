@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mmopt.cli._hydra import compose
 from mmopt.config import from_hydra
+from mmopt.report import write_report
 from mmopt.search import run_sweep
 from mmopt.tracking import MlflowTracker, make_tracker
 
@@ -61,7 +62,7 @@ def main() -> None:
             overrides += [f"tracking.tracking_uri=sqlite:///{root}/mlflow.db",
                           "tracking.experiment=bench"]
         run = from_hydra(compose(overrides))
-        tracker = make_tracker(run.tracking, run.run_dir)
+        tracker = make_tracker(run.tracking, run.run_dir, report_writer=write_report)
         t0 = time.perf_counter()
         result = run_sweep(run, progress=False, tracker=tracker)
         total = time.perf_counter() - t0

@@ -34,8 +34,8 @@ GROUPS = ("data", "strategy", "search", "engine", "sessions", "objective", "obje
           "study", "executor", "tracking", "validation", "selection", "experiment")
 # Options that only make sense with another choice: what a user would add on the command line.
 COMPANIONS = {
-    ("data", "parquet"): ["data.root=/tmp/my-shards"],
-    ("sessions", "parquet"): ["data.root=/tmp/my-shards"],
+    ("data", "parquet"): ["data.root=my-shards"],
+    ("sessions", "parquet"): ["data.root=my-shards"],
     ("objective", "pareto"): ["study=pareto"],
 }
 
@@ -187,10 +187,10 @@ def test_cli_grammar_overrides() -> None:
     assert run.engine.get("step_ms") == 10
 
 
-def test_interpolated_names_follow_overrides() -> None:
-    run = load("strategy=fixed_interval", "data=binance", "run_dir=/tmp/r")
+def test_interpolated_names_follow_overrides(tmp_path: Path) -> None:
+    run = load("strategy=fixed_interval", "data=binance", f"run_dir={tmp_path}")
     assert run.study.name == "fixed_interval-binance"
-    assert run.study.storage == "sqlite:////tmp/r/optuna.db"
+    assert run.study.storage == f"sqlite:///{tmp_path}/optuna.db"
     assert run.tracking.experiment == "mmopt-fixed_interval"
 
 
@@ -349,8 +349,8 @@ def test_config_id_changes_with_what_a_run_computes(change: str) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    ["executor=local", "tracking=none", "run_dir=elsewhere", "record=/tmp/rec",
-     "study.storage=journal:///tmp/j.log", "strategy.params.gamma=0.1",
+    ["executor=local", "tracking=none", "run_dir=elsewhere", "record=elsewhere/rec",
+     "study.storage=journal:///elsewhere/j.log", "strategy.params.gamma=0.1",
      "strategy.params.quote_size=1.0"],
 )
 def test_config_id_ignores_where_and_how_a_run_goes(change: str) -> None:

@@ -14,7 +14,6 @@ from mmopt.config._convert_run import executor_config, objective_config, study_c
 from mmopt.config._convert_run import tracking_config as _tracking
 from mmopt.config._convert_validation import selection_config, validation_config
 from mmopt.config._known import (
-    engine_config_type,
     engine_field_names,
     strategy_entry,
     strategy_names,
@@ -244,9 +243,8 @@ def _engine(s: Section) -> EngineSettings:
     known = engine_field_names()
     values = _scalars(s, known, "engine setting")
     settings = EngineSettings(tuple(values.items()))
-    if engine_config_type() is not None:
-        try:
-            settings.build()
-        except (ConfigError, ValueError, TypeError) as exc:
-            raise prefix_error("engine", exc, known) from None
+    try:
+        settings.build()
+    except (ConfigError, ValueError, TypeError) as exc:
+        raise prefix_error("engine", exc, known) from None
     return settings

@@ -1,20 +1,24 @@
 """What the config may name: strategies and their parameters, engine fields, metrics, conf/.
 
-Each answer comes from the code that owns it when that code exists (the strategy registry,
-the engine's ``EngineConfig``, mmopt.metrics' ``METRIC_NAMES``) and otherwise from the packaged
-YAML defaults in ``conf/``, so the checks work while those packages are being written.
+Each answer comes from the registry of the code that owns it: the strategy registry
+(``mmopt.strategies.STRATEGIES``), the engine's options (``mmopt.engine.EngineConfig``) and
+mmopt.metrics' ``METRIC_NAMES``. Imports are static (inside the functions, so that reading a
+config loads numba only when it has to); ``conf/`` supplies only the YAML defaults.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmopt.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mmopt.engine import EngineConfig
+    from mmopt.strategies import Strategy
 
 __all__ = [
     "CONF_DIR_ENV",
@@ -62,50 +66,38 @@ def _load_yaml(path: Path, mtime_ns: int) -> dict[str, Any] | None:
     return {str(k): v for k, v in content.items()} if isinstance(content, dict) else None
 
 
-def _registry() -> dict[str, Any]:
-    registry = getattr(importlib.import_module("mmopt.strategies"), "STRATEGIES", None)
-    return dict(registry) if registry is not None else {}
+def strategy_entry(name: str) -> Strategy | None:
+    """The strategy registry's entry called ``name``, or None if no strategy has that name."""
+    from mmopt.strategies import STRATEGIES  # the registry (strategy modules load on look-up)
 
-
-def strategy_entry(name: str) -> Any | None:
-    """The registered ``Strategy`` called ``name``, or None (unknown or not written yet)."""
-    return _registry().get(name)
+    return STRATEGIES.get(name)
 
 
 def strategy_names() -> tuple[str, ...]:
-    """Every strategy the config may name: registered ones and those with a conf/ file."""
-    from_yaml = {p.stem for p in (conf_dir() / "strategy").glob("*.yaml")}
-    return tuple(sorted(from_yaml | set(_registry())))
+    """Every strategy the config may name: the strategy registry's names."""
+    from mmopt.strategies import list_strategies
+
+    return list_strategies()
 
 
 def strategy_param_names(name: str) -> tuple[str, ...] | None:
-    """The parameters of strategy ``name``: its params type's fields when registered, else the
-    keys of ``conf/strategy/NAME.yaml``'s ``params``; None for an unknown strategy."""
+    """The fields of strategy ``name``'s params type; None for an unknown strategy."""
     entry = strategy_entry(name)
-    if entry is not None:
-        return tuple(f.name for f in dataclasses.fields(entry.params_type))
-    content = yaml_defaults("strategy", name)
-    if content is None:
+    if entry is None:
         return None
-    params = content.get("params") or {}
-    return tuple(str(k) for k in params)
+    return tuple(f.name for f in dataclasses.fields(entry.params_type))
 
 
-def engine_config_type() -> type | None:
-    """``mmopt.engine.EngineConfig`` once the engine exports it, else None."""
-    config_type = getattr(importlib.import_module("mmopt.engine"), "EngineConfig", None)
-    if isinstance(config_type, type) and dataclasses.is_dataclass(config_type):
-        return config_type
-    return None
+def engine_config_type() -> type[EngineConfig]:
+    """The engine's options: ``mmopt.engine.EngineConfig`` (its fields are the ``engine`` keys)."""
+    from mmopt.engine import EngineConfig  # numba: only when an engine section is read
+
+    return EngineConfig
 
 
 def engine_field_names() -> tuple[str, ...]:
-    """EngineConfig's fields, or the keys of ``conf/engine/default.yaml`` before it exists."""
-    config_type = engine_config_type()
-    if config_type is not None:
-        return tuple(f.name for f in dataclasses.fields(config_type))
-    content = yaml_defaults("engine", "default") or {}
-    return tuple(str(k) for k in content if k != "defaults")
+    """The keys the ``engine`` section may set: EngineConfig's fields."""
+    return tuple(f.name for f in dataclasses.fields(engine_config_type()))
 
 
 def metric_names() -> frozenset[str]:

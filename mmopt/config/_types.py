@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from mmopt.config._canonical import config_hash
 from mmopt.config._expr import LinearExpr
 from mmopt.config._reader import Scalar
-from mmopt.errors import ConfigError
 
 if TYPE_CHECKING:
     from mmopt.data._synth_config import SynthConfig
+    from mmopt.engine import EngineConfig
     from mmopt.metrics.kpi import KpiTargets
 
 __all__ = [
@@ -84,6 +85,10 @@ class StrategyConfig:
         merged = {**self.params_dict(), **values}
         return StrategyConfig(self.name, tuple(merged.items()))
 
+    def to_plain(self) -> dict[str, Any]:
+        """The YAML shape (``mmopt.config.to_dict``)."""
+        return {"name": self.name, "params": dict(self.params)}
+
 
 @dataclass(frozen=True, slots=True)
 class ParamSpec:
@@ -97,6 +102,16 @@ class ParamSpec:
     step: float | int | None = None
     choices: tuple[Scalar, ...] | None = None
 
+    def to_plain(self) -> dict[str, Any]:
+        """The YAML shape (``mmopt.config.to_dict``)."""
+        if self.type == "categorical":
+            return {"type": self.type, "choices": list(self.choices or ())}
+        out: dict[str, Any] = {"type": self.type, "low": self.low, "high": self.high,
+                               "log": self.log}
+        if self.step is not None:
+            out["step"] = self.step
+        return out
+
 
 @dataclass(frozen=True, slots=True)
 class SearchSpace:
@@ -108,6 +123,10 @@ class SearchSpace:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
+
+    def to_plain(self) -> dict[str, Any]:
+        """The YAML shape (``mmopt.config.to_dict``)."""
+        return {"strategy": self.strategy, "params": {p.name: p.to_plain() for p in self.params}}
 
     def is_finite(self) -> bool:
         """True when every parameter takes finitely many values (what grid search needs)."""
@@ -126,14 +145,16 @@ class EngineSettings:
     def get(self, name: str, default: Scalar = None) -> Scalar:
         return self.as_dict().get(name, default)
 
-    def build(self) -> Any:
-        """``mmopt.engine.EngineConfig(**values)`` (imports the engine)."""
-        from mmopt.config._known import engine_config_type
+    def to_plain(self) -> dict[str, Any]:
+        """The YAML shape (``mmopt.config.to_dict``)."""
+        return self.as_dict()
 
-        config_type = engine_config_type()
-        if config_type is None:
-            raise ConfigError("engine: mmopt.engine.EngineConfig is not available in this install")
-        return config_type(**self.as_dict())
+    def build(self) -> EngineConfig:
+        """``mmopt.engine.EngineConfig(**values)`` (imports the engine)."""
+        from mmopt.engine import EngineConfig
+
+        values: dict[str, Any] = self.as_dict()  # EngineConfig checks each value's type
+        return EngineConfig(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +192,19 @@ class ObjectiveConfig:
     @property
     def directions(self) -> tuple[Direction, ...]:
         return tuple(o.direction for o in self.objectives)
+
+    def to_plain(self) -> dict[str, Any]:
+        """The YAML shape (``mmopt.config.to_dict``; ``kpi`` is made plain by the caller)."""
+        return {
+            "name": self.name,
+            "lambda": self.lambda_,
+            "objectives": [
+                {"name": o.name, "expr": o.expr, "direction": o.direction}
+                for o in self.objectives
+            ],
+            "use_constraints": self.use_constraints,
+            "kpi": self.kpi,
+        }
 
     @property
     def is_multi(self) -> bool:
@@ -308,7 +342,6 @@ class RunConfig:
 
     @property
     def config_id(self) -> str:
-        from mmopt.config._ids import config_id
-
-        return config_id(self)
+        """``mmopt.config.config_id(self)``: the short hash of what this run computes."""
+        return config_hash(self)
 

@@ -70,7 +70,7 @@ EVENT_DTYPE = np.dtype(
     ]
 )
 
-# The on-disk Parquet columns (see ../shared/data/README.md), in order.
+# The on-disk Parquet columns (see docs/data.md), in order.
 PARQUET_COLUMNS: tuple[str, ...] = (
     "ts_ns",
     "kind",

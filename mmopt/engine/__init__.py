@@ -1,4 +1,4 @@
-"""The backtest engine: numba event loop, arrays in and arrays out (see engine_api.md)."""
+"""The backtest engine: numba event loop, arrays in and arrays out (see docs/engine.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from mmopt.engine.config import FILL_MODELS, QUEUE_MODELS, EngineConfig
 from mmopt.engine.market import MarketData, prepare_market
 from mmopt.engine.result import BacktestResult
 from mmopt.engine.run import run_backtest, warm_up
+from mmopt.engine.strategy import RunnableStrategy
 
 __all__ = [
     "EQUITY_DTYPE",
@@ -22,6 +23,7 @@ __all__ = [
     "BacktestResult",
     "EngineConfig",
     "MarketData",
+    "RunnableStrategy",
     "prepare_market",
     "run_backtest",
     "warm_up",

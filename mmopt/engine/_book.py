@@ -2,7 +2,7 @@
 
 A dense window of ``W`` ticks per side (index = tick - base, "relative ticks") plus a small
 overflow store for the rare levels outside the window. Best-price rules are those of
-hftbacktest's HashMapMarketDepth (see /tmp/team/hbt_semantics.md section 3):
+hftbacktest's HashMapMarketDepth (see docs/engine.md, Book):
 * a level update sets the level (qty >= lot/2) or removes it;
 * removing the best level rescans towards the far side, down to the lowest bid ever inserted;
 * a better price becomes best at once; if it crosses the other side, the other best moves past

@@ -1,6 +1,6 @@
 """The event loop (numba): one shard, one strategy, arrays in and arrays out.
 
-Order of processing at one timestamp T (hftbacktest's, see engine_api.md): responses due at T,
+Order of processing at one timestamp T (hftbacktest's, see docs/engine.md): responses due at T,
 then every row at T (book + exchange fills), then requests arriving at T, then the decision at T,
 then the equity sample at T. Compiled once with an explicit signature (the strategy's ``decide``
 is a first-class function argument), so the on-disk cache serves every strategy.

@@ -298,7 +298,7 @@ def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
 
 @hot
 def reconcile(E, ei, ef, quotes, act, t, allowed):
-    """Turn the strategy's targets into cancels and submits (see engine_api.md)."""
+    """Turn the strategy's targets into cancels and submits (docs/engine.md, Decisions)."""
     ic = E[10]
     base = ic[IC_BASE]
     for si in range(2):

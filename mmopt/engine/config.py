@@ -44,7 +44,7 @@ def parse_time_of_day(value: str | float | None, field: str) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """Settings of the backtest engine (see /tmp/team/engine_api.md and DESIGN.md)."""
+    """Settings of the backtest engine (see docs/engine.md)."""
 
     step_ms: float = 100.0
     entry_latency_ns: int = 0

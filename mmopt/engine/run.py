@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -15,10 +15,8 @@ from mmopt.engine._records import EQUITY_DTYPE, FILL_DTYPE, ORDER_EVENT_DTYPE
 from mmopt.engine.config import EngineConfig
 from mmopt.engine.market import CODE_IGNORE, MarketData, prepare_market
 from mmopt.engine.result import BacktestResult
+from mmopt.engine.strategy import RunnableStrategy
 from mmopt.errors import ConfigError
-
-if TYPE_CHECKING:
-    from mmopt.strategies import Strategy
 
 __all__ = ["run_backtest", "warm_up"]
 
@@ -38,7 +36,7 @@ def _kernel() -> ModuleType:
 def run_backtest(
     market: MarketData | np.ndarray,
     instrument: Instrument | None,
-    strategy: Strategy,
+    strategy: RunnableStrategy,
     params: Any = None,
     config: EngineConfig | None = None,
     *,
@@ -94,7 +92,11 @@ def _ro(a: np.ndarray) -> np.ndarray:
 
 
 def _pack(
-    market: MarketData, strategy: Strategy, params: Any, config: EngineConfig, init_pos: float
+    market: MarketData,
+    strategy: RunnableStrategy,
+    params: Any,
+    config: EngineConfig,
+    init_pos: float,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     inst = market.instrument
     inf = S.INF_NS
@@ -153,7 +155,7 @@ def _first_price(market: MarketData) -> float:
 
 
 def _result(
-    strategy: Strategy, params: Any, instrument: Instrument, config: EngineConfig,
+    strategy: RunnableStrategy, params: Any, instrument: Instrument, config: EngineConfig,
     market: MarketData, fi: np.ndarray, ff: np.ndarray, ei: np.ndarray, ef: np.ndarray,
     cnt: np.ndarray, acc: np.ndarray, eq_ts: np.ndarray, eq_f: np.ndarray, eq_b: np.ndarray,
 ) -> BacktestResult:  # fmt: skip
@@ -224,15 +226,16 @@ def _order_events(ei: np.ndarray, ef: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def warm_up(*strategies: str) -> float:
-    """Load (or compile) the kernel and the named strategies (default: price_follow) once per
-    process; returns the seconds spent, imports included."""
+def warm_up(*strategies: RunnableStrategy) -> float:
+    """Load (or compile) the kernel with each of ``strategies`` once per process; returns the
+    seconds spent, imports included. ``mmopt.strategies.warm_up(*names)`` does it by name."""
+    if not strategies:
+        raise ConfigError("warm_up: name at least one strategy (the kernel compiles per strategy)")
     start = time.perf_counter()
     from mmopt.engine._warmup import tiny_stream
-    from mmopt.strategies import get_strategy
 
     events, instrument = tiny_stream()
     market = prepare_market(events, instrument)
-    for name in strategies or ("price_follow",):
-        run_backtest(market, None, get_strategy(name), None, EngineConfig(step_ms=1.0))
+    for strategy in strategies:
+        run_backtest(market, None, strategy, None, EngineConfig(step_ms=1.0))
     return time.perf_counter() - start

@@ -131,12 +131,6 @@ class ShardMetrics:
     interval_end_ns: np.ndarray
     interval_pnl: np.ndarray
 
-    def as_dict(self) -> dict[str, float]:
-        """This shard's metrics under ``METRIC_NAMES`` (the aggregate of this shard alone)."""
-        from mmopt.metrics.aggregate import aggregate
-
-        return aggregate([self]).as_dict()
-
 
 @dataclass(frozen=True, slots=True)
 class SecurityStats:

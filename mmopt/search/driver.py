@@ -114,7 +114,10 @@ def run_sweep(
         spec = _work_spec(run)
         executor = executor or make_executor(run.executor)
         phases.data_s, phases.executor_s = t1 - t0, time.perf_counter() - t1
-        tracker = tracker or make_tracker(run.tracking, run.run_dir)
+        if tracker is None:
+            from mmopt.report import write_report  # matplotlib: only for a tracker we make
+
+            tracker = make_tracker(run.tracking, run.run_dir, report_writer=write_report)
         return _drive(run, study, shard_set, spec, executor, tracker, writer, n_target,
                       progress, started, len(trials), phases)
     finally:

@@ -172,7 +172,7 @@ def replay(
 def warm_worker(spec: WorkSpec, sample: PreparedShard | None, sampled: ParamSet) -> float:
     """Load or compile the kernels in this process, then run the sweep's own strategy once on a
     small read-only sample (the exact specialisation the trials use). Returns seconds."""
-    from mmopt.engine import warm_up
+    from mmopt.strategies import warm_up
 
     start = time.perf_counter()
     warm_up(spec.strategy)  # only the strategy the trials run: each one compiles the kernel

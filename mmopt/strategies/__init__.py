@@ -1,5 +1,5 @@
 """Strategies: each is a frozen params dataclass plus an @njit decide function (no engine change
-needed to add one). See /tmp/team/engine_api.md.
+needed to add one). See docs/strategies.md.
 
 Strategy modules are imported on first use (``get_strategy(name)``, a params type or strategy
 constant below, or iterating ``STRATEGIES``), so a process that runs one strategy loads only
@@ -19,6 +19,7 @@ from mmopt.strategies._registry import (
     list_strategies,
     register_strategy,
 )
+from mmopt.strategies._warm_up import warm_up
 
 if TYPE_CHECKING:
     from mmopt.strategies.avellaneda_stoikov import AVELLANEDA_STOIKOV, AvellanedaStoikovParams
@@ -57,6 +58,7 @@ __all__ = [
     "get_strategy",
     "list_strategies",
     "register_strategy",
+    "warm_up",
 ]
 
 

@@ -1,6 +1,6 @@
 """What a strategy's ``decide`` reads and writes: slot constants and small @njit helpers.
 
-See /tmp/team/engine_api.md ("Writing a strategy"). Re-exports every name of
+See docs/strategies.md. Re-exports every name of
 ``mmopt.engine.layout`` (the one definition of the slot constants shared with the kernel).
 """
 

@@ -1,6 +1,6 @@
 """Experiment tracking: the protocol the sweep driver calls, a null tracker, MLflow.
 
-See ``/tmp/team/tracking_api.md`` (and ``_protocol.py``) for the contract. ``MlflowTracker``,
+See ``docs/tracking.md`` (and ``_protocol.py``) for the contract. ``MlflowTracker``,
 ``TrackingWarning`` and ``TrackingStats`` are loaded on first use, so that ``tracking=none``
 never imports MLflow.
 """
@@ -21,6 +21,7 @@ from mmopt.tracking._protocol import (
     TrialRecord,
     TrialState,
 )
+from mmopt.tracking._report_writer import ReportWriter
 from mmopt.tracking._stats import TrackingStats
 from mmopt.tracking._uri import TrackingLocation, resolve_location
 from mmopt.tracking.null import NullTracker
@@ -36,6 +37,7 @@ __all__ = [
     "MlflowTracker",
     "NullTracker",
     "ParamStability",
+    "ReportWriter",
     "SecurityMetrics",
     "ShardCurve",
     "StudySummary",

@@ -8,14 +8,18 @@ from pathlib import Path
 from mmopt.config import TrackingConfig
 from mmopt.errors import ConfigError
 from mmopt.tracking._protocol import Tracker
+from mmopt.tracking._report_writer import ReportWriter
 from mmopt.tracking.null import NullTracker
 
 __all__ = ["make_tracker"]
 
 
-def make_tracker(config: TrackingConfig, run_dir: str | Path) -> Tracker:
+def make_tracker(
+    config: TrackingConfig, run_dir: str | Path, *, report_writer: ReportWriter | None = None
+) -> Tracker:
     """``tracking=none`` -> NullTracker; ``tracking=mlflow`` -> ``mmopt.tracking.mlflow``'s
-    ``MlflowTracker(config, run_dir)``."""
+    ``MlflowTracker(config, run_dir, report_writer=report_writer)`` (the sweep driver passes
+    ``mmopt.report.write_report``; None writes no report)."""
     if config.name == "none":
         return NullTracker()
     try:
@@ -26,5 +30,5 @@ def make_tracker(config: TrackingConfig, run_dir: str | Path) -> Tracker:
         raise ConfigError(
             "tracking.name: the MLflow tracker is not available in this install; use tracking=none"
         ) from None
-    tracker: Tracker = module.MlflowTracker(config, Path(run_dir))
+    tracker: Tracker = module.MlflowTracker(config, Path(run_dir), report_writer=report_writer)
     return tracker

@@ -10,7 +10,9 @@
   values as ``objective.<name>``, intermediate values as ``intermediate_objective`` by step)
   -> ``set_terminated`` (FINISHED / KILLED for pruned / FAILED, explicit end time).
 * ``finish``: tags the best trial on the parent (``best_trial``, ``best_value``), copies its
-  metrics there, writes the report (``mmopt.report``) and logs it under ``report/``.
+  metrics there, writes the report with the ``report_writer`` it was given (the sweep driver
+  passes ``mmopt.report.write_report``; without one no report is written) and logs it under
+  ``report/``.
 
 ``start`` and ``log_trials`` run in order in the tracker's own process (``_child``), fed small
 pickled messages: the driver only hands batches over, MLflow is imported there and its Python
@@ -28,7 +30,6 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mmopt.config import TrackingConfig
 from mmopt.errors import MmoptError
@@ -43,11 +44,10 @@ from mmopt.tracking._logger import (
 )
 from mmopt.tracking._mlflow_io import MlflowIO
 from mmopt.tracking._protocol import SweepInfo, SweepSummary, TrialRecord
+from mmopt.tracking._report_writer import ReportWriter
 from mmopt.tracking._stats import TrackingStats
 from mmopt.tracking._uri import TrackingLocation, resolve_location
-
-if TYPE_CHECKING:
-    from mmopt.report import Report
+from mmopt.tracking.study_summary import SUMMARY_FILE
 
 __all__ = ["DEFAULT_EXPERIMENT", "MAX_FAILURES_IN_A_ROW", "MlflowTracker", "TrackingWarning"]
 
@@ -59,7 +59,12 @@ class MlflowTracker:
     """Implements ``mmopt.tracking.Tracker`` on an MLflow tracking store."""
 
     def __init__(
-        self, config: TrackingConfig, run_dir: str | Path, *, background: bool = True
+        self,
+        config: TrackingConfig,
+        run_dir: str | Path,
+        *,
+        background: bool = True,
+        report_writer: ReportWriter | None = None,
     ) -> None:
         self.location: TrackingLocation = resolve_location(config.tracking_uri, Path(run_dir))
         self.experiment_name = config.experiment or DEFAULT_EXPERIMENT
@@ -73,7 +78,8 @@ class MlflowTracker:
         self._finish_s = 0.0
         self._submit_s = 0.0
         self._finished = False
-        self.report: Report | None = None
+        self._report_writer = report_writer
+        self.report: object | None = None  # what report_writer returned
 
     # -- Tracker protocol -------------------------------------------------------------------
 
@@ -192,12 +198,15 @@ class MlflowTracker:
         return self._attached
 
     def _finish_parent(self, summary: SweepSummary, io: MlflowIO, info: SweepInfo) -> None:
-        from mmopt.report import write_report
-
         out_dir = Path(info.run_dir) / "reports" / str(io.parent_id)
         try:
-            self.report = write_report(summary, out_dir, info.objective_names)
-            io.log_artifacts(out_dir, "report")
+            if self._report_writer is not None:
+                self.report = self._report_writer(summary, out_dir, info.objective_names)
+            if summary.report is not None:  # the study's summary.json, beside the report
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / SUMMARY_FILE).write_text(summary.report.to_json(), encoding="utf-8")
+            if out_dir.is_dir():
+                io.log_artifacts(out_dir, "report")
         except Exception as exc:
             _warn(f"report not written or not logged: {exc}")
         try:

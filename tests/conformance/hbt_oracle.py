@@ -2,7 +2,7 @@
 
 Test/benchmark helper only (hftbacktest is never imported by ``mmopt``). The rules this module
 relies on, and the way mmopt rows map to hftbacktest rows, are written down in
-``/tmp/team/hbt_semantics.md`` (sections 2 and 9).
+``docs/engine.md``.
 
 Mapping (no feed latency: ``exch_ts = local_ts = ts_ns``, every row seen by both processors):
 
@@ -175,7 +175,7 @@ def _build_backtest(data: np.ndarray, instrument: Instrument, cfg: OracleConfig)
 def run_touch_quoter(
     events: np.ndarray, instrument: Instrument, cfg: OracleConfig, fill_capacity: int = 0
 ) -> OracleResult:
-    """Run the touch quoter (hbt_semantics.md section 9) in hftbacktest on ``events``."""
+    """Run the touch quoter (docs/engine.md) in hftbacktest on ``events``."""
     if len(events) == 0:
         raise ValueError("no events")
     data = to_hbt_events(events)
@@ -249,7 +249,7 @@ def _collect_fills(hbt, tick, fills, counters):  # type: ignore[no-untyped-def]
 
 @njit(cache=False)  # jitclass args with ctypes pointers cannot be cached
 def _decide(hbt, lot, quote_lots, max_lots, counters):  # type: ignore[no-untyped-def]
-    """One touch-quoter decision on the local view (hbt_semantics.md section 9)."""
+    """One touch-quoter decision on the local view (docs/engine.md)."""
     counters[3] += 1
     depth = hbt.depth(0)
     bb = depth.best_bid_tick

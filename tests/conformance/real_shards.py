@@ -1,7 +1,7 @@
 """Real Binance shards for the conformance test: mmopt's loader, or a plain pyarrow read.
 
 The fallback exists only while ``mmopt.data.loader`` is being written; it reads the documented
-columns (../shared/data/README.md) and the instrument row of ``instruments.csv``.
+columns (docs/data.md) and the instrument row of ``instruments.csv``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ must the final position, balance and fees (up to float summation order: 1e-12 of
 value). Streams: a 200 k-row seeded synthetic shard from ``mmopt.data.synth``, a 200 k-row
 adversarial seeded stream (sweeps, crossed feed, stray trades), two real Binance shards (spot
 BTCUSDT, linear; COIN-M ETHUSD_PERP, inverse) and the hand-made pinned streams, at steps of
-10 ms, 100 ms and 1 s. The rules both sides follow are in /tmp/team/hbt_semantics.md; where
+10 ms, 100 ms and 1 s. The rules both sides follow are in docs/engine.md; where
 hftbacktest differs from DESIGN.md on purpose it is pinned in test_hbt_semantics.py and by
 test_taker_exit_walks_the_book_unlike_hftbacktest below.
 """

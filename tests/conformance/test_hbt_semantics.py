@@ -1,4 +1,4 @@
-"""Pins of hftbacktest 2.4.4's behaviour that mmopt's engine copies (hbt_semantics.md).
+"""Pins of hftbacktest 2.4.4's behaviour that mmopt's engine copies (docs/engine.md).
 
 These run hftbacktest only, on hand-made rows (tick 1, lot 1; the touch quoter decides at
 t = 10, 20, ...; orders reach the exchange 1 ns later). If hftbacktest changes any of these

@@ -96,7 +96,7 @@ def test_feature_warm_up_time_is_in_ctx_and_nan_without_features() -> None:
 
 
 def test_bid_row_is_a_price_level_update_not_a_best_price_that_clears_better_levels() -> None:
-    """DESIGN difference, pinned on purpose (hftbacktest semantics): ../shared/data/README.md
+    """DESIGN difference, pinned on purpose (hftbacktest semantics): docs/data.md
     describes a `bid`/`ask` row as "the best price on that side and the size there", which read
     literally would make a lower `bid` row the new best bid and clear every bid level above it.
     mmopt, like hftbacktest's HashMapMarketDepth (fills must match it exactly), treats the row

@@ -204,7 +204,6 @@ def test_as_dict_has_exactly_the_canonical_names():
     assert tuple(d) == METRIC_NAMES
     assert len(set(METRIC_NAMES)) == len(METRIC_NAMES)
     assert all(isinstance(v, float) for v in d.values())
-    assert _shard().as_dict() == d
 
 
 def test_shard_arrays_are_read_only():
@@ -219,9 +218,10 @@ def test_shard_metrics_pickle_round_trip():
 
     s = _shard(quoted_half_spread=QUOTED_H)
     back = pickle.loads(pickle.dumps(s))
-    assert back.as_dict() == s.as_dict() or all(
+    there, here = aggregate([back]).as_dict(), aggregate([s]).as_dict()
+    assert there == here or all(
         a == b or (math.isnan(a) and math.isnan(b))
-        for a, b in zip(back.as_dict().values(), s.as_dict().values(), strict=True)
+        for a, b in zip(there.values(), here.values(), strict=True)
     )
     assert back.interval_pnl.tolist() == s.interval_pnl.tolist()
 

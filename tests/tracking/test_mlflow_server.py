@@ -16,6 +16,7 @@ import pytest
 from tracking_builders import copy_store, curves, sweep_info, toy_study, trial
 
 from mmopt.config import TrackingConfig
+from mmopt.report import write_report
 from mmopt.tracking import SweepSummary
 from mmopt.tracking.mlflow import MlflowTracker
 
@@ -86,7 +87,7 @@ def test_fake_sweep_over_http(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     url, artifacts = mlflow_server
     tracker = MlflowTracker(TrackingConfig(name="mlflow", tracking_uri=url, experiment="http"),
-                            tmp_path / "runs")  # fmt: skip
+                            tmp_path / "runs", report_writer=write_report)  # fmt: skip
     assert tracker.ui_command() is None  # a server is opened in the browser, not with mlflow ui
     tracker.start(sweep_info(tmp_path / "runs"))
     tracker.log_trials([trial(0), trial(1, "PRUNED"), trial(2, net_pnl=99.0)])

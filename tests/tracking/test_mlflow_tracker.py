@@ -21,6 +21,7 @@ from tracking_builders import (
 
 from mmopt.config import TrackingConfig
 from mmopt.errors import MmoptError
+from mmopt.report import write_report
 from mmopt.tracking import (
     NullTracker,
     SweepSummary,
@@ -65,7 +66,7 @@ def fake_sweep(mlflow_template: Path, tmp_path_factory: pytest.TempPathFactory) 
     run_dir = tmp_path_factory.mktemp("sweep")
     copy_store(mlflow_template, run_dir)
     config = TrackingConfig(name="mlflow", experiment="mmopt-test")
-    tracker = make_tracker(config, run_dir)
+    tracker = make_tracker(config, run_dir, report_writer=write_report)
     assert isinstance(tracker, MlflowTracker)
     tracker.start(sweep_info(run_dir, storage_url="postgresql://alice:s3cret@db:5432/optuna"))
     tracker.log_trials(RECORDS[:3])
