@@ -43,6 +43,19 @@ INSTRUMENT_FIELDS = (
     "quote_currency",
     "maker_fee_bps",
     "taker_fee_bps",
+    "maker_fee_per_unit",
+    "taker_fee_per_unit",
+    "fee_per_trade",
+    "buy_fee_bps",
+    "sell_fee_bps",
+    "buy_fee_per_unit",
+    "sell_fee_per_unit",
+    "time_zone",
+    "session_open",
+    "open_auction_end",
+    "close_auction_start",
+    "session_close",
+    "flatten_at",
 )
 
 
