@@ -43,6 +43,9 @@ INSTRUMENT_FIELDS = (
     "quote_currency",
     "maker_fee_bps",
     "taker_fee_bps",
+)
+# written only when a row has a value (older files stay byte-identical)
+OPTIONAL_FIELDS = (
     "maker_fee_per_unit",
     "taker_fee_per_unit",
     "fee_per_trade",
@@ -146,6 +149,11 @@ def write_shard(
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def _optional_cell(value: object) -> str:
+    """An optional column's cell: its default (0.0 or '') is written as empty."""
+    return "" if value in (0.0, "") else str(value)
+
+
 def write_instruments_csv(root: str | Path, instruments: Iterable[Instrument]) -> Path:
     """Write (or merge into) ``ROOT/instruments.csv``, one row per security, sorted."""
     root = Path(root)
@@ -158,11 +166,14 @@ def write_instruments_csv(root: str | Path, instruments: Iterable[Instrument]) -
                 rows[row["security"]] = row
     for ins in instruments:
         rows[ins.security] = {f: str(getattr(ins, f)) for f in INSTRUMENT_FIELDS}
+        rows[ins.security].update({f: _optional_cell(getattr(ins, f)) for f in OPTIONAL_FIELDS})
+    used = [f for f in OPTIONAL_FIELDS if any(row.get(f) for row in rows.values())]
+    names = list(INSTRUMENT_FIELDS) + used
     fd, tmp = tempfile.mkstemp(prefix=".instruments-", suffix=".csv", dir=root)
     with os.fdopen(fd, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(INSTRUMENT_FIELDS))
+        writer = csv.DictWriter(fh, fieldnames=names)
         writer.writeheader()
         for sec in sorted(rows):
-            writer.writerow({f: rows[sec].get(f, "") for f in INSTRUMENT_FIELDS})
+            writer.writerow({f: rows[sec].get(f, "") for f in names})
     os.replace(tmp, path)
     return path

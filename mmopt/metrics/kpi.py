@@ -97,7 +97,7 @@ def kpi_table(
     values = _values(metrics)
     rows = []
     for name, op, target in (targets or KpiTargets()).active():
-        value = float(values[name])
+        value = float(values.get(name, math.nan))  # absent: not evaluable
         passed = value >= target if op == ">=" else value <= target
         rows.append(KpiRow(name=name, value=value, target=target, op=op, passed=bool(passed)))
     return tuple(rows)

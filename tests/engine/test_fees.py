@@ -78,7 +78,7 @@ def test_resolve_fees_and_bad_values() -> None:
         1.0, -0.002, 0.003)
     assert fees.has_extra and cfg.fees_in_config()
     assert not EngineConfig(maker_fee_bps=1.0).fees_in_config()
-    with pytest.raises(ConfigError, match="engine.sell_fee_bps"):
+    with pytest.raises(ConfigError, match=r"engine\.sell_fee_bps"):
         EngineConfig(sell_fee_bps="abc")  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="engine.fee_per_trade"):
+    with pytest.raises(ConfigError, match=r"engine\.fee_per_trade"):
         EngineConfig(fee_per_trade=math.inf)

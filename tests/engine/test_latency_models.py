@@ -151,7 +151,8 @@ def test_bad_latency_files_fail_before_any_work(tmp_path: Path) -> None:
         EngineConfig(latency_model="warp")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     entry=st.lists(st.integers(0, 40), min_size=1, max_size=6),
     resp=st.lists(st.integers(0, 40), min_size=1, max_size=6),
