@@ -403,7 +403,7 @@ def test_constraints_use_the_kpi_targets() -> None:
     assert load("objective.use_constraints=false").objective.constraints(bad) == ()
     requote = load().objective  # cancel ratio off; fill ratio >= 0.005
     assert requote.constraints({**ok, "cancel_ratio": 0.99}) == pytest.approx(
-        (-0.7, -0.2, -0.095))
+        (-0.7, -0.2, -0.095, -180.0))
     assert max(requote.constraints({**ok, "fill_ratio": 0.001})) == pytest.approx(0.004)
 
 
