@@ -16,11 +16,13 @@ missing security).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pyarrow.fs as pafs
@@ -113,18 +115,18 @@ def _parse_row(row: Mapping[str, str | None], source: str, line: int) -> Instrum
             )
     contract_type = cell("contract_type").lower() or "linear"
     sessions = _session_cells(cell, source, line, security)
-    fees = {name: values[name] for name in FEE_COLUMNS if name in values}
+    extra: dict[str, Any] = {name: values[name] for name in FEE_COLUMNS if name in values}
+    extra.update(sessions)
     try:
-        return Instrument(
+        base = Instrument(
             security=security,
             tick_size=values["tick_size"],
             lot_size=values["lot_size"],
             contract_type=contract_type,  # type: ignore[arg-type]  # checked by Instrument
             contract_size=values.get("contract_size", 1.0),
             quote_currency=cell("quote_currency"),
-            **fees,
-            **sessions,
         )
+        return dataclasses.replace(base, **extra)
     except ValueError as exc:
         raise DataError(f"{source}: line {line}: {exc}; fix the row") from None
 
