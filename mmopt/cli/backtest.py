@@ -185,7 +185,7 @@ SHOWN_METRICS = (
     "orders_submitted", "fill_ratio", "cancel_ratio", "sharpe", "sortino", "max_drawdown",
     "cvar95", "round_trips", "hit_rate", "avg_round_trip_pnl", "rms_inventory_ratio",
     "spread_captured", "realised_spread_bps", "markout_1s_bps", "markout_10s_bps",
-    "markout_60s_bps", "time_two_sided",
+    "markout_60s_bps", "time_two_sided", "ack_latency_p50_ms", "ack_latency_p99_ms",
 )
 
 
