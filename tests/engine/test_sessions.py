@@ -89,7 +89,7 @@ def test_orders_live_only_inside_the_session() -> None:
     base = _utc_ns("2024-03-11T13:29:59")  # 1 s before the 09:30 EDT open
     rows = [(0, "bid", 100.0, 1.0), (0, "ask", 102.0, 1.0),
             (500, "sell", 99.0, 1.0),  # pre-market trade through 100: no order of ours yet
-            (1000, "bid", 101.0, 1.0),  # the pre-market book feeds the strategy
+            (800, "bid", 101.0, 1.0),  # pre-market rows still build the book
             (61_500, "sell", 99.0, 1.0),  # 09:31:00.5: post-session trade through our bid
             (62_000, "bid", 101.0, 2.0)]
     cfg = EngineConfig(step_ms=1.0, decide_on_fill=False, record_orders=True, **{
@@ -101,6 +101,8 @@ def test_orders_live_only_inside_the_session() -> None:
     cancelled = (ev["ts_ns"][ev["action"] == 4] - base) / MS
     assert cancelled.tolist() == [61_000.0]  # the exchange cancels it at the close
     assert r.n_fills == 0 and r.n_cancelled == 1
+    at_open = r.equity[r.equity["ts_ns"] == base + 1000 * MS]
+    assert at_open["mid"].tolist() == [101.5]  # the pre-market bid 101 is in the book
     assert r.session is not None and r.session.describe() == "America/New_York 2024-03-11"
     # without the session the same post-session trade fills our bid
     open_all = EngineConfig(step_ms=1.0, decide_on_fill=False, record_orders=True)
