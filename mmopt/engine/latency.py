@@ -3,8 +3,10 @@
 The kernel reads one int64 table ``(n, 4)`` per backtest (``LT_*`` columns): for the ``data``
 model, the rows of the recorded file (entry latency interpolated over request times, response
 latency over exchange times, as hftbacktest's interpolated order latency); for the ``feed``
-model, one row per market row with an exchange time (entry / response latency = offset + mult x
-the feed latency of the latest such row). The ``constant`` and ``random`` models use no table.
+model, one row per market row with an exchange time (entry latency = offset + mult x the feed
+latency of the latest such row by local time, response latency the same by exchange time).
+The (LT_REQ, LT_ENTRY) and (LT_EXCH, LT_RESP) column pairs are two series, each sorted by
+time. The ``constant`` and ``random`` models use no table.
 """
 
 from __future__ import annotations
@@ -147,22 +149,28 @@ def _check_non_negative(values: np.ndarray, path: str, what: str) -> None:
         )
 
 
-def feed_latency(ts: np.ndarray, exch_ts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """(local times, feed latency in ns) of the rows that carry an exchange time.
+def feed_latency(
+    ts: np.ndarray, exch_ts: np.ndarray | None, shift_ns: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(local times, exchange times, feed latencies) in ns of the rows with an exchange time.
 
-    The feed latency is ``ts - exch_ts`` after removing a constant clock offset: when the
-    smallest raw difference is negative (the capture clock runs behind the exchange's), every
-    difference is shifted so that the smallest is 0, keeping the jitter (hftbacktest's
-    ``correct_local_timestamp`` with a base of 0). The one place this correction lives.
+    Local times are ``ts + shift_ns`` (the clock-offset correction of the two clocks, see
+    mmopt.engine.clock); the feed latency is local minus exchange time. With ``shift_ns``
+    None, a negative smallest raw difference (a capture clock running behind the exchange's)
+    is shifted to 0 and a non-negative one kept (hftbacktest's ``correct_local_timestamp``
+    with a base of 0); the jitter is kept either way.
     """
+    empty = np.zeros(0, dtype=np.int64)
     if exch_ts is None:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
     has = exch_ts >= 0
-    times = np.ascontiguousarray(ts[has], dtype=np.int64)
-    raw = times - exch_ts[has]
-    if raw.shape[0] and int(raw.min()) < 0:
-        raw = raw - int(raw.min())
-    return times, np.ascontiguousarray(raw, dtype=np.int64)
+    local = np.ascontiguousarray(ts[has], dtype=np.int64)
+    exch = np.ascontiguousarray(exch_ts[has], dtype=np.int64)
+    if shift_ns is None:
+        low = int((local - exch).min()) if local.shape[0] else 0
+        shift_ns = -low if low < 0 else 0
+    local = local + shift_ns
+    return local, exch, local - exch
 
 
 def kernel_latency_table(
@@ -174,6 +182,7 @@ def kernel_latency_table(
     mult: float = 1.0,
     ts: np.ndarray | None = None,
     exch_ts: np.ndarray | None = None,
+    shift_ns: int | None = None,
     security: str = "",
 ) -> np.ndarray:
     """The kernel's ``(n, 4)`` int64 latency table for ``model`` (one unused row when none)."""
@@ -188,17 +197,19 @@ def kernel_latency_table(
         out[:, LT_RESP] = table.resp_ts - table.exch_ts
         return out
     if model == "feed":
-        times, feed = feed_latency(ts if ts is not None else np.zeros(0, np.int64), exch_ts)
-        if times.shape[0] == 0:
+        local, exch, feed = feed_latency(
+            ts if ts is not None else np.zeros(0, np.int64), exch_ts, shift_ns)
+        if local.shape[0] == 0:
             raise DataError(
                 f"{security}: latency_model=feed needs exchange times (exch_ts_ns) and this "
                 "shard has none; use latency_model=constant or random for it"
             )
         scaled = np.round(feed * mult).astype(np.int64)
-        out = np.empty((times.shape[0], LT_N), dtype=np.int64)
-        out[:, LT_REQ] = times
+        by_exch = np.argsort(exch, kind="stable")  # the response series is keyed by exchange time
+        out = np.empty((local.shape[0], LT_N), dtype=np.int64)
+        out[:, LT_REQ] = local
         out[:, LT_ENTRY] = entry_ns + scaled
-        out[:, LT_EXCH] = times
-        out[:, LT_RESP] = response_ns + scaled
+        out[:, LT_EXCH] = exch[by_exch]
+        out[:, LT_RESP] = response_ns + scaled[by_exch]
         return out
     return np.zeros((1, LT_N), dtype=np.int64)

@@ -74,9 +74,10 @@ def test_feed_latency_model_steps_with_the_feed() -> None:
 def test_feed_latency_removes_a_negative_clock_offset() -> None:
     ts = np.array([10, 20, 30], dtype=np.int64) * MS
     exch = np.array([1280, 1288, -1], dtype=np.int64) * MS  # capture clock 1.27 s behind
-    times, lat = feed_latency(ts, exch)
-    assert times.tolist() == [10 * MS, 20 * MS]
+    local, ex, lat = feed_latency(ts, exch)
+    assert local.tolist() == [1280 * MS, 1290 * MS] and ex.tolist() == [1280 * MS, 1288 * MS]
     assert lat.tolist() == [0, 2 * MS]  # the offset is gone, the jitter kept
+    assert feed_latency(ts, exch, 1271 * MS)[2].tolist() == [1 * MS, 3 * MS]  # a given shift
 
 
 def test_feed_model_needs_exchange_times() -> None:
