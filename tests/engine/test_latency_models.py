@@ -62,9 +62,11 @@ def test_feed_latency_model_steps_with_the_feed() -> None:
     events["exch_ts_ns"][:] = -1
     events["exch_ts_ns"][0] = T0 - 5 * MS  # feed latency 5 ms from 0 ms
     events["exch_ts_ns"][2] = T0 + 7 * MS  # 3 ms from 10 ms
+    # one clock (the strategy and the exchange both on ts_ns), where the engine has the choice
+    one_clock = {"clocks": "local"} if "clocks" in EngineConfig.__dataclass_fields__ else {}
     cfg = EngineConfig(step_ms=1.0, decide_on_fill=False, record_orders=True,
                        latency_model="feed", feed_latency_mult=2.0, entry_latency_ns=1 * MS,
-                       response_latency_ns=MS // 2)
+                       response_latency_ns=MS // 2, **one_clock)  # type: ignore[arg-type]
     r = run_backtest(events, INST, SCRIPTED, Script(bid=99.0, bid_qty=1.0), cfg)
     # sent at 1 ms: 1 + 2 x 5 = 11 ms -> arrives at 12 ms; ack: 0.5 + 2 x 3 = 6.5 ms later
     assert _times(r, ARRIVE) == [12.0]
