@@ -89,6 +89,9 @@ class FakeEngineConfig:
     def describe(self) -> str:
         return "fake/queue"
 
+    def fees_in_config(self) -> bool:
+        return True
+
 
 @dataclasses.dataclass(frozen=True)
 class FakeResult:

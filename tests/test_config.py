@@ -42,9 +42,9 @@ COMPANIONS = {
 
 # The KPI profiles of conf/objective/kpi/ (requote is the default of every objective).
 KPI_PROFILES = {
-    "requote": KpiTargets(0.10, 0.40, 0.005, None),
+    "requote": KpiTargets(0.10, 0.40, 0.005, None, 300.0),
     "seed": KpiTargets(),
-    "none": KpiTargets(None, None, None, None),
+    "none": KpiTargets(None, None, None, None, None),
 }
 
 
@@ -60,6 +60,8 @@ def overrides_for(group: str, option: str) -> list[str]:
     # search follows strategy and sessions follow data (defaults: search: ${strategy},
     # sessions: ${data}); pick them through the group they follow
     follows = {"search": "strategy", "sessions": "data"}
+    if group == "sessions" and option not in list_group_options("data"):
+        follows = {}  # a venue profile of its own (sessions=us_equities)
     head = f"{follows.get(group, group)}={option}"
     return [head, *COMPANIONS.get((group, option), [])]
 
@@ -73,7 +75,7 @@ def test_every_yaml_file_is_a_tested_group_option() -> None:
     assert files == covered
     assert len(list_group_options("strategy")) == 5
     assert set(list_group_options("search")) == set(list_group_options("strategy"))
-    assert set(list_group_options("sessions")) == set(list_group_options("data"))
+    assert set(list_group_options("sessions")) == {*list_group_options("data"), "us_equities"}
 
 
 @pytest.mark.parametrize(("group", "option"), group_options(), ids=lambda v: str(v))
@@ -86,8 +88,10 @@ def test_group_option_composes_and_converts(group: str, option: str) -> None:
     elif group in ("data", "objective", "executor", "tracking", "validation", "selection"):
         assert getattr(run, group).name == option
     elif group == "sessions":
-        expected = {"synthetic": "09:01:00"}.get(option)
+        expected = {"synthetic": "09:01:00", "us_equities": "09:35:00"}.get(option)
         assert run.engine.get("open_auction_end") == expected
+        if option == "us_equities":
+            assert run.engine.get("session_tz") == "America/New_York"
     elif group == "objective/kpi":
         assert run.objective.kpi == KPI_PROFILES[option]
     assert from_hydra(to_dict(run)) == run  # the plain form round-trips
@@ -111,7 +115,7 @@ def test_kpi_profile_and_single_targets_override_from_the_command_line() -> None
     assert load("objective/kpi=seed").objective.kpi == KpiTargets()
     assert load("objective=sharpe", "objective/kpi=none").objective.kpi == KPI_PROFILES["none"]
     kpi = load("objective.kpi.cancel_ratio_max=0.9").objective.kpi
-    assert kpi == KpiTargets(0.10, 0.40, 0.005, 0.9)
+    assert kpi == KpiTargets(0.10, 0.40, 0.005, 0.9, 300.0)
 
 
 def test_layered_grid_space_has_the_seed_bounds() -> None:
@@ -392,14 +396,14 @@ def test_objectives_evaluate_the_expression() -> None:
 def test_constraints_use_the_kpi_targets() -> None:
     objective = load("objective/kpi=seed").objective
     ok = {"spread_captured": 0.8, "rms_inventory_ratio": 0.2, "fill_ratio": 0.1,
-          "cancel_ratio": 0.5}
+          "cancel_ratio": 0.5, "ack_latency_p99_ms": 120.0}
     assert all(v <= 0 for v in objective.constraints(ok))
     bad = {**ok, "fill_ratio": 0.01}
     assert max(objective.constraints(bad)) == pytest.approx(0.04)
     assert load("objective.use_constraints=false").objective.constraints(bad) == ()
     requote = load().objective  # cancel ratio off; fill ratio >= 0.005
     assert requote.constraints({**ok, "cancel_ratio": 0.99}) == pytest.approx(
-        (-0.7, -0.2, -0.095))
+        (-0.7, -0.2, -0.095, -180.0))
     assert max(requote.constraints({**ok, "fill_ratio": 0.001})) == pytest.approx(0.004)
 
 

@@ -73,6 +73,7 @@ def build_strategy(config: StrategyConfig) -> tuple[Any, Any]:
 
 def run_backtests(run: RunConfig, console: Console | None = None) -> list[ShardOutcome]:
     """Load each selected shard once and backtest it; the same numbers the table prints."""
+    from mmopt.data.instruments import check_instrument_rows
     from mmopt.data.loader import load_shard
 
     strategy, params = build_strategy(run.strategy)
@@ -80,6 +81,8 @@ def run_backtests(run: RunConfig, console: Console | None = None) -> list[ShardO
     if run.record is not None:
         engine_config = dataclasses.replace(engine_config, record_orders=True)
     catalog = open_shards(run.data)
+    check_instrument_rows(catalog.root, catalog.securities,
+                          fees_in_config=engine_config.fees_in_config())
     outcomes = []
     for ref in catalog:
         if console is not None:
@@ -113,8 +116,9 @@ def _shard_metrics(result: Any, strategy: StrategyConfig, instrument: Any, label
     counts = OrderCounts(submitted=int(result.n_submitted), cancelled=int(result.n_cancelled),
                          rejected=int(result.n_rejected), filled=int(result.n_filled))
     limit = position_limit(strategy.params_dict(), instrument)
+    acks = None if result.acks is None else result.acks["latency_ns"]
     return compute_shard_metrics(result.fills, result.equity, counts, instrument, limit,
-                                 label=label)
+                                 label=label, ack_latency_ns=acks)
 
 
 def _outcome(security: str, date: str, events: int, instrument: Any, result: Any,
@@ -181,7 +185,7 @@ SHOWN_METRICS = (
     "orders_submitted", "fill_ratio", "cancel_ratio", "sharpe", "sortino", "max_drawdown",
     "cvar95", "round_trips", "hit_rate", "avg_round_trip_pnl", "rms_inventory_ratio",
     "spread_captured", "realised_spread_bps", "markout_1s_bps", "markout_10s_bps",
-    "markout_60s_bps", "time_two_sided",
+    "markout_60s_bps", "time_two_sided", "ack_latency_p50_ms", "ack_latency_p99_ms",
 )
 
 

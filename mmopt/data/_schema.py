@@ -89,8 +89,10 @@ ContractType = Literal["linear", "inverse"]
 class Instrument:
     """Static facts about one security, from ``ROOT/instruments.csv`` or inferred from data.
 
-    Fees are in basis points of traded notional; positive is paid, negative is a rebate.
-    For an inverse contract, notional is ``qty * contract_size / price`` in the base coin.
+    Fees: ``*_bps`` in basis points of traded notional, ``*_per_unit`` per share / contract,
+    ``fee_per_trade`` per fill, in the account currency; positive is paid, negative is a
+    rebate; ``buy_*`` / ``sell_*`` apply to our buys / sells only (e.g. the SEC fee). For an
+    inverse contract, notional is ``qty * contract_size / price`` in the base coin.
     """
 
     security: str
@@ -102,6 +104,21 @@ class Instrument:
     maker_fee_bps: float = 0.0
     taker_fee_bps: float = 0.0
     inferred: bool = False
+    # per-unit, flat and direction-dependent fees (account currency; positive = paid)
+    maker_fee_per_unit: float = 0.0
+    taker_fee_per_unit: float = 0.0
+    fee_per_trade: float = 0.0
+    buy_fee_bps: float = 0.0
+    sell_fee_bps: float = 0.0
+    buy_fee_per_unit: float = 0.0
+    sell_fee_per_unit: float = 0.0
+    # the venue's session: an IANA time zone and times of day 'HH:MM[:SS]' in it ('' = none)
+    time_zone: str = ""
+    session_open: str = ""
+    open_auction_end: str = ""
+    close_auction_start: str = ""
+    session_close: str = ""
+    flatten_at: str = ""
 
     def __post_init__(self) -> None:
         if not self.tick_size > 0:

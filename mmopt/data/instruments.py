@@ -2,8 +2,13 @@
 
 The CSV has one row per security. Required columns: ``security``, ``tick_size``, ``lot_size``;
 optional: ``contract_type`` (linear | inverse, default linear), ``contract_size`` (default 1),
-``quote_currency``, ``maker_fee_bps``, ``taker_fee_bps`` (default 0; positive = paid). Other
-columns are ignored. Where the file or a security's row is missing, tick and lot size are
+``quote_currency``, the fee columns ``maker_fee_bps``, ``taker_fee_bps``,
+``maker_fee_per_unit``, ``taker_fee_per_unit``, ``fee_per_trade``, ``buy_fee_bps``,
+``sell_fee_bps``, ``buy_fee_per_unit``, ``sell_fee_per_unit`` (default 0; positive = paid,
+negative = rebate), and the session columns ``time_zone`` (IANA, e.g. America/New_York),
+``session_open``, ``open_auction_end``, ``close_auction_start``, ``session_close``,
+``flatten_at`` (times of day ``HH:MM[:SS]`` in that zone; empty = none). Other columns are
+ignored. Where the file or a security's row is missing, tick and lot size are
 inferred from the shard's prices and sizes and a warning is issued once per root (and once per
 missing security).
 """
@@ -11,11 +16,13 @@ missing security).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pyarrow.fs as pafs
@@ -26,6 +33,7 @@ from mmopt.errors import DataError
 
 __all__ = [
     "InferredInstrumentWarning",
+    "check_instrument_rows",
     "infer_grid",
     "infer_instrument",
     "instruments_for_root",
@@ -34,10 +42,19 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("security", "tick_size", "lot_size")
-FLOAT_COLUMNS = ("tick_size", "lot_size", "contract_size", "maker_fee_bps", "taker_fee_bps")
+FEE_COLUMNS = (
+    "maker_fee_bps", "taker_fee_bps", "maker_fee_per_unit", "taker_fee_per_unit",
+    "fee_per_trade", "buy_fee_bps", "sell_fee_bps", "buy_fee_per_unit", "sell_fee_per_unit",
+)  # fmt: skip
+FLOAT_COLUMNS = ("tick_size", "lot_size", "contract_size", *FEE_COLUMNS)
+SESSION_COLUMNS = (
+    "session_open", "open_auction_end", "close_auction_start", "session_close", "flatten_at",
+)  # fmt: skip
 CSV_HELP = (
     "columns: security,tick_size,lot_size[,contract_type,contract_size,quote_currency,"
-    "maker_fee_bps,taker_fee_bps]"
+    "maker_fee_bps,taker_fee_bps,maker_fee_per_unit,taker_fee_per_unit,fee_per_trade,"
+    "buy_fee_bps,sell_fee_bps,buy_fee_per_unit,sell_fee_per_unit,time_zone,session_open,"
+    "open_auction_end,close_auction_start,session_close,flatten_at]"
 )
 # Grid candidates, largest first: 5, 2.5, 2, 1 times a power of ten from 10^4 down to 10^-10.
 _GRID_CANDIDATES = tuple(m * 10.0**e for e in range(4, -11, -1) for m in (5.0, 2.5, 2.0, 1.0))
@@ -89,27 +106,61 @@ def _parse_row(row: Mapping[str, str | None], source: str, line: int) -> Instrum
             values[name] = float(raw)
         except ValueError:
             raise DataError(
-                f"{source}: line {line}: column '{name}' = {raw!r} is not a number; "
-                f"write a decimal number such as 0.01"
+                f"{source}: line {line}: column '{name}' = {raw!r} is not a number "
+                f"(security {security!r}); write a decimal number such as 0.01"
             ) from None
         if not math.isfinite(values[name]):
             raise DataError(
                 f"{source}: line {line}: column '{name}' = {raw!r} must be a finite number"
             )
     contract_type = cell("contract_type").lower() or "linear"
+    sessions = _session_cells(cell, source, line, security)
+    extra: dict[str, Any] = {name: values[name] for name in FEE_COLUMNS if name in values}
+    extra.update(sessions)
     try:
-        return Instrument(
+        base = Instrument(
             security=security,
             tick_size=values["tick_size"],
             lot_size=values["lot_size"],
             contract_type=contract_type,  # type: ignore[arg-type]  # checked by Instrument
             contract_size=values.get("contract_size", 1.0),
             quote_currency=cell("quote_currency"),
-            maker_fee_bps=values.get("maker_fee_bps", 0.0),
-            taker_fee_bps=values.get("taker_fee_bps", 0.0),
         )
+        return dataclasses.replace(base, **extra)
     except ValueError as exc:
         raise DataError(f"{source}: line {line}: {exc}; fix the row") from None
+
+
+def _session_cells(cell: Callable[[str], str], source: str, line: int,
+                   security: str) -> dict[str, str]:
+    """The time zone and session times of a row, checked (unknown zone, bad time)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from mmopt.data.time_of_day import parse_time_of_day
+    from mmopt.errors import ConfigError
+
+    out = {"time_zone": cell("time_zone")}
+    if out["time_zone"]:
+        try:
+            ZoneInfo(out["time_zone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DataError(
+                f"{source}: line {line} ({security}): column 'time_zone' = "
+                f"{out['time_zone']!r} is not a known time zone; use an IANA name such as "
+                "America/New_York, Europe/London or UTC"
+            ) from None
+    for name in SESSION_COLUMNS:
+        raw = cell(name)
+        if raw:
+            try:
+                parse_time_of_day(raw, name, out["time_zone"] or "UTC")
+            except ConfigError:
+                raise DataError(
+                    f"{source}: line {line} ({security}): column '{name}' = {raw!r} is not a "
+                    "time of day; write HH:MM or HH:MM:SS (e.g. 09:30) or leave it empty"
+                ) from None
+        out[name] = raw
+    return out
 
 
 def read_instruments(root: str) -> dict[str, Instrument] | None:
@@ -133,6 +184,26 @@ def read_instruments(root: str) -> dict[str, Instrument] | None:
     with _lock:
         _cache[key] = parsed
     return dict(parsed)
+
+
+def check_instrument_rows(root: str, securities: Iterable[str], *, fees_in_config: bool) -> None:
+    """Every security must have a row in ``ROOT/instruments.csv`` (its fees), unless the config
+    sets the fees itself; DataError naming the file, the securities and the fix.
+
+    Without the file at all, tick and lot size are inferred with a warning (``warn_inferred``)
+    and fees come from the config (0 where it sets none)."""
+    table = read_instruments(root)
+    if table is None or fees_in_config:
+        return
+    missing = sorted({s for s in securities if s not in table})
+    if missing:
+        fs_path = f"{normalise_root(root)}/{INSTRUMENTS_FILE}"
+        raise DataError(
+            f"{fs_path}: no row for {', '.join(repr(m) for m in missing)}, so its fees are "
+            f"unknown (running with none would overstate PnL); add a row per security "
+            f"({CSV_HELP}) or set the fees in config: engine.maker_fee_bps=... "
+            "engine.taker_fee_bps=... (or engine.maker_fee_per_unit / taker_fee_per_unit)"
+        )
 
 
 def instruments_for_root(root: str) -> dict[str, Instrument]:

@@ -58,6 +58,22 @@ INSTRUMENT_FIELDS = (
     "maker_fee_bps",
     "taker_fee_bps",
 )
+# written only when a row has a value (older files stay byte-identical)
+OPTIONAL_FIELDS = (
+    "maker_fee_per_unit",
+    "taker_fee_per_unit",
+    "fee_per_trade",
+    "buy_fee_bps",
+    "sell_fee_bps",
+    "buy_fee_per_unit",
+    "sell_fee_per_unit",
+    "time_zone",
+    "session_open",
+    "open_auction_end",
+    "close_auction_start",
+    "session_close",
+    "flatten_at",
+)
 
 
 def shard_dir(root: str | Path, security: str, date: str) -> Path:
@@ -128,6 +144,11 @@ def write_shard(
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def _optional_cell(value: object) -> str:
+    """An optional column's cell: its default (0.0 or '') is written as empty."""
+    return "" if value in (0.0, "") else str(value)
+
+
 def shard_conflict(root: Path, security: str, date: str, new_file: Path) -> str | None:
     """``"same"`` if the shard exists with these bytes, ``"different"`` if it differs, else None."""
     target_dir = shard_dir(root, security, date)
@@ -185,11 +206,14 @@ def write_instruments_csv(root: str | Path, instruments: Iterable[Instrument]) -
                 rows[row["security"]] = row
     for ins in instruments:
         rows[ins.security] = {f: str(getattr(ins, f)) for f in INSTRUMENT_FIELDS}
+        rows[ins.security].update({f: _optional_cell(getattr(ins, f)) for f in OPTIONAL_FIELDS})
+    used = [f for f in OPTIONAL_FIELDS if any(row.get(f) for row in rows.values())]
+    names = list(INSTRUMENT_FIELDS) + used
     fd, tmp = tempfile.mkstemp(prefix=".instruments-", suffix=".csv", dir=root)
     with os.fdopen(fd, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(INSTRUMENT_FIELDS))
+        writer = csv.DictWriter(fh, fieldnames=names)
         writer.writeheader()
         for sec in sorted(rows):
-            writer.writerow({f: rows[sec].get(f, "") for f in INSTRUMENT_FIELDS})
+            writer.writerow({f: rows[sec].get(f, "") for f in names})
     os.replace(tmp, path)
     return path

@@ -19,6 +19,7 @@ from mmopt.engine._book import (
     qty_at,
 )
 from mmopt.engine._jit import hot
+from mmopt.engine._latency import response_latency
 from mmopt.engine._orders import (
     account_exchange,
     book_mid,
@@ -43,9 +44,10 @@ from mmopt.engine._slots import (
     EX_REST,
     FC_LOT,
     FC_QPOW,
-    IC_LAT_R,
     IC_PARTIAL,
     IC_QMODEL,
+    IC_SESS_CLOSE,
+    IC_SESS_OPEN,
     OF_CUM,
     OF_FRONT,
     OF_LEAVES_EX,
@@ -60,6 +62,7 @@ from mmopt.engine._slots import (
     RPK_ACK,
     RPK_CANCEL_REJECT,
     RPK_CANCELLED,
+    RPK_EXPIRED,
     RPK_FILL,
     RPK_REJECT,
 )
@@ -70,7 +73,7 @@ MAX_TAKER_LEVELS = 64  # a taker order walks at most this many levels; the rest 
 @hot
 def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
     """Fill ``qty`` of order ``slot`` at relative ``tick`` at exchange time ``t``."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, _ul = E
+    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
     side = oi[slot, OI_SIDE]
     price = tick_price(tick, fc, ic)
     fee = account_exchange(acc, fc, ic, side, price, qty, maker)
@@ -81,7 +84,7 @@ def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
                 acc[AC_POS], cash, book_mid(bk, fc, ic), qhs)
     record_event(ei, ef, cnt, ic, t, oid, ACT_FILL, side, price, qty)
     of[slot, OF_LEAVES_EX] -= qty
-    push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_FILL, tick, maker, qty)
+    push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_FILL, tick, maker, qty)
     if of[slot, OF_LEAVES_EX] <= 1e-9 * fc[FC_LOT]:
         of[slot, OF_LEAVES_EX] = 0.0
         if oi[slot, OI_EX] == EX_REST:
@@ -211,20 +214,21 @@ def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
 @hot
 def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     """A new order reaches the exchange at ``t`` (after every row with ts <= t)."""
-    bk, oi, of, rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul = E
+    bk, oi, of, rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
     tick = oi[slot, OI_TICK]
     oid = oi[slot, OI_ID]
     price = tick_price(tick, fc, ic)
     oi[slot, OI_ARRIVE] = t
-    if oi[slot, OI_TAKER] == 1:
+    closed = t < ic[IC_SESS_OPEN] or t >= ic[IC_SESS_CLOSE]  # outside the session: rejected
+    if oi[slot, OI_TAKER] == 1 and not closed:
         _arrive_taker(E, B, fi, ff, ei, ef, slot, t)
         return
     crosses = tick >= bk[BK_BEST_ASK] if side > 0 else tick <= bk[BK_BEST_BID]
-    if crosses:  # post-only: rejected
+    if crosses or closed:  # post-only: rejected
         oi[slot, OI_EX] = EX_DONE
-        push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_REJECT, tick, False, 0.0)
+        push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_REJECT, tick, False, 0.0)
         record_event(ei, ef, cnt, ic, t, oid, ACT_REJECT, side, price, of[slot, OF_QTY])
         return
     if side > 0:
@@ -235,20 +239,20 @@ def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     of[slot, OF_CUM] = 0.0
     oi[slot, OI_EX] = EX_REST
     rest_add(rest, ctr, oi, slot)
-    push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_ACK, tick, False, 0.0)
+    push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_ACK, tick, False, 0.0)
     record_event(ei, ef, cnt, ic, t, oid, ACT_ARRIVE, side, price, of[slot, OF_QTY])
 
 
 @hot
 def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
     """A taker order: fills at the touch and walks the book; rejected if that side is empty."""
-    bk, oi, of, _rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul = E
+    bk, oi, of, _rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
     level = bk[BK_BEST_ASK] if side > 0 else bk[BK_BEST_BID]
     if level == NO_ASK or level == NO_BID:  # noqa: SIM109
         oi[slot, OI_EX] = EX_DONE
-        push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_REJECT, 0, False, 0.0)
+        push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_REJECT, 0, False, 0.0)
         record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_REJECT, side, math.nan,
                      of[slot, OF_QTY])
         return
@@ -275,12 +279,31 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
 
 @hot
 def arrive_cancel(E, ei, ef, slot, t):
-    _bk, oi, of, rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul = E
+    _bk, oi, of, rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
     if oi[slot, OI_EX] == EX_REST:
         rest_remove(rest, ctr, oi, slot)
         oi[slot, OI_EX] = EX_DONE
-        push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_CANCELLED, 0, False, 0.0)
+        push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_CANCELLED, 0, False, 0.0)
         record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCELLED, oi[slot, OI_SIDE],
                      tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_EX])
     else:
-        push_response(rp, rpq, ctr, t + ic[IC_LAT_R], slot, RPK_CANCEL_REJECT, 0, False, 0.0)
+        push_response(rp, rpq, ctr, t + response_latency(E, t),
+                      slot, RPK_CANCEL_REJECT, 0, False, 0.0)
+
+
+
+@hot
+def expire_session(E, ei, ef, t):
+    """The session closes at exchange time ``t``: the exchange cancels every resting order of
+    ours (a day order), so none is live against post-session rows; orders still in flight are
+    rejected when they arrive."""
+    oi, of, rest, ctr, cnt, rp, rpq, fc, ic = E[1], E[2], E[3], E[4], E[5], E[7], E[8], E[9], E[10]
+    for row in range(2):
+        while ctr[CT_N_REST_BUY + row] > 0:
+            slot = rest[row, 0]
+            rest_remove(rest, ctr, oi, slot)
+            oi[slot, OI_EX] = EX_DONE
+            push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_EXPIRED, 0, False,
+                          0.0)
+            record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCELLED, oi[slot, OI_SIDE],
+                         tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_EX])

@@ -42,6 +42,7 @@ from mmopt.engine._exchange import (
     MAX_TAKER_LEVELS,
     arrive_cancel,
     arrive_new,
+    expire_session,
     fill_order,
     on_cross,
     on_trade,
@@ -60,6 +61,7 @@ from mmopt.engine._features import (
     features_refresh,
 )
 from mmopt.engine._jit import hot
+from mmopt.engine._latency import guard_update
 from mmopt.engine._local import (
     fill_context,
     on_response,
@@ -86,6 +88,7 @@ from mmopt.engine._slots import (
     AC_MAXPOS,
     AC_N,
     AC_POS,
+    AK_N,
     AL_AVG,
     AL_BAL,
     AL_CASH,
@@ -96,7 +99,9 @@ from mmopt.engine._slots import (
     AL_POS,
     CT_BUY_MAX,
     CT_BUY_MIN,
+    CT_GUARD,
     CT_LAST_INTENSITY,
+    CT_LAT_RNG,
     CT_N,
     CT_N_REST_BUY,
     CT_N_REST_SELL,
@@ -104,6 +109,7 @@ from mmopt.engine._slots import (
     CT_RQ_HEAD,
     CT_SELL_MAX,
     CT_SELL_MIN,
+    CT_SESS_CLOSE,
     EV_N,
     EVF_N,
     FC_ALPHA,
@@ -126,11 +132,13 @@ from mmopt.engine._slots import (
     IC_Q_START,
     IC_RECORD,
     IC_SEED,
+    IC_SESS_CLOSE,
     IC_SESSION_END,
     IC_STEP,
     IC_USE_FEAT,
     IC_W,
     INF_NS,
+    N_ACKS,
     N_COUNTERS,
     N_DECISIONS,
     N_EQ,
@@ -181,8 +189,9 @@ _B2 = types.Array(types.boolean, 2, "C")
 _RO_I8 = types.Array(types.int64, 1, "C", readonly=True)
 _RO_I1 = types.Array(types.int8, 1, "C", readonly=True)
 _RO_F8 = types.Array(types.float64, 1, "C", readonly=True)
-KERNEL_SIG = types.Tuple((_I2, _F2, _I2, _F2, _I1, _F1))(
-    _RO_I8, _RO_I1, _RO_I8, _RO_F8, _I1, _F1, DECIDE_FN, _F1, _F1, _F1, _I1, _F2, _B2
+_RO_I2 = types.Array(types.int64, 2, "C", readonly=True)
+KERNEL_SIG = types.Tuple((_I2, _F2, _I2, _F2, _I1, _F1, _I2))(
+    _RO_I8, _RO_I1, _RO_I8, _RO_F8, _I1, _F1, DECIDE_FN, _F1, _F1, _F1, _I1, _F2, _B2, _RO_I2
 )
 
 
@@ -200,7 +209,7 @@ def _rng_uniform(ctr):
 @hot
 def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
     """Intensity model: each resting order fills with prob 1 - exp(-lambda * dt)."""
-    bk, oi, of, rest, ctr, _cnt, _acc, _rp, _rpq, fc, ic, _rq, _ul = E
+    bk, oi, of, rest, ctr, _cnt, _acc, _rp, _rpq, fc, ic, _rq, _ul, _lat = E
     dt_s = (t - ctr[CT_LAST_INTENSITY]) / 1e9
     ctr[CT_LAST_INTENSITY] = t
     mid = book_mid(bk, fc, ic)
@@ -226,15 +235,17 @@ def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
 
 
 @hot
-def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig):
-    cnt, acc, fc, ic = E[5], E[6], E[9], E[10]
+def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig,
+              acks):
+    ctr, cnt, acc, fc, ic = E[4], E[5], E[6], E[9], E[10]
     ctx = W[0]
     ordview = W[1]
     quotes = W[2]
     act = W[3]
     if ic[IC_FMODEL] == 1:
         _intensity_fills(E, fi, ff, ei, ef, cs, cq, t)
-    allowed = ic[IC_Q_START] <= t < ic[IC_Q_END] and t < ic[IC_FLATTEN]
+    guard_update(E, acks, t)
+    allowed = ic[IC_Q_START] <= t < ic[IC_Q_END] and t < ic[IC_FLATTEN] and ctr[CT_GUARD] == 0
     fill_context(E, B, ctx, ordview, t, t0, trig, ic[IC_SESSION_END])
     ctx[C_QUOTING_ALLOWED] = 1.0 if allowed else 0.0
     if ic[IC_USE_FEAT] == 1:
@@ -297,7 +308,7 @@ def _on_top(E, B, fstate, t):
 
 
 @njit(cache=True)
-def _init_state(ic, fc, n_ov, w):
+def _init_state(ic, fc, n_ov, w, lat):
     m = ic[IC_MAXORD]
     bk = np.zeros(BK_SIZE, dtype=np.int64)
     book_init(bk, w)
@@ -307,6 +318,8 @@ def _init_state(ic, fc, n_ov, w):
     ctr[CT_SELL_MIN] = INF_NS
     ctr[CT_SELL_MAX] = -INF_NS
     ctr[CT_RNG] = ic[IC_SEED] * 7919 + 12345
+    ctr[CT_LAT_RNG] = ic[IC_SEED] * 104729 + 7
+    ctr[CT_SESS_CLOSE] = ic[IC_SESS_CLOSE]
     acc = np.zeros(AC_N)
     acc[AC_AVG] = np.nan
     acc[AL_AVG] = np.nan
@@ -338,6 +351,7 @@ def _init_state(ic, fc, n_ov, w):
         ic,
         np.zeros((2 * m + 8, RQ_N), dtype=np.int64),
         np.zeros(m, dtype=np.int64),
+        lat,
     )
     B = (
         np.zeros(w),
@@ -366,12 +380,14 @@ def _end_flat(E, B, fi, ff, ei, ef, t):
 
 
 @njit(KERNEL_SIG, cache=True)
-def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, eq_ts, eq_f, eq_b):
+def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, eq_ts, eq_f, eq_b,
+               lat):
     n = ts.shape[0]
     m = ic[IC_MAXORD]
     w = ic[IC_W]
-    E, B = _init_state(ic, fc, ic[IC_NOV], w)
-    bk, _oi, _of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, _ul = E
+    E, B = _init_state(ic, fc, ic[IC_NOV], w, lat)
+    bk, _oi, _of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, _ul, _lat = E
+    acks = np.zeros((256, AK_N), dtype=np.int64)
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic[IC_NLEVELS], 2)),
          np.zeros(A_NSLOTS))
@@ -412,14 +428,21 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
         if ic[IC_RECORD] == 1 and cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8 > ei.shape[0]:
             ei = grow_rows(ei, cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8)
             ef = grow_rows(ef, ei.shape[0])
+        if cnt[N_ACKS] + m + 8 > acks.shape[0]:
+            acks = grow_rows(acks, cnt[N_ACKS] + m + 8)
         t_rp = next_response_time(rp, ctr)
         t_rq = next_request_time(rq, ctr)
         t_row = ts[i] if i < n else INF_NS
         t_dec = min(next_step, fill_dec)
         t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
         t_other = min(t_rq, min(t_dec, t_eq))
+        t_x = ctr[CT_SESS_CLOSE]
+        if t_x <= t_rp and t_x <= t_row and t_x <= t_other and i < n:
+            expire_session(E, ei, ef, t_x)  # before the rows at the close time
+            ctr[CT_SESS_CLOSE] = INF_NS
+            continue
         if t_rp <= t_row and t_rp <= t_other:
-            if on_response(E, rp, rpq, t_rp) and dec_on_fill:
+            if on_response(E, rp, rpq, t_rp, acks) and dec_on_fill:
                 fill_dec = min(fill_dec, t_rp)
             t_done = max(t_done, t_rp)
             continue
@@ -574,7 +597,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                 break  # as hftbacktest's elapse: no decision once nothing is left to happen
             trig = (1 if t_dec == next_step else 0) | (2 if t_dec == fill_dec else 0)
             _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t_dec,
-                      t0, trig)
+                      t0, trig, acks)
             if t_dec == next_step:
                 next_step += ic[IC_STEP]
             if t_dec == fill_dec:
@@ -584,10 +607,12 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
         eq_k += 1
     if ic[IC_END_FLAT] == 1:
         _end_flat(E, B, fi, ff, ei, ef, t_done)
+        if cnt[N_ACKS] + m + 8 > acks.shape[0]:
+            acks = grow_rows(acks, cnt[N_ACKS] + m + 8)
         while next_response_time(rp, ctr) < INF_NS:
-            on_response(E, rp, rpq, next_response_time(rp, ctr))
+            on_response(E, rp, rpq, next_response_time(rp, ctr), acks)
     while eq_k < n_grid:
         _sample_equity(E, eq_ts, eq_f, eq_b, eq_k, eq_ts[eq_k])
         eq_k += 1
     _sample_equity(E, eq_ts, eq_f, eq_b, n_grid, t_done)
-    return fi, ff, ei, ef, cnt, acc
+    return fi, ff, ei, ef, cnt, acc, acks

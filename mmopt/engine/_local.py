@@ -17,6 +17,7 @@ from mmopt.engine._book import (
     qty_at,
 )
 from mmopt.engine._jit import hot
+from mmopt.engine._latency import entry_latency, record_ack
 from mmopt.engine._orders import (
     account_local,
     book_mid,
@@ -43,7 +44,6 @@ from mmopt.engine._slots import (
     FC_TICK,
     IC_BASE,
     IC_INVERSE,
-    IC_LAT_E,
     IC_NLEVELS,
     IC_T0,
     IC_W,
@@ -80,6 +80,7 @@ from mmopt.engine._slots import (
     RPK_ACK,
     RPK_CANCEL_REJECT,
     RPK_CANCELLED,
+    RPK_EXPIRED,
     RPK_REJECT,
     RQK_CANCEL,
     RQK_NEW,
@@ -153,17 +154,25 @@ def _free_if_done(oi, ul, ctr, slot):
 
 
 @hot
-def on_response(E, rp, rpq, t):
-    """Apply the next response (due at ``t``) to the strategy's view; True if it was a fill."""
-    _bk, oi, of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, ul = E
+def on_response(E, rp, rpq, t, acks):
+    """Apply the next response (due at ``t``) to the strategy's view; True if it was a fill.
+    The ack or reject of a new order adds a row to ``acks`` (the kernel keeps room)."""
+    _bk, oi, of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, ul, _lat = E
     head = ctr[CT_RP_HEAD]
     k = head % rp.shape[0]
     ctr[CT_RP_HEAD] = head + 1
     slot = rp[k, RP_SLOT]
     kind = rp[k, RP_KIND]
+    if kind == RPK_ACK or kind == RPK_REJECT:  # noqa: SIM109
+        record_ack(E, acks, t, t - oi[slot, OI_SUBMIT], oi[slot, OI_ID])
     if kind == RPK_ACK:
         if oi[slot, OI_LOC] == LOC_SENT:
             oi[slot, OI_LOC] = LOC_ACKED
+        return False
+    if kind == RPK_EXPIRED:  # cancelled by the exchange at the session close
+        oi[slot, OI_LOC] = LOC_DONE
+        cnt[N_CANCELLED] += 1
+        _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_REJECT:
         oi[slot, OI_LOC] = LOC_DONE
@@ -206,7 +215,7 @@ def on_response(E, rp, rpq, t):
 @hot
 def submit(E, ei, ef, t, side, level, tick, qty, taker):
     """A new order (limit post-only or taker) leaves for the exchange; False if no free slot."""
-    bk, oi, of, _rest, ctr, cnt, acc, _rp, _rpq, fc, ic, rq, ul = E
+    bk, oi, of, _rest, ctr, cnt, acc, _rp, _rpq, fc, ic, rq, ul, _lat = E
     slot = -1
     for s in range(oi.shape[0]):
         if oi[s, OI_USED] == 0:
@@ -233,7 +242,7 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
     of[slot, OF_LEAVES_EX] = qty
     of[slot, OF_LEAVES_LOC] = qty
     of[slot, OF_MID] = book_mid(bk, fc, ic)
-    push_request(rq, ctr, t + ic[IC_LAT_E], slot, RQK_NEW)
+    push_request(rq, ctr, t + entry_latency(E, t), slot, RQK_NEW)
     if taker:
         cnt[N_TAKERS] += 1
         acc[AL_TAKER_PENDING] = qty * side
@@ -247,9 +256,9 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
 
 @hot
 def send_cancel(E, ei, ef, slot, t):
-    _bk, oi, of, _rest, ctr, cnt, _acc, _rp, _rpq, fc, ic, rq, _ul = E
+    _bk, oi, of, _rest, ctr, cnt, _acc, _rp, _rpq, fc, ic, rq, _ul, _lat = E
     oi[slot, OI_CXL] = 1
-    push_request(rq, ctr, t + ic[IC_LAT_E], slot, RQK_CANCEL)
+    push_request(rq, ctr, t + entry_latency(E, t), slot, RQK_CANCEL)
     cnt[N_CANCEL_SENT] += 1
     record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCEL_REQ, oi[slot, OI_SIDE],
                  tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_LOC])
@@ -273,7 +282,7 @@ def open_qty(oi, of, ul, ctr, side):
 
 @hot
 def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
-    _bk, oi, of, _rest, ctr, cnt, acc, _rp, _rpq, fc, _ic, _rq, ul = E
+    _bk, oi, of, _rest, ctr, cnt, acc, _rp, _rpq, fc, _ic, _rq, ul, _lat = E
     matched = False
     for j in range(ctr[CT_NUSED]):
         s = ul[j]
@@ -329,7 +338,7 @@ def send_taker(E, ei, ef, t, side, qty):
 @hot
 def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
-    bk, oi, of, _rest, ctr, _cnt, acc, _rp, _rpq, fc, ic, _rq, ul = E
+    bk, oi, of, _rest, ctr, _cnt, acc, _rp, _rpq, fc, ic, _rq, ul, _lat = E
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     base = ic[IC_BASE]
     ctx[C_TIME] = (t - t0) / 1e9

@@ -37,9 +37,16 @@ from mmopt.engine._slots import (
     EV_TS,
     EVF_PRICE,
     EVF_QTY,
+    FC_BUY_BPS,
+    FC_BUY_UNIT,
     FC_CS,
+    FC_FLAT,
     FC_MAKER,
+    FC_MAKER_UNIT,
+    FC_SELL_BPS,
+    FC_SELL_UNIT,
     FC_TAKER,
+    FC_TAKER_UNIT,
     FC_TICK,
     FF_CASH,
     FF_FEE,
@@ -54,6 +61,7 @@ from mmopt.engine._slots import (
     FI_SIDE,
     FI_TS,
     IC_BASE,
+    IC_FEE_EXTRA,
     IC_INVERSE,
     IC_RECORD,
     INF_NS,
@@ -148,9 +156,24 @@ def _apply_fill(acc, i_pos, i_avg, i_real, i_bal, i_fees, side, price, qty, make
     sd = float(side)
     acc[i_pos] += qty * sd
     acc[i_bal] -= amount * sd
-    fee = (fc[FC_MAKER] if maker else fc[FC_TAKER]) * amount
+    fee = fee_of(fc, ic, side, amount, qty, maker)
     acc[i_fees] += fee
     return amount, fee
+
+
+@hot
+def fee_of(fc, ic, side, amount, qty, maker):
+    """The fee of one fill (> 0 paid, < 0 rebate): the maker/taker rate on its value, plus,
+    when set, the per-unit fee, the flat fee per fill and the buy- or sell-only fees."""
+    fee = (fc[FC_MAKER] if maker else fc[FC_TAKER]) * amount
+    if ic[IC_FEE_EXTRA] == 0:
+        return fee
+    if side > 0:
+        fee += fc[FC_BUY_BPS] * amount + fc[FC_BUY_UNIT] * qty
+    else:
+        fee += fc[FC_SELL_BPS] * amount + fc[FC_SELL_UNIT] * qty
+    fee += (fc[FC_MAKER_UNIT] if maker else fc[FC_TAKER_UNIT]) * qty + fc[FC_FLAT]
+    return fee
 
 
 @hot
@@ -217,7 +240,8 @@ def grow_rows(a, need):
     return out
 
 
-# ---- rings (FIFO; constant latencies keep them time-ordered) ----
+# ---- rings (FIFO channels: a message never overtakes an earlier one; with variable latencies
+# its delivery time is raised to the previous message's, as hftbacktest's order bus does) ----
 
 
 @hot
@@ -225,6 +249,8 @@ def push_request(rq, ctr, t, slot, kind):
     tail = ctr[CT_RQ_TAIL]
     if tail - ctr[CT_RQ_HEAD] >= rq.shape[0]:
         raise ValueError("request ring full: raise EngineConfig.max_orders")
+    if tail > ctr[CT_RQ_HEAD]:
+        t = max(t, rq[(tail - 1) % rq.shape[0], RQ_T])
     k = tail % rq.shape[0]
     rq[k, RQ_T] = t
     rq[k, RQ_SLOT] = slot
@@ -244,6 +270,8 @@ def push_response(rp, rpq, ctr, t, slot, kind, tick, maker, qty):
     tail = ctr[CT_RP_TAIL]
     if tail - ctr[CT_RP_HEAD] >= rp.shape[0]:
         raise ValueError("response ring full: too many fills in flight")
+    if tail > ctr[CT_RP_HEAD]:
+        t = max(t, rp[(tail - 1) % rp.shape[0], RP_T])
     k = tail % rp.shape[0]
     rp[k, RP_T] = t
     rp[k, RP_SLOT] = slot

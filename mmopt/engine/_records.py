@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["EQUITY_DTYPE", "FILL_DTYPE", "ORDER_EVENT_DTYPE"]
+__all__ = ["ACK_DTYPE", "EQUITY_DTYPE", "FILL_DTYPE", "ORDER_EVENT_DTYPE"]
 
 # One row per fill of our orders, in the order they happened at the exchange.
 FILL_DTYPE = np.dtype(
@@ -53,5 +53,15 @@ ORDER_EVENT_DTYPE = np.dtype(
         ("qty", np.float64),
         ("action", np.int8),  # 1 submit, 2 arrive, 3 cancel request, 4 cancelled, 5 reject, 6 fill
         ("side", np.int8),
+    ]
+)
+
+# One row per acknowledgement (or reject) of a new order of ours, in the order the strategy
+# received them: the ack latency is the time from sending the order to receiving its answer.
+ACK_DTYPE = np.dtype(
+    [
+        ("ts_ns", np.int64),  # local time the ack reached the strategy
+        ("order_id", np.int64),
+        ("latency_ns", np.int64),  # ts_ns minus the order's local send time
     ]
 )

@@ -52,6 +52,7 @@ RPK_REJECT = 2
 RPK_FILL = 3
 RPK_CANCELLED = 4
 RPK_CANCEL_REJECT = 5
+RPK_EXPIRED = 6  # the exchange cancelled the order at the session close
 
 # ring pointers and misc counters (ctr[CT_*])
 CT_RQ_HEAD = 0
@@ -67,7 +68,7 @@ CT_SELL_MAX = 9
 CT_RNG = 10
 CT_LAST_INTENSITY = 11
 CT_NUSED = 12  # slots in use (ul[0:CT_NUSED], submission order)
-CT_N = 16
+CT_N = 24
 
 # counters reported to Python (cnt[N_*])
 N_FILLS = 0
@@ -83,7 +84,7 @@ N_NEXT_ID = 9
 N_EQ = 10
 N_TAKERS = 11
 N_CANCEL_SENT = 12
-N_COUNTERS = 16
+N_COUNTERS = 24
 
 # accounts (acc[AC_*]); AC_ = exchange truth, AL_ = what the strategy has been told
 AC_POS = 0
@@ -118,7 +119,7 @@ FC_QPOW = 5
 FC_LAMBDA0 = 6
 FC_ALPHA = 7
 FC_INIT_POS = 8
-FC_N = 12
+FC_N = 24
 
 # int config (ic[IC_*])
 IC_STEP = 0
@@ -143,7 +144,7 @@ IC_W = 18
 IC_NOV = 19
 IC_USE_FEAT = 20
 IC_N_EQ = 21  # grid rows (the final row goes after them)
-IC_N = 32
+IC_N = 48
 
 # fills store: fi[k, FI_*] int64 and ff[k, FF_*] float64
 FI_TS = 0
@@ -179,3 +180,35 @@ IC_MAXORD = 22
 IC_SESSION_END = 23
 FC_INIT_PRICE = 9
 IC_T0 = 24  # first event time; local times in acc are ns since it (exact in float64)
+
+# ---- order latency models, latency guard, fees, sessions (docs/engine.md) ----
+LAT_CONSTANT = 0  # ic[IC_LAT_MODEL]
+LAT_DATA = 1  # interpolated over the recorded latency table
+LAT_FEED = 2  # step function of the feed latency table
+LAT_RANDOM = 3  # seeded lognormal with spikes
+IC_LAT_MODEL = 32
+IC_GUARD_NS = 33  # latency guard: pause quoting while the rolling ack P99 > this (0 = off)
+IC_GUARD_WIN = 34  # rolling window of the guard (ns of local time)
+IC_FEE_EXTRA = 35  # 1 when any fee beyond maker/taker bps is set
+IC_SESS_OPEN = 36  # exchange session [open, close): no order arrives or rests outside it
+IC_SESS_CLOSE = 37
+FC_LAT_SIGMA = 12  # random model: lognormal sigma, spike probability and multiplier
+FC_SPIKE_P = 13
+FC_SPIKE_MULT = 14
+FC_MAKER_UNIT = 15  # fee per unit (share / contract) of a maker / taker fill
+FC_TAKER_UNIT = 16
+FC_FLAT = 17  # fee per fill
+FC_BUY_BPS = 18  # extra fee rate (fraction) on our buys / sells, maker or taker
+FC_SELL_BPS = 19
+FC_BUY_UNIT = 20  # extra fee per unit on our buys / sells
+FC_SELL_UNIT = 21
+CT_LAT_RNG = 16  # state of the random latency draws
+CT_GUARD = 17  # 1 while the latency guard pauses quoting
+CT_GUARD_HEAD = 18  # first ack row inside the guard's window
+CT_GUARD_ABOVE = 19  # acks inside the window above the threshold
+CT_SESS_CLOSE = 20  # the pending session-close expiry time (INF_NS once done)
+N_ACKS = 16  # rows of the ack store: acks[k, AK_*]
+AK_T = 0  # local time the ack (or reject) of a new order reached the strategy
+AK_LAT = 1  # that time minus the order's local send time
+AK_ID = 2  # the order's id
+AK_N = 3

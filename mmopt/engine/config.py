@@ -2,44 +2,47 @@
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 from typing import Literal
 
+from mmopt.engine.config_checks import (
+    check_bool,
+    check_choice,
+    check_finite_or_none,
+    check_int,
+    check_non_negative,
+    check_positive,
+    check_time_zone,
+    parse_time_of_day,
+)
 from mmopt.errors import ConfigError
 
-__all__ = ["FILL_MODELS", "QUEUE_MODELS", "EngineConfig", "parse_time_of_day"]
+__all__ = [
+    "FEE_FIELDS",
+    "FILL_MODELS",
+    "LATENCY_MODELS",
+    "QUEUE_MODELS",
+    "SESSION_FIELDS",
+    "EngineConfig",
+    "parse_time_of_day",
+]
 
 QUEUE_MODELS = ("risk_averse", "prob_power")
 FILL_MODELS = ("queue", "intensity")
+LATENCY_MODELS = ("constant", "data", "feed", "random")
 QueueModel = Literal["risk_averse", "prob_power"]
 FillModel = Literal["queue", "intensity"]
+LatencyModel = Literal["constant", "data", "feed", "random"]
 
-_TOD = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$")
-
-
-def parse_time_of_day(value: str | float | None, field: str) -> float | None:
-    """'HH:MM[:SS]' (UTC) or seconds after midnight -> seconds after midnight; None stays None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ConfigError(f"engine.{field}: expected 'HH:MM[:SS]', got {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _TOD.match(str(value).strip())
-        if match is None:
-            raise ConfigError(
-                f"engine.{field}: expected a UTC time of day 'HH:MM[:SS]', got {value!r}"
-            )
-        hours, minutes, secs = match.group(1), match.group(2), match.group(3)
-        seconds = int(hours) * 3600 + int(minutes) * 60 + (float(secs) if secs else 0.0)
-        if int(minutes) > 59 or (secs and float(secs) >= 60):
-            raise ConfigError(f"engine.{field}: {value!r} is not a valid time of day")
-    if not 0.0 <= seconds <= 86400.0:
-        raise ConfigError(f"engine.{field}: {value!r} must lie within one day (00:00-24:00)")
-    return seconds
+# fee settings: null = the security's instruments.csv column (0 where the column is empty)
+FEE_FIELDS = (
+    "maker_fee_bps", "taker_fee_bps", "maker_fee_per_unit", "taker_fee_per_unit",
+    "fee_per_trade", "buy_fee_bps", "sell_fee_bps", "buy_fee_per_unit", "sell_fee_per_unit",
+)  # fmt: skip
+# session settings: null = the security's instruments.csv column (off where it is empty)
+SESSION_FIELDS = (
+    "session_open", "open_auction_end", "close_auction_start", "session_close", "flatten_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,45 +70,94 @@ class EngineConfig:
     decide_on_fill: bool = True
     record_orders: bool = False
     max_orders: int = 64
+    # order latency model (docs/engine.md "Latency")
+    latency_model: LatencyModel = "constant"
+    latency_file: str | None = None
+    feed_latency_mult: float = 1.0
+    latency_sigma: float = 0.5
+    latency_spike_prob: float = 0.0
+    latency_spike_mult: float = 10.0
+    latency_guard_p99_ms: float | None = None
+    latency_guard_window_s: float = 60.0
+    # fees (docs/engine.md "Fees"); the bps pair is above
+    maker_fee_per_unit: float | None = None
+    taker_fee_per_unit: float | None = None
+    fee_per_trade: float | None = None
+    buy_fee_bps: float | None = None
+    sell_fee_bps: float | None = None
+    buy_fee_per_unit: float | None = None
+    sell_fee_per_unit: float | None = None
+    # sessions in the venue's time zone (docs/engine.md "Sessions"); auction keys are above
+    session_tz: str | None = None
+    session_open: str | float | None = None
+    session_close: str | float | None = None
 
     def __post_init__(self) -> None:
-        _positive(self.step_ms, "step_ms")
-        _positive(self.equity_interval_ms, "equity_interval_ms")
+        check_positive(self.step_ms, "step_ms")
+        check_positive(self.equity_interval_ms, "equity_interval_ms")
         for name in ("entry_latency_ns", "response_latency_ns"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"engine.{name}: expected an integer >= 0 (ns), got {value!r}")
-        if self.queue_model not in QUEUE_MODELS:
-            raise ConfigError(
-                f"engine.queue_model: {self.queue_model!r} is unknown; use one of {QUEUE_MODELS}"
-            )
-        if self.fill_model not in FILL_MODELS:
-            raise ConfigError(
-                f"engine.fill_model: {self.fill_model!r} is unknown; use one of {FILL_MODELS}"
-            )
-        _positive(self.queue_power, "queue_power")
-        _non_negative(self.intensity_lambda0, "intensity_lambda0")
-        _non_negative(self.intensity_alpha, "intensity_alpha")
-        for name in ("maker_fee_bps", "taker_fee_bps"):
-            value = getattr(self, name)
-            if value is not None and not _finite(value):
-                raise ConfigError(f"engine.{name}: expected a finite number or null, got {value!r}")
+            check_int(getattr(self, name), name, 0, 10**12, " (ns)")
+        check_choice(self.queue_model, "queue_model", QUEUE_MODELS)
+        check_choice(self.fill_model, "fill_model", FILL_MODELS)
+        check_positive(self.queue_power, "queue_power")
+        check_non_negative(self.intensity_lambda0, "intensity_lambda0")
+        check_non_negative(self.intensity_alpha, "intensity_alpha")
+        for name in FEE_FIELDS:
+            check_finite_or_none(getattr(self, name), name)
         for name in ("partial_fills", "start_flat", "end_flat", "decide_on_fill", "record_orders"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"engine.{name}: expected true or false")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"engine.seed: expected an integer >= 0, got {self.seed!r}")
-        if isinstance(self.max_orders, bool) or not isinstance(self.max_orders, int) or not (
-            2 <= self.max_orders <= 100_000
-        ):
-            raise ConfigError("engine.max_orders: expected an integer in [2, 100000]")
-        opens = parse_time_of_day(self.open_auction_end, "open_auction_end")
-        closes = parse_time_of_day(self.close_auction_start, "close_auction_start")
-        parse_time_of_day(self.flatten_at, "flatten_at")
+            check_bool(getattr(self, name), name)
+        check_int(self.seed, "seed", 0, 2**62)
+        check_int(self.max_orders, "max_orders", 2, 100_000)
+        self._check_latency()
+        self._check_sessions()
+
+    def _check_latency(self) -> None:
+        check_choice(self.latency_model, "latency_model", LATENCY_MODELS)
+        check_non_negative(self.feed_latency_mult, "feed_latency_mult")
+        check_non_negative(self.latency_sigma, "latency_sigma")
+        check_non_negative(self.latency_spike_prob, "latency_spike_prob")
+        if self.latency_spike_prob > 1:
+            raise ConfigError(
+                f"engine.latency_spike_prob: a probability in [0, 1], got {self.latency_spike_prob}"
+            )
+        check_positive(self.latency_spike_mult, "latency_spike_mult")
+        if self.latency_guard_p99_ms is not None:
+            check_positive(self.latency_guard_p99_ms, "latency_guard_p99_ms")
+        check_positive(self.latency_guard_window_s, "latency_guard_window_s")
+        if self.latency_model == "data":
+            if not isinstance(self.latency_file, str) or not self.latency_file.strip():
+                raise ConfigError(
+                    "engine.latency_file: latency_model=data needs the recorded latency file "
+                    "(CSV or Parquet with req_ts_ns, exch_ts_ns, resp_ts_ns); set "
+                    "engine.latency_file=PATH"
+                )
+            from mmopt.engine.latency import read_latency_file
+
+            read_latency_file(self.latency_file)  # errors before any work
+        elif self.latency_file is not None:
+            raise ConfigError(
+                f"engine.latency_file: set, but engine.latency_model is {self.latency_model!r}; "
+                "use latency_model=data or drop latency_file"
+            )
+
+    def _check_sessions(self) -> None:
+        check_time_zone(self.session_tz, "session_tz")
+        zone = self.session_tz or "UTC"
+        for name in SESSION_FIELDS:
+            parse_time_of_day(getattr(self, name), name, zone)
+        opens = parse_time_of_day(self.open_auction_end, "open_auction_end", zone)
+        closes = parse_time_of_day(self.close_auction_start, "close_auction_start", zone)
         if opens is not None and closes is not None and closes <= opens:
             raise ConfigError(
                 "engine.close_auction_start must be later than engine.open_auction_end "
                 f"(got {self.close_auction_start!r} <= {self.open_auction_end!r})"
+            )
+        start = parse_time_of_day(self.session_open, "session_open", zone)
+        end = parse_time_of_day(self.session_close, "session_close", zone)
+        if start is not None and end is not None and end <= start:
+            raise ConfigError(
+                "engine.session_close must be later than engine.session_open "
+                f"(got {self.session_close!r} <= {self.session_open!r})"
             )
 
     @property
@@ -116,16 +168,46 @@ class EngineConfig:
     def equity_interval_ns(self) -> int:
         return max(1, round(self.equity_interval_ms * 1e6))
 
+    def fees_in_config(self) -> bool:
+        """True when this config alone gives a maker and a taker fee (bps or per unit)."""
+        maker = self.maker_fee_bps is not None or self.maker_fee_per_unit is not None
+        taker = self.taker_fee_bps is not None or self.taker_fee_per_unit is not None
+        return maker and taker
+
     def session_seconds(self) -> tuple[float | None, float | None, float | None]:
-        """(open auction end, close auction start, flatten at) in seconds after UTC midnight."""
+        """(open auction end, close auction start, flatten at) in seconds after midnight of
+        ``session_tz`` (UTC when unset)."""
+        zone = self.session_tz or "UTC"
         return (
-            parse_time_of_day(self.open_auction_end, "open_auction_end"),
-            parse_time_of_day(self.close_auction_start, "close_auction_start"),
-            parse_time_of_day(self.flatten_at, "flatten_at"),
+            parse_time_of_day(self.open_auction_end, "open_auction_end", zone),
+            parse_time_of_day(self.close_auction_start, "close_auction_start", zone),
+            parse_time_of_day(self.flatten_at, "flatten_at", zone),
         )
 
+    def describe_latency(self) -> str:
+        """The order latency model, as named in every result."""
+        e, r = self.entry_latency_ns / 1e6, self.response_latency_ns / 1e6
+        if self.latency_model == "constant":
+            text = f"constant(entry={e:g}ms,response={r:g}ms)"
+        elif self.latency_model == "data":
+            text = f"data({self.latency_file})"
+        elif self.latency_model == "feed":
+            text = f"feed(x{self.feed_latency_mult:g}+entry={e:g}ms,response={r:g}ms)"
+        else:
+            text = (
+                f"random(lognormal median entry={e:g}ms,response={r:g}ms,"
+                f"sigma={self.latency_sigma:g},spikes={self.latency_spike_prob:g}"
+                f"x{self.latency_spike_mult:g},seed={self.seed})"
+            )
+        if self.latency_guard_p99_ms is not None:
+            text += (
+                f"+guard(p99<={self.latency_guard_p99_ms:g}ms,"
+                f"window={self.latency_guard_window_s:g}s)"
+            )
+        return text
+
     def describe(self) -> str:
-        """The queue model and fill options, as named in every result."""
+        """The queue model, fill options and latency model, as named in every result."""
         queue: str = self.queue_model
         if queue == "prob_power":
             queue = f"prob_power(n={self.queue_power:g})"
@@ -136,18 +218,4 @@ class EngineConfig:
                 f"intensity(lambda0={self.intensity_lambda0:g},alpha={self.intensity_alpha:g},"
                 f"seed={self.seed})"
             )
-        return f"{queue}/{fills}/{model}"
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _positive(value: object, name: str) -> None:
-    if not _finite(value) or float(value) <= 0:  # type: ignore[arg-type]
-        raise ConfigError(f"engine.{name}: expected a number > 0, got {value!r}")
-
-
-def _non_negative(value: object, name: str) -> None:
-    if not _finite(value) or float(value) < 0:  # type: ignore[arg-type]
-        raise ConfigError(f"engine.{name}: expected a number >= 0, got {value!r}")
+        return f"{queue}/{fills}/{model}/latency={self.describe_latency()}"

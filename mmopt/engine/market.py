@@ -61,6 +61,7 @@ class MarketData:
     window: int  # dense ticks per side
     n_overflow: int  # distinct ticks outside the window (capacity of the overflow store)
     day_start_ns: int  # UTC midnight of the first event
+    exch_ts: np.ndarray | None = None  # int64 exchange times (-1: none), for the feed latency
 
     @property
     def n_events(self) -> int:
@@ -121,7 +122,18 @@ def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
         window=int(window),
         n_overflow=n_overflow + 1,
         day_start_ns=day_start,
+        exch_ts=_exch_ts(events),
     )
+
+
+def _exch_ts(events: np.ndarray) -> np.ndarray | None:
+    """The exchange times (read-only), or None when no row carries one."""
+    exch = events["exch_ts_ns"]
+    if not (exch >= 0).any():
+        return None
+    out = np.ascontiguousarray(exch, dtype=np.int64)
+    out.flags.writeable = False
+    return out
 
 
 def _window(ticks: np.ndarray, code: np.ndarray, lo: int, hi: int) -> tuple[int, int]:

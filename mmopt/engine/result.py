@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,8 +10,10 @@ import numpy as np
 
 from mmopt.data._schema import Instrument
 from mmopt.engine.config import EngineConfig
+from mmopt.engine.fees import FeeSchedule
+from mmopt.engine.sessions import SessionTimes
 
-__all__ = ["BacktestResult"]
+__all__ = ["BacktestResult", "ack_percentile"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -51,6 +54,9 @@ class BacktestResult:
     net_pnl: float  # final equity (cash + position at mid), fees included
     max_abs_position: float
     avg_entry: float  # NaN when flat
+    acks: np.ndarray | None = None  # ACK_DTYPE: every ack / reject of a new order of ours
+    fee_schedule: FeeSchedule | None = None  # the fees the run charged
+    session: SessionTimes | None = None  # the session rules of this shard (UTC ns)
 
     @property
     def queue_model(self) -> str:
@@ -66,5 +72,31 @@ class BacktestResult:
 
     @property
     def options(self) -> str:
-        """The queue model and fill options, e.g. 'risk_averse/no-partial/queue'."""
+        """The queue model, fill options and latency model, e.g.
+        'risk_averse/no-partial/queue/latency=constant(entry=1ms,response=1ms)'."""
         return self.config.describe()
+
+    @property
+    def latency_model(self) -> str:
+        """The order latency model, as named in every result."""
+        return self.config.describe_latency()
+
+    @property
+    def ack_latency_p50_ns(self) -> float:
+        """Median ack latency (nearest rank; NaN without acks)."""
+        return ack_percentile(self.acks, 50.0)
+
+    @property
+    def ack_latency_p99_ns(self) -> float:
+        """99th percentile of the ack latency (nearest rank; NaN without acks)."""
+        return ack_percentile(self.acks, 99.0)
+
+
+def ack_percentile(acks: np.ndarray | None, q: float) -> float:
+    """The nearest-rank percentile ``q`` of the ack latencies (the smallest latency with at
+    least q % of the acks at or below it), in ns; NaN when there are none."""
+    if acks is None or acks.shape[0] == 0:
+        return math.nan
+    values = np.sort(acks["latency_ns"])
+    rank = max(1, math.ceil(q / 100.0 * values.shape[0] - 1e-9))
+    return float(values[rank - 1])

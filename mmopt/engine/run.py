@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from types import ModuleType
@@ -11,16 +12,21 @@ import numpy as np
 
 from mmopt.data._schema import EVENT_DTYPE, Instrument
 from mmopt.engine import _slots as S
-from mmopt.engine._records import EQUITY_DTYPE, FILL_DTYPE, ORDER_EVENT_DTYPE
+from mmopt.engine._records import ACK_DTYPE, EQUITY_DTYPE, FILL_DTYPE, ORDER_EVENT_DTYPE
 from mmopt.engine.config import EngineConfig
+from mmopt.engine.fees import FeeSchedule, resolve_fees
+from mmopt.engine.latency import kernel_latency_table
 from mmopt.engine.market import CODE_IGNORE, MarketData, prepare_market
 from mmopt.engine.result import BacktestResult
+from mmopt.engine.sessions import SessionTimes, resolve_session
 from mmopt.engine.strategy import RunnableStrategy
 from mmopt.errors import ConfigError
 
 __all__ = ["run_backtest", "warm_up"]
 
 _KERNEL: ModuleType | None = None
+_LAT_MODELS = {"constant": S.LAT_CONSTANT, "data": S.LAT_DATA, "feed": S.LAT_FEED,
+               "random": S.LAT_RANDOM}
 
 
 def _kernel() -> ModuleType:
@@ -57,7 +63,11 @@ def run_backtest(
         )
     instrument = market.instrument
     params_obj = strategy.make_params(params)
-    ic, fc, n_grid = _pack(market, strategy, params_obj, config, initial_position)
+    fees = resolve_fees(config, instrument)
+    session = resolve_session(config, instrument, market.t_first, market.t_last,
+                              market.day_start_ns)
+    ic, fc, n_grid = _pack(market, strategy, params_obj, config, initial_position, fees, session)
+    lat = _latency_table(market, config)
     feat = strategy.feature_params(params_obj)
     ic[S.IC_USE_FEAT] = 0 if feat is None else 1
     feat_vec = np.zeros(5) if feat is None else np.ascontiguousarray(feat, dtype=np.float64)
@@ -66,13 +76,32 @@ def run_backtest(
     eq_f = np.zeros((n_grid + 1, 5))
     eq_b = np.zeros((n_grid + 1, 2), dtype=np.bool_)
     state = np.zeros(max(1, strategy.n_state))
-    fi, ff, ei, ef, cnt, acc = _kernel().run_kernel(
+    fi, ff, ei, ef, cnt, acc, acks = _kernel().run_kernel(
         _ro(market.ts), _ro(market.code), _ro(market.rel), _ro(market.qty), ic, fc,
         strategy.decide, np.ascontiguousarray(strategy.to_vector(params_obj), dtype=np.float64),
-        state, feat_vec, eq_ts, eq_f, eq_b,
+        state, feat_vec, eq_ts, eq_f, eq_b, _ro(lat),
     )  # fmt: skip
-    return _result(strategy, params_obj, instrument, config, market, fi, ff, ei, ef, cnt, acc,
-                   eq_ts, eq_f, eq_b)  # fmt: skip
+    result = _result(strategy, params_obj, instrument, config, market, fi, ff, ei, ef, cnt, acc,
+                     eq_ts, eq_f, eq_b)  # fmt: skip
+    return dataclasses.replace(result, acks=_acks(acks, int(cnt[S.N_ACKS])), fee_schedule=fees,
+                               session=session)
+
+
+def _latency_table(market: MarketData, config: EngineConfig) -> np.ndarray:
+    return np.ascontiguousarray(kernel_latency_table(
+        config.latency_model, config.entry_latency_ns, config.response_latency_ns,
+        latency_file=config.latency_file, mult=config.feed_latency_mult, ts=market.ts,
+        exch_ts=getattr(market, "exch_ts", None), security=market.instrument.security,
+    ))  # fmt: skip
+
+
+def _acks(acks: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=ACK_DTYPE)
+    out["ts_ns"] = acks[:n, S.AK_T]
+    out["order_id"] = acks[:n, S.AK_ID]
+    out["latency_ns"] = acks[:n, S.AK_LAT]
+    out.flags.writeable = False
+    return out
 
 
 def equity_times(market: MarketData, interval_ns: int) -> np.ndarray:
@@ -92,12 +121,9 @@ def _ro(a: np.ndarray) -> np.ndarray:
 
 
 def _pack(
-    market: MarketData,
-    strategy: RunnableStrategy,
-    params: Any,
-    config: EngineConfig,
-    init_pos: float,
-) -> tuple[np.ndarray, np.ndarray, int]:
+    market: MarketData, strategy: RunnableStrategy, params: Any, config: EngineConfig,
+    init_pos: float, fees: FeeSchedule, session: SessionTimes,
+) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
     inst = market.instrument
     inf = S.INF_NS
     ic = np.zeros(S.IC_N, dtype=np.int64)
@@ -109,11 +135,16 @@ def _pack(
     ic[S.IC_PARTIAL] = int(config.partial_fills)
     ic[S.IC_FMODEL] = 0 if config.fill_model == "queue" else 1
     ic[S.IC_SEED] = config.seed
-    opens, closes, flatten = config.session_seconds()
-    day = market.day_start_ns
-    ic[S.IC_Q_START] = -inf if opens is None else day + round(opens * 1e9)
-    ic[S.IC_Q_END] = inf if closes is None else day + round(closes * 1e9)
-    ic[S.IC_FLATTEN] = inf if flatten is None else day + round(flatten * 1e9)
+    ic[S.IC_LAT_MODEL] = _LAT_MODELS[config.latency_model]
+    guard = config.latency_guard_p99_ms
+    ic[S.IC_GUARD_NS] = 0 if guard is None else max(1, round(guard * 1e6))
+    ic[S.IC_GUARD_WIN] = max(1, round(config.latency_guard_window_s * 1e9))
+    ic[S.IC_Q_START] = max(-inf, session.quote_start)
+    ic[S.IC_Q_END] = min(inf, session.quote_end)
+    ic[S.IC_FLATTEN] = min(inf, session.flatten)
+    ic[S.IC_SESS_OPEN] = max(-inf, session.open)
+    ic[S.IC_SESS_CLOSE] = min(inf, session.close)
+    ic[S.IC_FEE_EXTRA] = int(fees.has_extra)
     # what the strategy is told about the end of the session must be known in advance: the
     # close auction / flatten time, else the end of the UTC day (never the last event's time)
     ic[S.IC_SESSION_END] = min(int(ic[S.IC_Q_END]), int(ic[S.IC_FLATTEN]), market.day_end_ns)
@@ -132,10 +163,18 @@ def _pack(
     fc[S.FC_TICK] = inst.tick_size
     fc[S.FC_LOT] = inst.lot_size
     fc[S.FC_CS] = inst.contract_size
-    maker = inst.maker_fee_bps if config.maker_fee_bps is None else config.maker_fee_bps
-    taker = inst.taker_fee_bps if config.taker_fee_bps is None else config.taker_fee_bps
-    fc[S.FC_MAKER] = maker / 1e4
-    fc[S.FC_TAKER] = taker / 1e4
+    fc[S.FC_MAKER] = fees.maker_fee_bps / 1e4
+    fc[S.FC_TAKER] = fees.taker_fee_bps / 1e4
+    fc[S.FC_MAKER_UNIT] = fees.maker_fee_per_unit
+    fc[S.FC_TAKER_UNIT] = fees.taker_fee_per_unit
+    fc[S.FC_FLAT] = fees.fee_per_trade
+    fc[S.FC_BUY_BPS] = fees.buy_fee_bps / 1e4
+    fc[S.FC_SELL_BPS] = fees.sell_fee_bps / 1e4
+    fc[S.FC_BUY_UNIT] = fees.buy_fee_per_unit
+    fc[S.FC_SELL_UNIT] = fees.sell_fee_per_unit
+    fc[S.FC_LAT_SIGMA] = config.latency_sigma
+    fc[S.FC_SPIKE_P] = config.latency_spike_prob
+    fc[S.FC_SPIKE_MULT] = config.latency_spike_mult
     fc[S.FC_QPOW] = config.queue_power
     fc[S.FC_LAMBDA0] = config.intensity_lambda0
     fc[S.FC_ALPHA] = config.intensity_alpha

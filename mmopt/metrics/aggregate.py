@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,12 @@ __all__ = ["aggregate", "per_security_stats"]
 
 def _ratio(num: float, den: float) -> float:
     return num / den if den != 0 else math.nan
+
+
+def _worst(values: Iterable[float]) -> float:
+    """The largest non-NaN value (NaN when there is none)."""
+    known = [v for v in values if not math.isnan(v)]
+    return max(known) if known else math.nan
 
 
 def _check_shards(shards: Sequence[ShardMetrics]) -> None:
@@ -153,6 +159,8 @@ def aggregate(shards: Sequence[ShardMetrics]) -> TrialMetrics:
         interval_s=interval_s,
         annualisation_factor=annualisation_factor(interval_s),
         n_shards=len(shards),
+        ack_latency_p50_ms=_worst(s.ack_latency_p50_ms for s in shards),
+        ack_latency_p99_ms=_worst(s.ack_latency_p99_ms for s in shards),
         currencies=tuple(sorted({s.currency for s in shards})),
         per_security=per_security_stats(shards),
         **derived,

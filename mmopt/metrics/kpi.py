@@ -1,7 +1,8 @@
 """KPI targets, the pass/fail table and the constraint vector Optuna's ``constraints_func`` wants.
 
 Seed defaults: spread captured >= 70 %, RMS inventory <= 0.4 x max position, fill ratio
->= 5 %, cancel ratio <= 70 %. A target set to ``None`` is not checked.
+>= 5 %, cancel ratio <= 70 %, ack latency P99 <= 300 ms (the worst shard's). A target set to
+``None`` is not checked.
 """
 
 from __future__ import annotations
@@ -27,18 +28,20 @@ _TARGETS: dict[str, tuple[str, KpiOp]] = {
     "rms_inventory_ratio_max": ("rms_inventory_ratio", "<="),
     "fill_ratio_min": ("fill_ratio", ">="),
     "cancel_ratio_max": ("cancel_ratio", "<="),
+    "ack_latency_p99_ms_max": ("ack_latency_p99_ms", "<="),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class KpiTargets:
     """Targets as fractions (0.7 = 70 %); ``rms_inventory_ratio_max`` is in units of max
-    position. ``None`` disables a target."""
+    position, ``ack_latency_p99_ms_max`` in milliseconds. ``None`` disables a target."""
 
     spread_captured_min: float | None = 0.70
     rms_inventory_ratio_max: float | None = 0.40
     fill_ratio_min: float | None = 0.05
     cancel_ratio_max: float | None = 0.70
+    ack_latency_p99_ms_max: float | None = 300.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -94,7 +97,7 @@ def kpi_table(
     values = _values(metrics)
     rows = []
     for name, op, target in (targets or KpiTargets()).active():
-        value = float(values[name])
+        value = float(values.get(name, math.nan))  # absent: not evaluable
         passed = value >= target if op == ">=" else value <= target
         rows.append(KpiRow(name=name, value=value, target=target, op=op, passed=bool(passed)))
     return tuple(rows)

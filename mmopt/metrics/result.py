@@ -64,6 +64,8 @@ METRIC_NAMES: tuple[str, ...] = (
     "interval_s",
     "annualisation_factor",
     "n_shards",
+    "ack_latency_p50_ms",
+    "ack_latency_p99_ms",
 )
 
 
@@ -130,6 +132,8 @@ class ShardMetrics:
     markout_qty: tuple[float, ...]
     interval_end_ns: np.ndarray
     interval_pnl: np.ndarray
+    ack_latency_p50_ms: float = float("nan")  # nearest-rank P50 / P99 of this shard's acks
+    ack_latency_p99_ms: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,9 @@ class TrialMetrics:
       unit; negative = adverse selection), ``_bps`` the same divided by the mid, in bps.
     * ``time_two_sided`` / ``time_quoted``: share of time with both / at least one side quoted.
     * ``duration_s``: summed span of the equity series.
+    * ``ack_latency_p50_ms`` / ``ack_latency_p99_ms``: the worst shard's nearest-rank median /
+      99th percentile of the ack latency (send of a new order to its ack or reject reaching
+      the strategy), in ms; NaN when no shard had an ack.
     """
 
     net_pnl: float
@@ -225,6 +232,8 @@ class TrialMetrics:
     interval_s: float
     annualisation_factor: float
     n_shards: int
+    ack_latency_p50_ms: float
+    ack_latency_p99_ms: float
     currencies: tuple[str, ...]
     per_security: tuple[SecurityStats, ...]
 

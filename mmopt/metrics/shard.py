@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from mmopt.data._schema import Instrument
@@ -39,6 +41,7 @@ def compute_shard_metrics(
     quoted_half_spread: np.ndarray | None = None,
     interval_s: float = DEFAULT_INTERVAL_S,
     label: str = "",
+    ack_latency_ns: np.ndarray | None = None,
 ) -> ShardMetrics:
     """Sufficient statistics of one shard from the engine's fills and equity series.
 
@@ -57,6 +60,8 @@ def compute_shard_metrics(
             spread captured is NaN; the realised spread in bps is still reported.
         interval_s: the PnL grid for Sharpe, Sortino, CVaR95 and drawdown (epoch-aligned).
         label: names the shard in messages and tables (e.g. the date).
+        ack_latency_ns: the engine's ack latencies (``BacktestResult.acks["latency_ns"]``);
+            their nearest-rank P50 / P99 in ms (NaN without any).
 
     Raises ``DataError`` / ``ConfigError`` naming the bad array, row or setting.
     """
@@ -108,4 +113,15 @@ def compute_shard_metrics(
         markout_qty=marks.qty,
         interval_end_ns=_read_only(ends),
         interval_pnl=_read_only(pnl),
+        ack_latency_p50_ms=_nearest_rank_ms(ack_latency_ns, 50.0),
+        ack_latency_p99_ms=_nearest_rank_ms(ack_latency_ns, 99.0),
     )
+
+
+def _nearest_rank_ms(latency_ns: np.ndarray | None, q: float) -> float:
+    """The smallest latency with at least q % of them at or below it, in ms (NaN if none)."""
+    if latency_ns is None or len(latency_ns) == 0:
+        return math.nan
+    values = np.sort(np.asarray(latency_ns, dtype=np.int64))
+    rank = max(1, math.ceil(q / 100.0 * values.shape[0] - 1e-9))
+    return float(values[rank - 1]) / 1e6

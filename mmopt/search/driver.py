@@ -109,7 +109,7 @@ def run_sweep(
                                       make_pruner(run.study.pruner))
         phases = LoopTimings()
         t0 = time.perf_counter()
-        shard_set = load_shard_set(run.data)
+        shard_set = load_shard_set(run.data, engine=run.engine)
         t1 = time.perf_counter()
         spec = _work_spec(run)
         executor = executor or make_executor(run.executor)

@@ -125,6 +125,10 @@ def _run(spec: WorkSpec, shard: PreparedShard, sampled: ParamSet) -> BacktestRes
     return result
 
 
+def _ack_latencies(result: BacktestResult) -> np.ndarray | None:
+    return None if result.acks is None else result.acks["latency_ns"]
+
+
 def _metrics(spec: WorkSpec, shard: PreparedShard, sampled: ParamSet,
              result: BacktestResult) -> ShardMetrics:
     counts = OrderCounts(
@@ -135,7 +139,8 @@ def _metrics(spec: WorkSpec, shard: PreparedShard, sampled: ParamSet,
     )
     limit = position_limit(spec.params_for(sampled), shard.instrument)
     return compute_shard_metrics(result.fills, result.equity, counts, shard.instrument, limit,
-                                 interval_s=spec.interval_s, label=shard.date)
+                                 interval_s=spec.interval_s, label=shard.date,
+                                 ack_latency_ns=_ack_latencies(result))
 
 
 def _describe(exc: BaseException, shard: PreparedShard) -> str:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mmopt.config import DataConfig, PrunerConfig
+from mmopt.config import DataConfig, EngineSettings, PrunerConfig
 from mmopt.data.catalog import ShardCatalog, ShardRef
 from mmopt.search.objective import PreparedShard
 
@@ -67,13 +67,21 @@ def rung_bounds(n_shards: int, pruner: PrunerConfig) -> tuple[int, ...]:
     return (*sorted(b for b in bounds if b < n_shards), n_shards)
 
 
-def load_shard_set(data: DataConfig, *, holdout: bool = False) -> ShardSet:
-    """Select (generating synthetic data on first use), load, validate and prepare the shards."""
+def load_shard_set(data: DataConfig, *, holdout: bool = False,
+                   engine: EngineSettings | None = None) -> ShardSet:
+    """Select (generating synthetic data on first use), load, validate and prepare the shards.
+
+    With ``engine``, a security without an instruments.csv row is an error unless the engine
+    settings give its fees (checked before any shard is read)."""
     from mmopt.config import open_shards
+    from mmopt.data.instruments import check_instrument_rows
     from mmopt.data.loader import load_shard
     from mmopt.engine import prepare_market
 
     catalog = open_shards(data, holdout=holdout)
+    if engine is not None:
+        check_instrument_rows(catalog.root, catalog.securities,
+                              fees_in_config=engine.build().fees_in_config())
     prepared = []
     sample = None
     for index, ref in enumerate(order_for_rungs(tuple(catalog))):

@@ -78,7 +78,7 @@ def run_holdout(run: RunConfig, executor: Executor, spec_ref: Any, number: int,
                 params: ParamSet) -> TrialRecord:
     """``params`` evaluated on ``data.holdout_dates`` (same strategy, engine and objective)."""
     started_at, t0 = time.time(), time.perf_counter()
-    holdout_set = load_shard_set(run.data, holdout=True)
+    holdout_set = load_shard_set(run.data, holdout=True, engine=run.engine)
     handles = [executor.submit(evaluate, spec_ref, executor.put(s), (params,))
                for s in holdout_set.shards]
     shards, errors = [], []

@@ -40,7 +40,9 @@ def test_auction_windows_must_be_ordered() -> None:
 
 
 def test_describe_names_the_models() -> None:
-    assert EngineConfig().describe() == "risk_averse/no-partial/queue"
+    assert EngineConfig().describe() == (
+        "risk_averse/no-partial/queue/latency=constant(entry=0ms,response=0ms)"
+    )
     cfg = EngineConfig(queue_model="prob_power", queue_power=3, fill_model="intensity")
     assert cfg.describe().startswith("prob_power(n=3)/no-partial/intensity(")
 

@@ -163,7 +163,7 @@ def test_partial_fills_option() -> None:
     assert fill_tuples(r) == [(3.0, 1, 100.0, 1.0, True), (4.0, 1, 100.0, 2.0, True)]
     assert r.n_filled == 1
     assert run(rows, Script(bid=100.0, bid_qty=3.0)).n_fills == 1  # all or nothing otherwise
-    assert r.options == "risk_averse/partial/queue"
+    assert r.options.startswith("risk_averse/partial/queue/latency=constant(")
 
 
 def test_prob_power_splits_unexplained_decreases() -> None:

@@ -135,7 +135,8 @@ def test_kpi_constraints_sign_convention():
 
 
 def test_kpi_disabled_target_and_trial_input():
-    targets = KpiTargets(spread_captured_min=None, cancel_ratio_max=0.9)
+    targets = KpiTargets(spread_captured_min=None, cancel_ratio_max=0.9,
+                         ack_latency_p99_ms_max=None)
     assert [r.name for r in kpi_table(METRICS, targets)] == [
         "rms_inventory_ratio",
         "fill_ratio",

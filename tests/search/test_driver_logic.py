@@ -66,7 +66,7 @@ def _run(sweep_args: list[str], *extra: str) -> RunConfig:
 
 NO_KPI = ["objective.kpi.spread_captured_min=null", "objective.kpi.fill_ratio_min=null",
           "objective.kpi.cancel_ratio_max=null", "objective.kpi.rms_inventory_ratio_max=null",
-          "objective.lambda=0"]
+          "objective.kpi.ack_latency_p99_ms_max=null", "objective.lambda=0"]
 
 
 def test_pruning_stops_trials_after_a_rung(fake: None, sweep_args: list[str]) -> None:

@@ -1,0 +1,149 @@
+"""Order latency models and the latency guard (numba helpers; see engine/latency.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mmopt.engine._jit import hot
+from mmopt.engine._slots import (
+    AK_ID,
+    AK_LAT,
+    AK_T,
+    CT_GUARD,
+    CT_GUARD_ABOVE,
+    CT_GUARD_HEAD,
+    CT_LAT_RNG,
+    FC_LAT_SIGMA,
+    FC_SPIKE_MULT,
+    FC_SPIKE_P,
+    IC_GUARD_NS,
+    IC_GUARD_WIN,
+    IC_LAT_E,
+    IC_LAT_MODEL,
+    IC_LAT_R,
+    LAT_CONSTANT,
+    LAT_DATA,
+    LAT_RANDOM,
+    N_ACKS,
+)
+
+LT_REQ = 0  # columns of the latency table (engine/latency.py LT_*)
+LT_ENTRY = 1
+LT_EXCH = 2
+LT_RESP = 3
+
+
+@hot
+def _uniform(ctr):
+    """splitmix64 on ctr[CT_LAT_RNG] -> a uniform draw in [0, 1)."""
+    z = np.uint64(ctr[CT_LAT_RNG]) + np.uint64(0x9E3779B97F4A7C15)
+    ctr[CT_LAT_RNG] = np.int64(z)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@hot
+def random_latency(ctr, fc, median):
+    """Lognormal around ``median`` (Box-Muller), times the spike multiplier with the spike
+    probability; two or three draws per call, deterministic per seed."""
+    u1 = _uniform(ctr)
+    u2 = _uniform(ctr)
+    z = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+    lat = float(median) * math.exp(fc[FC_LAT_SIGMA] * z)
+    if fc[FC_SPIKE_P] > 0.0 and _uniform(ctr) < fc[FC_SPIKE_P]:
+        lat *= fc[FC_SPIKE_MULT]
+    return np.int64(round(lat))
+
+
+@hot
+def table_latency(lat, tcol, vcol, t, interp):
+    """The latency at ``t`` from the table: the first / last row's value outside its span,
+    else linear interpolation between the rows around ``t`` (or the latest row's value)."""
+    n = lat.shape[0]
+    if t <= lat[0, tcol]:
+        return lat[0, vcol]
+    if t >= lat[n - 1, tcol]:
+        return lat[n - 1, vcol]
+    lo = 0
+    hi = n - 1  # lat[lo, tcol] <= t < lat[hi, tcol]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if lat[mid, tcol] <= t:
+            lo = mid
+        else:
+            hi = mid
+    v0 = lat[lo, vcol]
+    if not interp:
+        return v0
+    t0 = lat[lo, tcol]
+    t1 = lat[hi, tcol]
+    if t1 == t0:
+        return v0
+    frac = float(t - t0) / float(t1 - t0)
+    return v0 + np.int64(round(float(lat[hi, vcol] - v0) * frac))
+
+
+@hot
+def entry_latency(E, t):
+    """Entry latency of a request sent at local time ``t``."""
+    ctr, fc, ic, lat = E[4], E[9], E[10], E[13]
+    model = ic[IC_LAT_MODEL]
+    if model == LAT_CONSTANT:
+        return ic[IC_LAT_E]
+    if model == LAT_RANDOM:
+        return random_latency(ctr, fc, ic[IC_LAT_E])
+    return table_latency(lat, LT_REQ, LT_ENTRY, t, model == LAT_DATA)
+
+
+@hot
+def response_latency(E, t):
+    """Response latency of a message the exchange sends at exchange time ``t``."""
+    ctr, fc, ic, lat = E[4], E[9], E[10], E[13]
+    model = ic[IC_LAT_MODEL]
+    if model == LAT_CONSTANT:
+        return ic[IC_LAT_R]
+    if model == LAT_RANDOM:
+        return random_latency(ctr, fc, ic[IC_LAT_R])
+    return table_latency(lat, LT_EXCH, LT_RESP, t, model == LAT_DATA)
+
+
+@hot
+def record_ack(E, acks, t, latency, oid):
+    """Store one ack latency (the kernel keeps room) and count it for the guard."""
+    cnt, ctr, ic = E[5], E[4], E[10]
+    k = cnt[N_ACKS]
+    acks[k, AK_T] = t
+    acks[k, AK_LAT] = latency
+    acks[k, AK_ID] = oid
+    cnt[N_ACKS] = k + 1
+    if ic[IC_GUARD_NS] > 0 and latency > ic[IC_GUARD_NS]:
+        ctr[CT_GUARD_ABOVE] += 1
+
+
+@hot
+def guard_update(E, acks, t):
+    """Latency guard at local time ``t``: the nearest-rank P99 of the acks received in
+    (t - window, t] is above the threshold iff at least n - ceil(0.99 n) + 1 of those n acks
+    are; quoting pauses while it is (an empty window resumes it)."""
+    cnt, ctr, ic = E[5], E[4], E[10]
+    thr = ic[IC_GUARD_NS]
+    if thr <= 0:
+        return
+    head = ctr[CT_GUARD_HEAD]
+    start = t - ic[IC_GUARD_WIN]
+    n_all = cnt[N_ACKS]
+    while head < n_all and acks[head, AK_T] <= start:
+        if acks[head, AK_LAT] > thr:
+            ctr[CT_GUARD_ABOVE] -= 1
+        head += 1
+    ctr[CT_GUARD_HEAD] = head
+    n = n_all - head
+    if n == 0:
+        ctr[CT_GUARD] = 0
+        return
+    rank = math.ceil(0.99 * n - 1e-9)
+    ctr[CT_GUARD] = 1 if ctr[CT_GUARD_ABOVE] >= n - rank + 1 else 0
