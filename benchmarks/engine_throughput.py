@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     EngineConfig, prepare_market, run_backtest, warm_up, (strategy, params) = _engine()
     compile_s = warm_up()
     prep_s, market = _time(lambda: prepare_market(events, instrument))
-    hbt_events_s, _ = _time(lambda: to_hbt_events(events))
+    hbt_events_s, _ = _time(lambda: to_hbt_events(events, instrument))
     small = events[:2000]
     hbt_compile_s, _ = _time(lambda: run_touch_quoter(small, instrument, OracleConfig(
         step_ns=10_000_000, decide_on_fill=True)))

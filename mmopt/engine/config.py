@@ -14,6 +14,8 @@ __all__ = ["FILL_MODELS", "QUEUE_MODELS", "EngineConfig", "parse_time_of_day"]
 QUEUE_MODELS = ("risk_averse", "prob_power")
 FILL_MODELS = ("queue", "intensity")
 QueueModel = Literal["risk_averse", "prob_power"]
+CLOCKS = ("auto", "local")
+Clocks = Literal["auto", "local"]
 FillModel = Literal["queue", "intensity"]
 
 _TOD = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$")
@@ -67,6 +69,8 @@ class EngineConfig:
     decide_on_fill: bool = True
     record_orders: bool = False
     max_orders: int = 64
+    clocks: Clocks = "auto"  # auto: two clocks where the data has exchange times; local: one
+    feed_latency_base_ns: int | None = 1_000_000  # smallest feed latency after the clock fix
 
     def __post_init__(self) -> None:
         _positive(self.step_ms, "step_ms")
@@ -99,6 +103,13 @@ class EngineConfig:
             2 <= self.max_orders <= 100_000
         ):
             raise ConfigError("engine.max_orders: expected an integer in [2, 100000]")
+        if self.clocks not in CLOCKS:
+            raise ConfigError(f"engine.clocks: {self.clocks!r} is unknown; use one of {CLOCKS}")
+        base = self.feed_latency_base_ns
+        if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 0):
+            raise ConfigError(
+                f"engine.feed_latency_base_ns: expected an integer >= 0 (ns) or null, got {base!r}"
+            )
         opens = parse_time_of_day(self.open_auction_end, "open_auction_end")
         closes = parse_time_of_day(self.close_auction_start, "close_auction_start")
         parse_time_of_day(self.flatten_at, "flatten_at")
