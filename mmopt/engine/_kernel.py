@@ -1,9 +1,11 @@
 """The event loop (numba): one shard, one strategy, arrays in and arrays out.
 
-Order of processing at one timestamp T (hftbacktest's, see engine_api.md): responses due at T,
-then every row at T (book + exchange fills), then requests arriving at T, then the decision at T,
-then the equity sample at T. Compiled once with an explicit signature (the strategy's ``decide``
-is a first-class function argument), so the on-disk cache serves every strategy.
+Order of processing at one timestamp T (hftbacktest's, see docs/engine.md "Clocks"): rows whose
+local time is T (the strategy's book; two clocks only), responses due at T, rows whose exchange
+time is T (the exchange's book + fills), requests arriving at T, the decision at T, the equity
+sample at T. With one clock both books are one and the rows are applied once. Compiled once
+with an explicit signature (the strategy's ``decide`` is a first-class function argument), so
+the on-disk cache serves every strategy.
 """
 
 from __future__ import annotations
@@ -348,7 +350,7 @@ def _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n, sh, lim, lt
         r = rel[il]
         q = qty[il]
         il += 1
-        if c == CODE_IGNORE or c == CODE_BUY_TRADE or c == CODE_SELL_TRADE:
+        if c == CODE_IGNORE or c == CODE_BUY_TRADE or c == CODE_SELL_TRADE:  # noqa: SIM109
             continue
         pb = bk[BK_BEST_BID]
         pa = bk[BK_BEST_ASK]
@@ -377,7 +379,7 @@ def _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n, sh, lim, lt
         if use_feat:
             bb = bk[BK_BEST_BID]
             ba = bk[BK_BEST_ASK]
-            if bb != pb or ba != pa or r == bb or r == ba:
+            if bb != pb or ba != pa or r == bb or r == ba:  # noqa: SIM109
                 _on_top(EL, BL, fstate, t)
     return il
 
@@ -490,7 +492,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decid
     else:
         bk_l = bk
         BL = B
-    EL = (bk_l,) + E[1:]
+    EL = (bk_l,) + E[1:]  # noqa: RUF005  (numba: a static tuple concatenation)
     feat_x = use_feat and not two
     topb = NO_ASK  # tick of the last `bid` row (level rows above it are stale depth)
     topa = NO_BID
@@ -526,13 +528,12 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decid
         t_dec = min(next_step, fill_dec)
         t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
         t_other = min(t_rq, min(t_dec, t_eq))
-        if il < n_l:  # local rows first at a tie; they only touch the strategy's book
-            lim_l = min(min(t_rp, t_row), t_other)
-            if ts[il] + sh <= lim_l:
-                il = _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n_l, sh,
-                                 lim_l, lt)
-                t_done = max(t_done, ts[il - 1] + sh)
-                continue
+        # local rows first at a tie; they only touch the strategy's book (two clocks)
+        lim_l = min(min(t_rp, t_row), t_other)
+        if il < n_l and ts[il] + sh <= lim_l:
+            il = _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n_l, sh, lim_l, lt)
+            t_done = max(t_done, ts[il - 1] + sh)
+            continue
         if t_rp <= t_row and t_rp <= t_other:
             if on_response(E, rp, rpq, t_rp) and dec_on_fill:
                 fill_dec = min(fill_dec, t_rp)
@@ -579,12 +580,10 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decid
                             higha = bk[BK_HIGH_ASK]
                             mina = bk[BK_MIN_ASK]
                         c = CODE_ASK_SET if c == CODE_ASK_TOP else CODE_ASK_DEL
-                elif c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
-                    if r > topb:
-                        continue  # stale depth: better than the last best bid row
-                elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
-                    if r < topa:
-                        continue
+                elif (c == CODE_BID_SET or c == CODE_BID_DEL) and r > topb:  # noqa: SIM109
+                    continue  # stale depth: better than the last best bid row
+                elif (c == CODE_ASK_SET or c == CODE_ASK_DEL) and r < topa:  # noqa: SIM109
+                    continue
                 if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
                     if 0 <= r < w:
                         prev = bid[r]

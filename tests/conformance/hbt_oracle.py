@@ -294,12 +294,14 @@ def _build_backtest(data: np.ndarray, instrument: Instrument, cfg: OracleConfig)
 
 
 def run_touch_quoter(
-    events: np.ndarray, instrument: Instrument, cfg: OracleConfig, fill_capacity: int = 0
+    events: np.ndarray, instrument: Instrument, cfg: OracleConfig, fill_capacity: int = 0,
+    prepared: HbtInput | None = None,
 ) -> OracleResult:
-    """Run the touch quoter (hbt_semantics.md section 9) in hftbacktest on ``events``."""
+    """Run the touch quoter (hbt_semantics.md section 9) in hftbacktest on ``events``
+    (``prepared``: their to_hbt_events() with the same clock settings, to convert once)."""
     if len(events) == 0:
         raise ValueError("no events")
-    hin = to_hbt_events(events, instrument, cfg.feed_latency_base_ns, cfg.clocks)
+    hin = prepared or to_hbt_events(events, instrument, cfg.feed_latency_base_ns, cfg.clocks)
     data = hin.data
     hbt = _build_backtest(data, instrument, cfg)
     t0 = hin.first_event_ns  # hftbacktest's clock starts at its earliest event
