@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +12,9 @@ from typing import Annotated
 import typer
 
 from mmopt.cli._apps import data_app
+from mmopt.cli._import_progress import import_progress
 from mmopt.data.importers import (
+    ImportProgress,
     ImportReport,
     InstrumentOptions,
     LobsterOptions,
@@ -17,7 +22,7 @@ from mmopt.data.importers import (
     import_tabular,
     load_tabular_config,
 )
-from mmopt.errors import ConfigError
+from mmopt.errors import ConfigError, DataError
 
 __all__ = ["data_import"]
 
@@ -29,6 +34,11 @@ _INS = "Instrument (written to ROOT/instruments.csv)"
 class ImportFormat(StrEnum):
     lobster = "lobster"
     csv = "csv"
+
+
+class Levels(StrEnum):
+    price = "price"
+    rank = "rank"
 
 
 class CrossTrades(StrEnum):
@@ -158,6 +168,17 @@ def data_import(
             show_default=False,
         ),
     ] = None,
+    levels: Annotated[
+        Levels | None,
+        typer.Option(
+            "--levels",
+            help="Depth rows (bid_level/ask_level): price = 'the size at this price is now q' "
+            "(a rank in the level column is checked); rank = 'level k is now price P size q', "
+            "converted into price-keyed updates with removals. Default: price.",
+            rich_help_panel=_CSV,
+            show_default=False,
+        ),
+    ] = None,
     delimiter: Annotated[
         str | None,
         typer.Option(
@@ -222,8 +243,11 @@ def data_import(
 ) -> None:
     """Import vendor market data into the Hive layout, atomically, one shard per security-day.
 
-    Every input is read and checked before anything is written; re-importing the same files
-    gives byte-identical shards (and leaves existing identical shards untouched).
+    Inputs are streamed in chunks (memory stays bounded for any input size) and every row is
+    checked before any shard is moved into --out; an interrupted import leaves nothing behind.
+    Re-importing the same files gives byte-identical shards (existing identical shards are left
+    untouched). Long imports show a progress bar with rows/s on stderr (summary lines every few
+    seconds when stderr is not a terminal).
     """
     lobster = fmt is ImportFormat.lobster
     csv_only = {
@@ -233,6 +257,7 @@ def data_import(
         "--security": security,
         "--date": date,
         "--delimiter": delimiter,
+        "--levels": levels,
     }
     lob_only = {
         "--security-prefix": security_prefix or None,
@@ -244,6 +269,7 @@ def data_import(
         raise ConfigError(
             f"{misplaced[0]} applies to --format {'csv' if lobster else 'lobster'} only; remove it"
         )
+    check_out_dir(out)
     instrument = InstrumentOptions(
         tick_size=tick_size,
         lot_size=1.0 if lobster and lot_size is None else lot_size,
@@ -260,7 +286,10 @@ def data_import(
             cross_trades=cross_trades.value,
             top_of_book=top_of_book,
         )
-        report = import_lobster(inputs, out, options, instrument, overwrite=overwrite)
+        with _progress() as progress:
+            report = import_lobster(
+                inputs, out, options, instrument, overwrite=overwrite, progress=progress
+            )
     else:
         config = load_tabular_config(
             map_file,
@@ -270,9 +299,48 @@ def data_import(
             security=security,
             date=date,
             delimiter=delimiter,
+            levels=None if levels is None else levels.value,
         )
-        report = import_tabular(inputs, out, config, instrument, overwrite=overwrite)
+        with _progress() as progress:
+            report = import_tabular(
+                inputs, out, config, instrument, overwrite=overwrite, progress=progress
+            )
     _print_report(report)
+
+
+@contextmanager
+def _progress() -> Iterator[ImportProgress]:
+    progress = import_progress()
+    try:
+        yield progress
+    except OSError as exc:  # the file system refused (full disk, permissions): say so plainly
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise DataError(
+            f"import stopped: {exc.strerror or exc}{where}; no partial shard is left behind; "
+            "free space or fix the permissions of --out and run the import again"
+        ) from None
+    finally:
+        progress.finish()
+
+
+def check_out_dir(out: Path) -> None:
+    """--out must be a directory we can create or write into; checked before any work."""
+    path = out
+    while not path.exists():
+        if path.parent == path:
+            break
+        path = path.parent
+    if path.exists() and not path.is_dir():
+        what = "--out" if path == out else f"--out {out}: {path}"
+        raise ConfigError(
+            f"{what} is a file, not a directory; pass a directory for the data root (it is "
+            "created if missing)"
+        )
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"--out {out}: cannot write into {path} (permission denied); pass a directory you "
+            "can write to"
+        )
 
 
 def _print_report(report: ImportReport) -> None:

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -95,17 +97,62 @@ def show_command(
         bool, typer.Option("--wide", help="More metric columns and the parameters in the table "
                            "(for a wide console; at least 160 columns when not a terminal).")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the study's summary JSON (best trial, its "
+                           "params, objective in and out of sample, pbo, deflated_sharpe, psr, "
+                           "folds): the sweep's RUN_DIR/STUDY/summary.json, else rebuilt from "
+                           "the storage.")
+    ] = False,
+    run_dir: Annotated[
+        str | None, typer.Option("--run-dir", help="Where the sweep wrote STUDY/summary.json "
+                                 "(default: the config's run_dir, then the storage's folder).")
+    ] = None,
 ) -> None:
-    from mmopt.search.inspect import DEFAULT_COLUMNS, KEY_METRICS, study_table
+    from mmopt.search.inspect import DEFAULT_COLUMNS, KEY_METRICS, load_study, study_table
 
     if top <= 0:
         raise typer.BadParameter("must be >= 1", param_hint="--top")
+    url = _storage_url(storage, study)
+    if as_json:
+        text, _ = _summary_text(load_study(study, url), url, run_dir)
+        typer.echo(text, nl=False)
+        return
     chosen = _metric_columns(columns) if columns else (KEY_METRICS if wide else DEFAULT_COLUMNS)
     console = Console()
     if wide and not console.is_terminal:
         console = Console(width=max(console.width, WIDE_WIDTH))
-    console.print(study_table(study, _storage_url(storage, study), top=top,
-                              all_states=all_states, columns=chosen, wide=wide))
+    console.print(study_table(study, url, top=top, all_states=all_states, columns=chosen,
+                              wide=wide))
+    _print_honesty(console, study, url, run_dir)
+
+
+def _summary_text(loaded: Any, url: str, run_dir: str | None) -> tuple[str, Path | None]:
+    from mmopt.search.honesty import stored_summary
+    from mmopt.search.storage import storage_path
+
+    if run_dir is not None:
+        candidates = [Path(run_dir)]
+    else:
+        candidates = [Path(from_hydra(compose([])).run_dir)]
+        db = storage_path(url)
+        if db is not None:
+            candidates.append(db.parent)
+    return stored_summary(loaded, candidates)
+
+
+def _print_honesty(console: Console, study: str, url: str, run_dir: str | None) -> None:
+    from mmopt.search.honesty_view import honesty_lines
+    from mmopt.search.inspect import load_study
+
+    text, path = _summary_text(load_study(study, url), url, run_dir)
+    data = json.loads(text)
+    if data.get("best_trial") is None:
+        return
+    console.print(f"best trial #{data['best_trial']}:")
+    for line in honesty_lines(data):
+        console.print(line)
+    where = f"from {path}" if path is not None else "rebuilt from the study (no summary.json)"
+    console.print(f"summary: {where}", markup=False, style="dim", overflow="fold")
 
 
 def _metric_columns(text: str) -> tuple[str, ...]:

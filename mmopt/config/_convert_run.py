@@ -77,9 +77,10 @@ def study_config(s: Section, objective: ObjectiveConfig, search: SearchSpace) ->
     storage = s.get_opt_str("storage")
     if storage is not None:
         _check_storage(s.key("storage"), storage)
+    lease_timeout_s = s.get_float("lease_timeout_s", 60.0, lo=1.0)
     s.finish()
     _check_study(sampler, pruner, objective, search)
-    return StudyConfig(name, n_trials, timeout_s, sampler, pruner, storage)
+    return StudyConfig(name, n_trials, timeout_s, sampler, pruner, storage, lease_timeout_s)
 
 
 def _sampler(s: Section) -> SamplerConfig:

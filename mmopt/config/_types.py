@@ -216,6 +216,8 @@ class StudyConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     pruner: PrunerConfig = field(default_factory=PrunerConfig)
     storage: str | None = None  # None = in memory (no resume)
+    # A driver whose lease heartbeat is older than this may be taken over (see docs/resume.md).
+    lease_timeout_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,10 @@ row (0-based, with the offending value) or the column, and the fix.
 Checked: the Parquet schema (missing or mistyped columns), empty shards, negative or decreasing
 ``ts_ns``, negative ``exch_ts_ns`` other than the absent marker, NaN / infinite / negative sizes,
 non-positive prices (a NaN price on a ``bid``/``ask`` row means that side is empty and is
-allowed), negative depth ranks, prices off the tick grid by more than float rounding, and kind and
-side codes. Crossed books and trades outside the quote are real market behaviour and are not
+allowed), negative depth ranks, prices off the tick grid by more than float rounding, kind and
+side codes, and rank-keyed depth: a ``*_level`` row whose ``level`` k > 0 must have its price at
+rank k of the price-keyed book built from the file's ``*_level`` rows before it (see
+``check_ranks``). Crossed books and trades outside the quote are real market behaviour and are not
 rejected (``mmopt.data.inspect`` counts them).
 """
 
@@ -31,11 +33,13 @@ from mmopt.data._kernels import (
     check_rows,
     pack_events,
 )
-from mmopt.data._schema import EVENT_DTYPE, KIND_NAMES
+from mmopt.data._rank_kernels import RankBook, first_rank_mismatch
+from mmopt.data._schema import EVENT_DTYPE, KIND_ASK_LEVEL, KIND_BID_LEVEL, KIND_NAMES
 from mmopt.errors import DataError
 
 __all__ = [
     "EventColumns",
+    "check_ranks",
     "check_schema",
     "raise_row",
     "validate_columns",
@@ -157,6 +161,41 @@ def validate_columns(cols: EventColumns, path: str, tick_size: float | None = No
     )
     for check in np.flatnonzero(count):
         _raise_check(cols, path, int(check), int(first[check]), int(count[check]), tick_size)
+    check_ranks(cols, path)
+
+
+def check_ranks(cols: EventColumns, path: str) -> None:
+    """Ranked ``*_level`` rows must be price-keyed: their price is the book's level at the rank.
+
+    The engine applies a ``*_level`` row as "the size at this price is now q". A row that carries
+    a rank k (``level`` > 0) whose price is not the k-th level of the book built from the rows
+    before it (for a removal: the k-th level before it) is rank-keyed ("level k is now price P"),
+    and applying it by price would leave stale levels in the book: it is an error. Files without
+    ranks (``level`` null or 0 on every depth row) are not checked.
+    """
+    depth = (cols.kind == KIND_BID_LEVEL) | (cols.kind == KIND_ASK_LEVEL)
+    n_depth = int(np.count_nonzero(depth))
+    if n_depth == 0 or not np.any(cols.level[depth] > 0):
+        return
+    book = RankBook.empty().with_room(n_depth)
+    row, book_price = first_rank_mismatch(cols.kind, cols.price, cols.qty, cols.level, book)
+    if row < 0:
+        return
+    rank = int(cols.level[row])
+    have = (
+        f"has only {int(book.count[0 if cols.kind[row] == KIND_BID_LEVEL else 1])} levels"
+        if np.isnan(book_price)
+        else f"has price {book_price!r} at rank {rank}"
+    )
+    raise DataError(
+        f"{path}: row {row}: {KIND_NAMES[int(cols.kind[row])]} row with price "
+        f"{float(cols.price[row])!r}, size {float(cols.qty[row])!r} and level {rank}, but the "
+        f"book built from the depth rows before it {have}: the depth rows are rank-keyed "
+        "('level k is now price P size q'), which the engine would apply by price and get a "
+        "wrong book; fix: re-import the source with `mmopt data import --format csv --levels "
+        "rank` (it converts rank-keyed rows into price-keyed updates with removals), or write "
+        "the level column as null if its ranks mean nothing"
+    )
 
 
 def validate_events(events: np.ndarray, source: str, tick_size: float | None = None) -> None:

@@ -31,9 +31,23 @@ from mmopt.data._schema import (
 )
 from mmopt.errors import DataError
 
-__all__ = ["events_to_table", "shard_dir", "write_instruments_csv", "write_shard"]
+__all__ = [
+    "PARQUET_WRITE_OPTIONS",
+    "ROW_GROUP_SIZE",
+    "different_shard_error",
+    "events_to_table",
+    "install_shard_dir",
+    "shard_conflict",
+    "shard_dir",
+    "storage_table",
+    "write_instruments_csv",
+    "write_shard",
+]
 
 PART_NAME = "part-0.parquet"
+ROW_GROUP_SIZE = 1_000_000
+# how every shard file is written (a streamed shard uses the same, so its bytes are the same)
+PARQUET_WRITE_OPTIONS: dict[str, object] = {"compression": "zstd", "store_schema": False}
 INSTRUMENT_FIELDS = (
     "security",
     "tick_size",
@@ -52,14 +66,14 @@ def shard_dir(root: str | Path, security: str, date: str) -> Path:
 
 def events_to_table(events: np.ndarray) -> pa.Table:
     """The on-disk table of an ``EVENT_DTYPE`` array (string kinds and sides, nulls restored)."""
-    table = _storage_table(events)
+    table = storage_table(events)
     for name in ("kind", "side"):
         index = table.schema.get_field_index(name)
         table = table.set_column(index, name, table.column(name).cast(pa.string()))
     return table
 
 
-def _storage_table(events: np.ndarray) -> pa.Table:
+def storage_table(events: np.ndarray) -> pa.Table:
     """Like ``events_to_table`` with kind and side dictionary-encoded (cheap to build).
 
     Written with ``store_schema=False`` they read back as plain strings, the documented schema.
@@ -103,34 +117,60 @@ def write_shard(
     """Write one shard atomically; return the path of its Parquet file."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    table = events if isinstance(events, pa.Table) else _storage_table(events)
-    target_dir = shard_dir(root, security, date)
-    target = target_dir / PART_NAME
+    table = events if isinstance(events, pa.Table) else storage_table(events)
     tmp_dir = Path(tempfile.mkdtemp(prefix=".mmopt-tmp-", dir=root))
     try:
-        tmp_file = tmp_dir / PART_NAME
         pq.write_table(
-            table, tmp_file, compression="zstd", row_group_size=1_000_000, store_schema=False
+            table, tmp_dir / PART_NAME, row_group_size=ROW_GROUP_SIZE, **PARQUET_WRITE_OPTIONS
         )
-        if target_dir.exists():
-            if target.exists() and filecmp.cmp(tmp_file, target, shallow=False):
-                return target
-            if not overwrite:
-                raise DataError(
-                    f"{target_dir}: a different shard for security={security} date={date} "
-                    "already exists; remove it or pass --overwrite to replace it"
-                )
-            old = Path(tempfile.mkdtemp(prefix=".mmopt-old-", dir=root))
-            os.replace(target_dir, old / "shard")
-            target_dir.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_dir, target_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            target_dir.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_dir, target_dir)
-        return target
+        return install_shard_dir(root, security, date, tmp_dir, overwrite=overwrite)[0]
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def shard_conflict(root: Path, security: str, date: str, new_file: Path) -> str | None:
+    """``"same"`` if the shard exists with these bytes, ``"different"`` if it differs, else None."""
+    target_dir = shard_dir(root, security, date)
+    if not target_dir.exists():
+        return None
+    target = target_dir / PART_NAME
+    if target.exists() and filecmp.cmp(new_file, target, shallow=False):
+        return "same"
+    return "different"
+
+
+def different_shard_error(root: Path, security: str, date: str) -> DataError:
+    return DataError(
+        f"{shard_dir(root, security, date)}: a different shard for security={security} "
+        f"date={date} already exists; remove it or pass --overwrite to replace it"
+    )
+
+
+def install_shard_dir(
+    root: Path, security: str, date: str, tmp_dir: Path, *, overwrite: bool = False
+) -> tuple[Path, bool]:
+    """Move ``tmp_dir`` (holding a finished ``part-0.parquet``, inside ``root``) into place.
+
+    Returns (path of the shard's file, True if an identical shard was already there). A
+    different existing shard is an error unless ``overwrite``; then it is replaced by a rename.
+    """
+    target_dir = shard_dir(root, security, date)
+    target = target_dir / PART_NAME
+    state = shard_conflict(root, security, date, tmp_dir / PART_NAME)
+    if state == "same":
+        return target, True
+    if state == "different":
+        if not overwrite:
+            raise different_shard_error(root, security, date)
+        old = Path(tempfile.mkdtemp(prefix=".mmopt-old-", dir=root))
+        os.replace(target_dir, old / "shard")
+        target_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_dir, target_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        target_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_dir, target_dir)
+    return target, False
 
 
 def write_instruments_csv(root: str | Path, instruments: Iterable[Instrument]) -> Path:

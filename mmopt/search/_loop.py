@@ -22,7 +22,7 @@ from optuna.trial import TrialState
 
 from mmopt.config import RunConfig
 from mmopt.executors import Executor, TaskError
-from mmopt.search._trials import LiveTrial, score_live, tell_trial
+from mmopt.search._trials import LiveTrial, score_live, stored_trial, tell_trial
 from mmopt.search.mirror import ATTR_REQUEUE, StudyWriter
 from mmopt.search.objective import TaskOutcome, WorkSpec, evaluate
 from mmopt.search.scoring import score, shard_value
@@ -237,10 +237,16 @@ class SweepLoop:
 
     def _persist(self, batch: Batch) -> None:
         """Copy the batch's trials to the persistent study, in number order."""
-        frozen = [self.study._storage.get_trial(t.trial._trial_id) for t in batch.trials]
-        frozen.sort(key=lambda t: t.number)
+        frozen = sorted((stored_trial(self.study, t.number) for t in batch.trials),
+                        key=lambda t: t.number)
         if self.writer is not None:
             self.writer.persist(frozen)
+
+    def release(self) -> None:
+        """Drop every reference to the executor's objects (trials in flight are forgotten)."""
+        self.batches.clear()
+        self.shard_refs = []
+        self.spec_ref = None
 
     def abandon(self, reason: str) -> list[TrialRecord]:
         """Fail every trial still in flight, marked to be re-run by the next driver."""
@@ -249,8 +255,7 @@ class SweepLoop:
             for live in batch.trials:
                 if live.told:
                     continue
-                storage = self.study._storage
-                storage.set_trial_user_attr(live.trial._trial_id, ATTR_REQUEUE, True)
+                live.trial.set_user_attr(ATTR_REQUEUE, True)
                 live.error = reason
                 live.shards = []
                 record = tell_trial(self.study, live, TrialState.FAIL, self.spec,

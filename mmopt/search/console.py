@@ -9,6 +9,7 @@ from rich.table import Table
 
 from mmopt.config import RunConfig
 from mmopt.search.driver import SweepResult
+from mmopt.search.honesty_view import honesty_lines
 from mmopt.search.inspect import KEY_METRICS
 from mmopt.tracking import TrialRecord
 
@@ -49,7 +50,9 @@ def print_result(result: SweepResult, run: RunConfig, console: Console) -> None:
     t = result.timings
     console.print(
         f"study [bold]{result.study_name}[/bold] ({result.status}): {result.n_complete} complete, "
-        f"{result.n_pruned} pruned, {result.n_failed} failed; {result.n_run} trials run in "
+        f"{result.n_pruned} pruned, {result.n_failed} failed"
+        + (f", {result.n_retried} retried" if result.n_retried else "")
+        + f"; {result.n_run} trials run in "
         f"{result.elapsed_s:.1f} s ({t.n_tasks} tasks)"
     )
     console.print(f"time: data {t.data_s:.1f} s, executor start {t.executor_s:.1f} s, "
@@ -66,6 +69,11 @@ def print_result(result: SweepResult, run: RunConfig, console: Console) -> None:
     elif not result.best:
         console.print("no complete trial yet: every trial was pruned or failed (see "
                       f"`mmopt show {result.study_name} --all`); run more trials")
+    if result.report is not None:
+        for line in honesty_lines(result.report.as_dict_finite()):
+            console.print(line)
+    if result.report_path:
+        console.print(f"summary: {result.report_path}", soft_wrap=True, markup=False)
     # commands are printed unwrapped (soft_wrap), so that they can be copied as they are
     if result.storage_url:
         console.print(f"storage: {result.storage_url}", soft_wrap=True)

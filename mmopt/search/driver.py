@@ -1,14 +1,18 @@
 """``run_sweep``: one Optuna study driven over an executor, every trial told to a tracker.
 
-Order of work: open (or resume) the study, load and prepare the shards once, put them in the
-executor's store once, warm every worker, start the tracker, run the ask/tell loop
+Order of work: open (or resume) the study and take its driver lease, load and prepare the
+shards once, put them in the executor's store once, warm every worker, start the tracker and
+hand it the study's finished trials (MLflow backfill on resume), run the ask/tell loop
 (``_loop.SweepLoop``), then re-run the best trial (curves; holdout dates if configured),
-``tracker.finish`` and return a ``SweepResult``. Ctrl-C stops cleanly: trials in flight are
-failed and marked to be re-run, the study stays resumable.
+``tracker.finish`` and return a ``SweepResult``. Shutdown order: stop asking, drain (or abandon)
+the trials in flight, write every finished trial to the storage, finish the tracker, release
+the lease, and only then close the executor (Ray). Ctrl-C stops cleanly: trials in flight are
+failed and marked to be re-run, the study stays resumable. See docs/resume.md.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 import warnings
 from dataclasses import dataclass
@@ -16,15 +20,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import optuna
-from optuna.trial import TrialState
 
 from mmopt.config import RunConfig
 from mmopt.errors import ConfigError
 from mmopt.executors import Executor, make_executor
 from mmopt.search._loop import LoopTimings, SweepLoop
 from mmopt.search._records import RecordBuffer, sweep_info
+from mmopt.search._trials import record_from_frozen
+from mmopt.search.honesty import conclude
+from mmopt.search.lease import LeaseLostError, heartbeat_s, make_lease
 from mmopt.search.mirror import (
     StudyWriter,
+    count_trials,
     counts_toward_total,
     load_working_study,
     take_over,
@@ -37,6 +44,7 @@ from mmopt.search.space import distribution, n_grid_points
 from mmopt.search.storage import open_persistent_study
 from mmopt.search.summary import best_records, finish_summary
 from mmopt.tracking import SweepSummary, Tracker, TrialRecord, make_tracker
+from mmopt.tracking.study_summary import StudySummary
 
 __all__ = ["SweepResult", "run_sweep"]
 
@@ -62,6 +70,9 @@ class SweepResult:
     study: optuna.Study
     best_feasible: bool = True  # False: no complete trial meets the KPI targets
     best_kpi_failures: tuple[str, ...] = ()  # best[0]'s missed targets ("name value (target)")
+    n_retried: int = 0  # FAIL trials lost with a stopped driver, their parameters re-run
+    report: StudySummary | None = None  # overfitting statistics, verdict (summary.json)
+    report_path: str | None = None  # RUN_DIR/STUDY/summary.json
 
 
 def run_sweep(
@@ -85,12 +96,18 @@ def run_sweep(
     if run.study.storage is not None:
         persistent = open_persistent_study(run, run.study.storage,
                                            allow_config_change=allow_config_change)
-        lease, trials = take_over(persistent, distributions)
-        writer = StudyWriter(persistent, lease)
+        lease = make_lease(run.study.storage, run.study.name, run.study.lease_timeout_s,
+                           persistent.url)
+        try:
+            trials = take_over(persistent, distributions, lease)
+        except BaseException:
+            lease.close()
+            raise
+        writer = StudyWriter(persistent, lease, heartbeat_s(run.study.lease_timeout_s))
     own_executor = executor is None
     try:
         study, _ = load_working_study(trials, run.study.name, directions,
-                                      make_sampler(run.study.sampler, run.search),
+                                      make_sampler(run.study.sampler, run.search, len(trials)),
                                       make_pruner(run.study.pruner))
         phases = LoopTimings()
         t0 = time.perf_counter()
@@ -103,10 +120,23 @@ def run_sweep(
         return _drive(run, study, shard_set, spec, executor, tracker, writer, n_target,
                       progress, started, len(trials), phases)
     finally:
-        if own_executor and executor is not None:
-            executor.close()
+        _shut_down(writer, executor if own_executor else None)
+
+
+def _shut_down(writer: StudyWriter | None, executor: Executor | None) -> None:
+    """Storage first (every finished trial written, the lease released), then the executor.
+
+    The executor's object references held by the finished loop (shards, spec, task handles)
+    are collected before it shuts down: a Ray reference freed after ``ray.shutdown`` aborts
+    the process ("The core worker has already been shutdown").
+    """
+    try:
         if writer is not None:
             writer.close()
+    finally:
+        if executor is not None:
+            gc.collect()
+            executor.close()
 
 
 def _n_target(run: RunConfig) -> int:
@@ -142,6 +172,7 @@ def _drive(
     n_done = sum(counts_toward_total(t) for t in study.get_trials(deepcopy=False))
     buffer = RecordBuffer(tracker, run.tracking.log_batch_size)
     tracker.start(sweep_info(run, shard_set, n_existing))
+    _backfill(tracker, study)
     bar = Progress(n_target, n_done, enabled=progress_on, study_name=run.study.name)
     _seed_best(study, bar)
 
@@ -173,18 +204,25 @@ def _drive(
         status = "interrupted"
         for record in loop.abandon("interrupted (Ctrl-C); its parameters are re-run on resume"):
             buffer.add(record)
+    except LeaseLostError as exc:  # another driver owns the study now: touch nothing shared
+        loop.release()
+        raise exc from None
     except Exception as exc:
         status, failure = "failed", exc
         for record in loop.abandon(f"the sweep stopped: {type(exc).__name__}: {exc}"):
             buffer.add(record)
     finally:
         bar.close()
+    loop.release()  # every task is done: drop the executor's references before it closes
+    if writer is not None:
+        writer.flush()  # every finished trial is in the storage before the tracker finishes
     buffer.flush()
     error = None if failure is None else f"{type(failure).__name__}: {failure}"
     t_finish = time.perf_counter()
     summary = _finish_tracker(tracker, run, study, status, error, started,
                                             shard_set, executor, spec_ref, shard_refs, buffer,
                                             replay=status == "finished")
+    del spec_ref, shard_refs
     loop.timings.finish_s = time.perf_counter() - t_finish
     if failure is not None:
         raise failure
@@ -196,7 +234,18 @@ def _drive(
                        storage_write_s=writer.write_s if writer is not None else 0.0,
                        ui_command=tracker.ui_command(), study=study,
                        best_feasible=summary.best_feasible,
-                       best_kpi_failures=summary.best_kpi_failures)
+                       best_kpi_failures=summary.best_kpi_failures,
+                       n_retried=_n_retried(study),
+                       report=summary.report, report_path=summary.report_path)
+
+
+def _backfill(tracker: Tracker, study: optuna.Study) -> None:
+    """Hand the tracker every finished trial already in the study (a resume): the ones a
+    crashed driver never logged get their run; the tracker skips trial numbers it has."""
+    done = [record_from_frozen(t) for t in study.get_trials(deepcopy=False)
+            if t.state.is_finished()]
+    if done:
+        tracker.log_trials(done)
 
 
 def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, status: Any,
@@ -206,6 +255,7 @@ def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, statu
     best, feasible = best_records(study)
     summary = finish_summary(run, study, status, error, time.perf_counter() - started, best,
                              feasible, shard_set, executor, spec_ref, shard_refs, replay=replay)
+    summary = conclude(run, study, summary)  # overfitting statistics, RUN_DIR/STUDY/summary.json
     t0 = time.perf_counter()
     tracker.finish(summary)
     buffer.seconds += time.perf_counter() - t0
@@ -213,11 +263,12 @@ def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, statu
 
 
 def _counts(study: optuna.Study) -> tuple[int, int, int]:
-    trials = study.get_trials(deepcopy=False)
-    complete = sum(t.state == TrialState.COMPLETE for t in trials)
-    pruned = sum(t.state == TrialState.PRUNED for t in trials)
-    failed = sum(t.state == TrialState.FAIL and counts_toward_total(t) for t in trials)
-    return complete, pruned, failed
+    counts = count_trials(study.get_trials(deepcopy=False))
+    return counts.complete, counts.pruned, counts.failed
+
+
+def _n_retried(study: optuna.Study) -> int:
+    return count_trials(study.get_trials(deepcopy=False)).retried
 
 
 def _seed_best(study: optuna.Study, bar: Progress) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 import optuna
 import yaml
-from optuna.study._multi_objective import _get_pareto_front_trials_by_trials
 from optuna.trial import FrozenTrial, TrialState
 from rich import box
 from rich.console import Group
@@ -18,7 +17,7 @@ from rich.text import Text
 
 from mmopt.errors import ConfigError
 from mmopt.search._trials import ATTR_SUMMARY
-from mmopt.search.mirror import ATTR_ERROR
+from mmopt.search.mirror import ATTR_ERROR, TrialCounts, count_trials
 from mmopt.search.storage import ATTR_CONFIG, open_storage, storage_path
 
 __all__ = [
@@ -26,8 +25,10 @@ __all__ = [
     "KEY_METRICS",
     "best_params_yaml",
     "best_trials",
+    "counts_line",
     "load_study",
     "params_override",
+    "pareto_front",
     "study_table",
 ]
 
@@ -64,8 +65,7 @@ def best_trials(study: optuna.Study) -> tuple[list[FrozenTrial], bool]:
         front = study.best_trials
         if front or not complete:
             return sorted(front, key=lambda t: t.number), True
-        front = _get_pareto_front_trials_by_trials(complete, study.directions,
-                                                   consider_constraint=False)
+        front = pareto_front(complete, study.directions)
         return sorted(front, key=lambda t: t.number), False
     try:
         return [study.best_trial], True
@@ -75,6 +75,18 @@ def best_trials(study: optuna.Study) -> tuple[list[FrozenTrial], bool]:
         return [], True
     sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
     return [max(complete, key=lambda t: (sign * t.values[0], -t.number))], False
+
+
+def pareto_front(trials: Sequence[FrozenTrial],
+                 directions: Sequence[optuna.study.StudyDirection]) -> list[FrozenTrial]:
+    """The trials no other trial dominates (constraints ignored; values must not be NaN)."""
+    signs = [1.0 if d == optuna.study.StudyDirection.MAXIMIZE else -1.0 for d in directions]
+    keyed = [(tuple(s * v for s, v in zip(signs, t.values, strict=True)), t) for t in trials]
+
+    def dominated(a: tuple[float, ...]) -> bool:
+        return any(all(x >= y for x, y in zip(b, a, strict=True)) and b != a for b, _ in keyed)
+
+    return [t for a, t in keyed if not dominated(a)]
 
 
 def _strategy_name(study: optuna.Study) -> str | None:
@@ -162,9 +174,7 @@ def study_table(
     every = study.get_trials(deepcopy=False)
     trials = every if all_states else [t for t in every if t.state == TrialState.COMPLETE]
     trials = sorted(trials, key=lambda t: _sort_key(study, t))[:top]
-    counts = {s: sum(t.state == s for t in every) for s in TrialState}
-    title = (f"{name}: {counts[TrialState.COMPLETE]} complete, {counts[TrialState.PRUNED]} "
-             f"pruned, {counts[TrialState.FAIL]} failed, {counts[TrialState.RUNNING]} running")
+    title = f"{name}: {counts_line(count_trials(every))}"
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
     values = ["value"] if len(study.directions) == 1 else [
         f"{d.name.lower()[:3]} {i}" for i, d in enumerate(study.directions)]
@@ -185,6 +195,13 @@ def study_table(
     for t in trials:
         params.add_row(f"#{t.number}", _params_text(t))
     return Group(heading, table, params)
+
+
+def counts_line(counts: TrialCounts) -> str:
+    """``"9 complete, 2 pruned, 0 failed, 8 retried, 0 running"`` (retried: trials lost with a
+    stopped driver whose parameters were re-run; they are not failures)."""
+    return (f"{counts.complete} complete, {counts.pruned} pruned, {counts.failed} failed, "
+            f"{counts.retried} retried, {counts.running} running")
 
 
 def _fmt(value: Any) -> str:

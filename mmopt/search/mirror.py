@@ -3,10 +3,10 @@
 Optuna's persistent storages cost 5-40 ms per trial here (every suggest, report and attribute
 is a round trip), so the driver asks and tells on an in-memory study and a writer thread copies
 each finished trial to the persistent study in one call (``create_new_trial`` with the trial
-as template), in trial-number order. The persistent study also holds, as study system attrs:
+as template), in trial-number order, while it holds the driver lease (``mmopt.search.lease``:
+a second driver is refused; a driver that lost the lease to another writes nothing more).
+The persistent study also holds, as a study system attr:
 
-* ``mmopt:driver``: the driver's lease (host, pid, heartbeat time), refreshed every few seconds;
-  a second driver on a study whose lease is fresh is refused.
 * ``mmopt:in_flight``: the trials running now (number and parameters), written in order with
   the finished trials. When a new driver takes over from a dead one, each in-flight trial that
   never reached the storage is written as FAIL (user attrs ``error``, ``mmopt.requeue``) and
@@ -15,20 +15,25 @@ as template), in trial-number order. The persistent study also holds, as study s
 
 from __future__ import annotations
 
-import os
 import queue
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna.distributions import BaseDistribution
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from mmopt.errors import ConfigError, MmoptError
+from mmopt.errors import MmoptError
+from mmopt.search.lease import DriverLease, LeaseLostError
 from mmopt.search.storage import PersistentStudy
 
 __all__ = [
@@ -36,18 +41,18 @@ __all__ = [
     "ATTR_REQUEUE",
     "ATTR_RETRY_OF",
     "StudyWriter",
+    "TrialCounts",
+    "count_trials",
     "counts_toward_total",
     "load_working_study",
     "take_over",
 ]
 
-LEASE_KEY = "mmopt:driver"
 IN_FLIGHT_KEY = "mmopt:in_flight"
 ATTR_ERROR = "error"
 ATTR_REQUEUE = "mmopt.requeue"
 ATTR_RETRY_OF = "mmopt.retry_of"
-HEARTBEAT_S = 5.0
-GRACE_S = 60.0
+RENEW_BEFORE_WRITE_S = 1.0  # a write first renews the lease if it is older than this
 
 
 def counts_toward_total(trial: FrozenTrial) -> bool:
@@ -57,78 +62,65 @@ def counts_toward_total(trial: FrozenTrial) -> bool:
     return trial.state == TrialState.FAIL and not trial.user_attrs.get(ATTR_REQUEUE, False)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child not yet reaped is a zombie: dead for us
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+@dataclass(frozen=True, slots=True)
+class TrialCounts:
+    """A study's trials by outcome, as the sweep, ``mmopt show`` and the tracker report them."""
+
+    complete: int
+    pruned: int
+    failed: int  # failed by their own evaluation (they count toward n_trials)
+    retried: int  # lost with a stopped driver; their parameters are (or will be) re-run
+    running: int
 
 
-def _lease_holder(lease: Any, now: float) -> str | None:
-    """Who holds a live lease (a description), or None if it is free, stale or dead."""
-    if not isinstance(lease, dict) or not lease.get("time"):
-        return None
-    age = now - float(lease["time"])
-    if age > GRACE_S:
-        return None
-    if lease.get("host") == socket.gethostname() and not _pid_alive(int(lease.get("pid", -1))):
-        return None
-    return f"pid {lease.get('pid')} on {lease.get('host')} (heartbeat {age:.0f} s ago)"
-
-
-def _new_lease() -> dict[str, Any]:
-    return {"id": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(),
-            "time": time.time()}
+def count_trials(trials: Sequence[FrozenTrial]) -> TrialCounts:
+    """Count ``trials``; a FAIL trial whose parameters are re-run is retried, not failed."""
+    fail = [t for t in trials if t.state == TrialState.FAIL]
+    retried = sum(not counts_toward_total(t) for t in fail)
+    return TrialCounts(
+        complete=sum(t.state == TrialState.COMPLETE for t in trials),
+        pruned=sum(t.state == TrialState.PRUNED for t in trials),
+        failed=len(fail) - retried,
+        retried=retried,
+        running=sum(t.state == TrialState.RUNNING for t in trials),
+    )
 
 
 def take_over(
-    persistent: PersistentStudy, distributions: dict[str, BaseDistribution]
-) -> tuple[dict[str, Any], list[FrozenTrial]]:
-    """Claim the study for this driver; fail what a dead driver left running.
+    persistent: PersistentStudy, distributions: dict[str, BaseDistribution], lease: DriverLease
+) -> list[FrozenTrial]:
+    """Claim the study for this driver (``lease.acquire``); fail what a dead driver left running.
 
-    Returns our lease and every trial of the study (by number), lost ones now FAIL.
+    Returns every trial of the study (by number), lost ones now FAIL. The study is read again
+    once the lease is ours: a driver that held it until now may have written more.
     """
+    lease.acquire()
     storage, study_id = persistent.storage, persistent.study_id
     attrs = storage.get_study_system_attrs(study_id)
-    holder = _lease_holder(attrs.get(LEASE_KEY), time.time())
-    if holder is not None:
-        raise ConfigError(
-            f"study.name: study {persistent.name!r} in {persistent.url} is being run by another "
-            f"driver ({holder}); stop it first, or wait {GRACE_S:.0f} s if it died"
-        )
-    lease = _new_lease()
-    storage.set_study_system_attr(study_id, LEASE_KEY, lease)
-    trials = list(persistent.trials)
+    trials = sorted(storage.get_all_trials(study_id, deepcopy=False), key=lambda t: t.number)
     for t in trials:
         if t.state in (TrialState.RUNNING, TrialState.WAITING):
-            _fail_in_place(storage, t)
+            _fail_in_place(storage, study_id, t)
     stored = {t.number for t in trials}
     for number, params in sorted(attrs.get(IN_FLIGHT_KEY) or [], key=lambda e: e[0]):
         if number in stored:
             continue
-        trials.append(_lost_trial(storage, study_id, len(trials), params, distributions))
+        _lost_trial(storage, study_id, params, distributions)
     storage.set_study_system_attr(study_id, IN_FLIGHT_KEY, [])
-    trials = sorted(storage.get_all_trials(study_id, deepcopy=False), key=lambda t: t.number)
-    return lease, trials
+    return sorted(storage.get_all_trials(study_id, deepcopy=False), key=lambda t: t.number)
 
 
 _LOST = "the driver stopped before this trial finished; its parameters are re-run"
 
 
-def _fail_in_place(storage: Any, trial: FrozenTrial) -> None:
-    storage.set_trial_user_attr(trial._trial_id, ATTR_ERROR, _LOST)
-    storage.set_trial_user_attr(trial._trial_id, ATTR_REQUEUE, True)
-    storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+def _fail_in_place(storage: BaseStorage, study_id: int, trial: FrozenTrial) -> None:
+    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+    storage.set_trial_user_attr(trial_id, ATTR_ERROR, _LOST)
+    storage.set_trial_user_attr(trial_id, ATTR_REQUEUE, True)
+    storage.set_trial_state_values(trial_id, TrialState.FAIL)
 
 
-def _lost_trial(storage: Any, study_id: int, number: int, params: dict[str, Any],
+def _lost_trial(storage: BaseStorage, study_id: int, params: dict[str, Any],
                 distributions: dict[str, BaseDistribution]) -> FrozenTrial:
     kept = {k: v for k, v in params.items() if k in distributions
             and _fits(distributions[k], v)}
@@ -140,10 +132,19 @@ def _lost_trial(storage: Any, study_id: int, number: int, params: dict[str, Any]
 
 
 def _fits(distribution: BaseDistribution, value: Any) -> bool:
-    try:
-        return bool(distribution._contains(distribution.to_internal_repr(value)))
-    except (ValueError, TypeError):
+    """Whether ``value`` is a value of ``distribution`` (a changed search space may drop it)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return any(value == c and type(value) is type(c) for c in distribution.choices)
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return False
+    assert isinstance(distribution, FloatDistribution | IntDistribution)
+    if not distribution.low <= value <= distribution.high:
+        return False
+    step = distribution.step
+    if step is None:
+        return True
+    ratio = (value - distribution.low) / step
+    return abs(ratio - round(ratio)) < 1e-8
 
 
 def load_working_study(
@@ -161,8 +162,7 @@ def load_working_study(
                                 pruner=pruner, study_name=name,
                                 directions=[optuna.study.StudyDirection[d.upper()]
                                             for d in directions])
-    for t in trials:
-        study._storage.create_new_trial(study._study_id, template_trial=t)
+    study.add_trials(trials)
     retried = {t.user_attrs[ATTR_RETRY_OF] for t in trials if ATTR_RETRY_OF in t.user_attrs}
     todo = [t for t in trials if t.state == TrialState.FAIL and t.user_attrs.get(ATTR_REQUEUE)
             and t.number not in retried]
@@ -172,14 +172,21 @@ def load_working_study(
 
 
 class StudyWriter:
-    """The background thread that writes to the persistent study (FIFO, one thread)."""
+    """The background thread that writes to the persistent study (FIFO, one thread).
 
-    def __init__(self, persistent: PersistentStudy, lease: dict[str, Any]) -> None:
+    It renews the driver lease every ``heartbeat_s`` and before any write when the last renewal
+    is older than ``RENEW_BEFORE_WRITE_S``; once the lease is lost it writes nothing more and
+    ``check`` raises ``LeaseLostError``.
+    """
+
+    def __init__(self, persistent: PersistentStudy, lease: DriverLease, heartbeat_s: float
+                 ) -> None:
         self._persistent = persistent
-        self._lease = dict(lease)
+        self._lease = lease
+        self._heartbeat_s = heartbeat_s
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._error: BaseException | None = None
-        self._last_beat = 0.0
+        self._renewed = time.monotonic()  # acquire() just wrote our heartbeat
         self.write_s = 0.0  # time spent writing (for the benchmarks)
         self._thread = threading.Thread(target=self._loop, name="mmopt-study-writer",
                                         daemon=True)
@@ -195,7 +202,18 @@ class StudyWriter:
         self.check()
         self._queue.put(("in_flight", [[n, p] for n, p in entries]))
 
+    def flush(self) -> None:
+        """Wait until everything queued so far is written (or writing failed: ``check``)."""
+        done = threading.Event()
+        self._queue.put(("flush", done))
+        while not done.wait(0.25):
+            if not self._thread.is_alive():
+                break
+        self.check()
+
     def check(self) -> None:
+        if isinstance(self._error, LeaseLostError):
+            raise self._error
         if self._error is not None:
             raise MmoptError(
                 f"study.storage: writing to {self._persistent.url} failed: {self._error}"
@@ -207,14 +225,18 @@ class StudyWriter:
             self._queue.put(("release", None))
         self._queue.put(("stop", None))
         self._thread.join()
+        self._lease.close()
         self.check()
 
     def _loop(self) -> None:
         while True:
             try:
-                kind, payload = self._queue.get(timeout=HEARTBEAT_S)
+                kind, payload = self._queue.get(timeout=self._heartbeat_s)
             except queue.Empty:
                 kind, payload = "beat", None
+            if kind == "flush":
+                payload.set()
+                continue
             if kind == "stop":
                 return
             if self._error is not None:
@@ -227,16 +249,30 @@ class StudyWriter:
                 self._error = exc
 
     def _write(self, kind: str, payload: Any) -> None:
+        if kind == "release":
+            self._lease.release()
+            return
+        if kind == "beat":
+            self._hold_lease(force=True)
+            return
         storage, study_id = self._persistent.storage, self._persistent.study_id
         if kind == "trials":
-            for trial in payload:
+            for trial in payload:  # (a pause may fall between two trials of a batch)
+                self._hold_lease()
                 storage.create_new_trial(study_id, template_trial=trial)
         elif kind == "in_flight":
+            self._hold_lease()
             storage.set_study_system_attr(study_id, IN_FLIGHT_KEY, payload)
-        elif kind == "release":
-            storage.set_study_system_attr(study_id, LEASE_KEY, {**self._lease, "time": 0})
+
+    def _hold_lease(self, force: bool = False) -> None:
+        """Renew the lease if due (or ``force``); LeaseLostError if another driver has it."""
+        if not force and time.monotonic() - self._renewed < RENEW_BEFORE_WRITE_S:
             return
-        if time.time() - self._last_beat >= HEARTBEAT_S:
-            self._last_beat = time.time()
-            storage.set_study_system_attr(study_id, LEASE_KEY, {**self._lease,
-                                                                "time": self._last_beat})
+        if not self._lease.renew():
+            raise LeaseLostError(
+                f"study {self._persistent.name!r} in {self._persistent.url} was taken over "
+                "by another driver while this one was paused or cut off for longer than "
+                "study.lease_timeout_s; this driver stopped without writing more (the "
+                "other one goes on; its trials are in the study)"
+            )
+        self._renewed = time.monotonic()

@@ -12,6 +12,7 @@ changing only n_trials, timeout, executor, tracking or where things are written 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ ATTR_COMPAT_ID = "mmopt.compat_id"
 ATTR_CONFIG = "mmopt.config"
 ATTR_CONFIG_ID = "mmopt.config_id"
 # What may change between runs of one study (scheduling and budget, not what is computed).
-COMPAT_EXCLUDES = (*ID_EXCLUDES, "study.n_trials", "study.timeout_s")
+_INIT_TRIES = 8
+COMPAT_EXCLUDES = (*ID_EXCLUDES, "study.n_trials", "study.timeout_s", "study.lease_timeout_s")
 
 
 def compat_id(run: RunConfig) -> str:
@@ -69,9 +71,7 @@ def open_storage(url: str) -> BaseStorage:
             return JournalStorage(JournalFileBackend(str(path)))
         if url.startswith(("redis://", "rediss://")):
             return _redis_storage(url)
-        return optuna.storages.RDBStorage(
-            url, engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-        )
+        return _rdb_storage(url)
     except ConfigError:
         raise
     except Exception as exc:
@@ -79,6 +79,22 @@ def open_storage(url: str) -> BaseStorage:
             f"study.storage: cannot open {url!r}: {type(exc).__name__}: {exc} "
             "(fix: check the URL, the server and its driver package, or use storage=null)"
         ) from None
+
+
+def _rdb_storage(url: str) -> BaseStorage:
+    """An RDBStorage; drivers started together on a new database may race to create its
+    schema (``IntegrityError ... alembic_version``): the loser retries and finds it made."""
+    import sqlalchemy as sa
+
+    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    for attempt in range(_INIT_TRIES):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except (sa.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError):
+            if attempt == _INIT_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _redis_storage(url: str) -> BaseStorage:
@@ -120,7 +136,10 @@ def open_persistent_study(
     try:
         study_id = storage.get_study_id_from_name(name)
     except KeyError:
-        study_id = storage.create_new_study(directions, name)
+        try:
+            study_id = storage.create_new_study(directions, name)
+        except optuna.exceptions.DuplicatedStudyError:  # a driver started together made it
+            study_id = storage.get_study_id_from_name(name)
         _stamp(storage, study_id, run)
         return PersistentStudy(storage, study_id, url, name, ())
     trials = tuple(sorted(storage.get_all_trials(study_id, deepcopy=False), key=lambda t: t.number))

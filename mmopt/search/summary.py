@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
 
 from mmopt.config import RunConfig
 from mmopt.executors import Executor, TaskError
 from mmopt.search._trials import record_from_frozen
 from mmopt.search.inspect import best_trials
+from mmopt.search.mirror import count_trials
 from mmopt.search.objective import ParamSet, TaskOutcome, evaluate, replay
 from mmopt.search.scoring import per_security, score
 from mmopt.search.shards import ShardSet, load_shard_set
@@ -50,7 +50,7 @@ def finish_summary(
     *,
     replay: bool,
 ) -> SweepSummary:
-    trials = study.get_trials(deepcopy=False, states=None)
+    counts = count_trials(study.get_trials(deepcopy=False, states=None))
     holdout = curves = None
     if replay and best:
         params = best[0].params
@@ -60,9 +60,9 @@ def finish_summary(
             curves = _curves(executor, spec_ref, shard_set, shard_refs, params)
     return SweepSummary(
         status=status,
-        n_complete=sum(t.state == TrialState.COMPLETE for t in trials),
-        n_pruned=sum(t.state == TrialState.PRUNED for t in trials),
-        n_failed=sum(t.state == TrialState.FAIL for t in trials),
+        n_complete=counts.complete,
+        n_pruned=counts.pruned,
+        n_failed=counts.failed,  # retried trials (lost with a stopped driver) are not failures
         elapsed_s=elapsed_s,
         best=best,
         holdout=holdout,

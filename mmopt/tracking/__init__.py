@@ -23,15 +23,18 @@ from mmopt.tracking._protocol import (
 from mmopt.tracking._stats import TrackingStats
 from mmopt.tracking._uri import TrackingLocation, resolve_location
 from mmopt.tracking.null import NullTracker
+from mmopt.tracking.study_summary import FoldRow, StudySummary
 
 if TYPE_CHECKING:
     from mmopt.tracking.mlflow import MlflowTracker, TrackingWarning
 
 __all__ = [
+    "FoldRow",
     "MlflowTracker",
     "NullTracker",
     "SecurityMetrics",
     "ShardCurve",
+    "StudySummary",
     "SweepInfo",
     "SweepSummary",
     "Tracker",

@@ -26,6 +26,7 @@ from mmopt.tracking._entities import (
     sweep_tags,
     trial_rows,
 )
+from mmopt.tracking._overfit_rows import overfit_metrics, overfit_tags
 from mmopt.tracking._protocol import SweepInfo, SweepSummary, TrialRecord
 from mmopt.tracking._uri import TrackingLocation, enable_sqlite_wal, mask_credentials
 
@@ -192,6 +193,8 @@ class MlflowIO:
         tags: dict[str, str] = {"best_trial": "none"}
         if summary.best:
             best = summary.best[0]
+            if best.number not in self.trial_runs:  # the tag always names a logged run
+                self.log_trial(best, objective_names)
             rows = trial_rows(best, objective_names)
             metrics.update(rows.metrics)
             tags.update(_best_tags(summary.best, self.trial_runs.get(best.number)))
@@ -204,6 +207,9 @@ class MlflowIO:
         if summary.holdout is not None:
             held = trial_rows(summary.holdout, objective_names)
             metrics.update({clean_key(f"holdout.{k}"): v for k, v in held.metrics})
+        if summary.report is not None:
+            metrics.update(overfit_metrics(summary.report))
+            tags.update(overfit_tags(summary.report))
         now = _ms(time.time())
         from mlflow.entities import Metric, RunTag
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from mmopt.tracking.study_summary import StudySummary
+
 if TYPE_CHECKING:
     from mmopt.config import RunConfig
 
@@ -134,6 +136,9 @@ class SweepSummary:
     error: str | None = None  # status "failed": what stopped the sweep
     best_feasible: bool = True  # False: ``best`` misses KPI targets (see best_kpi_failures)
     best_kpi_failures: tuple[str, ...] = ()  # best[0]'s missed targets, "name value (target)"
+    # The study's conclusion (overfitting statistics, verdict) and where its summary.json is.
+    report: StudySummary | None = None
+    report_path: str | None = None
 
 
 @runtime_checkable

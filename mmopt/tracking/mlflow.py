@@ -44,6 +44,7 @@ from mmopt.tracking._mlflow_io import MlflowIO
 from mmopt.tracking._protocol import SweepInfo, SweepSummary, TrialRecord
 from mmopt.tracking._stats import TrackingStats
 from mmopt.tracking._uri import TrackingLocation, resolve_location
+from mmopt.tracking.study_summary import SUMMARY_FILE
 
 if TYPE_CHECKING:
     from mmopt.report import Report
@@ -196,6 +197,8 @@ class MlflowTracker:
         out_dir = Path(info.run_dir) / "reports" / str(io.parent_id)
         try:
             self.report = write_report(summary, out_dir, info.objective_names)
+            if summary.report is not None:  # the study's summary.json, beside the report
+                (out_dir / SUMMARY_FILE).write_text(summary.report.to_json(), encoding="utf-8")
             io.log_artifacts(out_dir, "report")
         except Exception as exc:
             _warn(f"report not written or not logged: {exc}")

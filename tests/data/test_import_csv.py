@@ -228,11 +228,17 @@ def test_import_writes_instruments_and_reimport_is_byte_identical(tmp_path: Path
 
 
 def _fail_midway(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
-    def broken_write(table: pa.Table, where: str | os.PathLike[str], **_: object) -> None:
+    """Every Parquet write fails after its file was opened (a half-written shard file)."""
+
+    def broken_write(self: pq.ParquetWriter, table: pa.Table, **_: object) -> None:
+        raise exc
+
+    def broken_write_table(table: pa.Table, where: str | os.PathLike[str], **_: object) -> None:
         Path(where).write_bytes(b"PAR1 half a file")
         raise exc
 
-    monkeypatch.setattr(pq, "write_table", broken_write)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", broken_write)
+    monkeypatch.setattr(pq, "write_table", broken_write_table)
 
 
 @pytest.mark.parametrize("exc", [OSError("disk full"), KeyboardInterrupt()])
@@ -415,3 +421,109 @@ def test_imported_shard_loads_through_the_loader(tmp_path: Path) -> None:
     shard = load_events(tmp_path / "root", "SYN.X", "2024-08-09")
     assert _same(_rows(shard.events), NBBO_EXPECTED)
     assert shard.instrument.tick_size == 0.01
+
+
+def test_small_chunks_and_spilled_runs_give_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streaming in tiny chunks with spills and a many-run merge writes the same shards."""
+    from mmopt.data.importers import _runs, _tabular_read
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    ts = T0 + np.sort(rng.integers(0, 5000, n))  # ms, many equal times
+    order = rng.permutation(n)  # rows out of time order: runs must be merged stably
+    kinds = np.array(["bid", "ask", "trade", "bid_level", "ask_level"])[rng.integers(0, 5, n)]
+    lines = ["t,sym,k,p,q"] + [
+        f"{ts[i]},{'AB'[i % 2]},{kinds[i]},{100 + (i % 7) * 0.01:.2f},{1 + i % 5}" for i in order
+    ]
+    path = tmp_path / "ev.csv"
+    path.write_text("\n".join(lines) + "\n")
+    cols = ["time=t", "security=sym", "type=k", "price=p", "size=q"]
+    config = load_tabular_config(None, cols, time_format="ms")
+    whole = import_tabular([path], tmp_path / "whole", config)
+    monkeypatch.setattr(_tabular_read, "CSV_BLOCK_BYTES", 4096)
+    monkeypatch.setattr(_runs, "BUDGET_ROWS", 97)
+    monkeypatch.setattr(_runs, "MERGE_ROWS", 13)
+    monkeypatch.setattr(_runs, "BLOCK_ROWS", 29)
+    small = import_tabular([path], tmp_path / "small", config)
+    assert [s.n_events for s in small.shards] == [s.n_events for s in whole.shards]
+    for a, b in zip(whole.shards, small.shards, strict=True):
+        assert a.path.read_bytes() == b.path.read_bytes()
+    (shard,) = [s for s in convert_tabular([path], config) if s.security == "A"]
+    ev = shard.events
+    assert (np.diff(ev["ts_ns"]) >= 0).all()
+    # ties keep the input (file line) order: rebuild it from the file
+    want = [i for _, _, i in sorted((int(ts[i]), p, i) for p, i in enumerate(order) if i % 2 == 0)]
+    assert ev["ts_ns"].tolist() == [int(ts[i]) * 1_000_000 for i in want]
+    assert ev["qty"].tolist() == [float(1 + i % 5) for i in want]
+    assert ev["price"].tolist() == [round(100 + (i % 7) * 0.01, 2) for i in want]
+    assert [s.name for s in (tmp_path / "small").iterdir()] != []
+    assert not list((tmp_path / "small").glob(".mmopt-*"))
+
+
+def test_null_exchange_times_are_written_as_missing(tmp_path: Path) -> None:
+    some = "t,et,p,s\n1723161600000,1723161599990,1,1\n1723161600001,,1,2\n"
+    none = "t,et,p,s\n1723161600002,,1,1\n1723161600003,,1,2\n"
+    paths = _files(tmp_path, some=some, none=none)
+    config = load_tabular_config(
+        None, ["time=t", "exch_time=et", "price=p", "size=s"], security="A", time_format="ms"
+    )
+    report = import_tabular(paths, tmp_path / "root", config)
+    table = pq.read_table(report.shards[0].path)
+    assert table.column("exch_ts_ns").to_pylist() == [
+        1_723_161_599_990_000_000,
+        None,
+        None,
+        None,
+    ]
+    pq_path = tmp_path / "all_null.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "t": [T0, T0 + 1],
+                "et": pa.array([None, None], pa.int64()),
+                "p": [1.0, 1.0],
+                "s": [1.0, 2.0],
+            }
+        ),
+        pq_path,
+    )
+    (shard,) = convert_tabular([pq_path], config)
+    assert (shard.events["exch_ts_ns"] == NO_EXCH_TS).all()
+
+
+def test_cli_out_must_be_a_writable_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (path,) = _files(tmp_path, trades=TRADES)
+    base = ["data", "import", "--format", "csv", str(path), "--security", "A"]
+    base += ["--col", "time=time", "--col", "price=price", "--col", "size=size"]
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert main([*base, "--out", str(a_file)]) == 2
+    assert "is a file, not a directory" in capsys.readouterr().err
+    assert main([*base, "--out", str(a_file / "sub" / "root")]) == 2
+    err = capsys.readouterr().err
+    assert f"{a_file} is a file, not a directory" in err and "Traceback" not in err
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        assert main([*base, "--out", str(locked / "root")]) == 2
+        assert "cannot write into" in capsys.readouterr().err
+
+
+def test_progress_lines_on_a_non_terminal(tmp_path: Path) -> None:
+    import io
+
+    from mmopt.cli._import_progress import LineProgress
+
+    paths = _files(tmp_path, quotes=QUOTES, trades=TRADES)
+    config = load_tabular_config(None, NBBO_COLS, security="SYN.X")
+    stream = io.StringIO()
+    progress = LineProgress(stream, every_s=0.0)
+    import_tabular(paths, tmp_path / "root", config, progress=progress)
+    progress.finish()
+    text = stream.getvalue()
+    assert "import: reading and checking rows: 8 rows (" in text
+    assert "import: sorting and writing shards: 8 of 8 rows (" in text and "rows/s" in text

@@ -404,7 +404,35 @@ def test_interrupted_lobster_import_leaves_nothing(
         Path(where).write_bytes(b"PAR1 half")
         raise OSError("no space left on device")
 
+    def broken_stream_write(self: pq.ParquetWriter, table: object, **_: object) -> None:
+        raise OSError("no space left on device")
+
     monkeypatch.setattr(pq, "write_table", broken_write)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", broken_stream_write)
     with pytest.raises(OSError, match="no space left"):
         import_lobster([src], tmp_path / "root")
     assert list((tmp_path / "root").iterdir()) == []
+
+
+@pytest.mark.parametrize("chunk_lines", [1, 2, 4])
+def test_chunked_reading_gives_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_lines: int
+) -> None:
+    from mmopt.data.importers import _lobster_read
+
+    src = tmp_path / "src"
+    src.mkdir()
+    write_lobster(src, "2024-03-08")
+    options = {"cross_trades": "keep", "top_of_book": True}
+    whole = _convert(src, **options)
+    monkeypatch.setattr(_lobster_read, "CHUNK_LINES", chunk_lines)
+    assert _convert(src, **options).tobytes() == whole.tobytes()
+    msgs = [*MESSAGES[:5], ("34100", *MESSAGES[5][1:]), *MESSAGES[6:]]
+    with pytest.raises(DataError, match=r"line 6, column Time: 34100 is earlier than the line"):
+        _convert_files(tmp_path / "bad", msgs)
+
+
+def _convert_files(folder: Path, messages: list) -> np.ndarray:
+    folder.mkdir()
+    write_lobster(folder, "2024-03-08", messages=messages)
+    return _convert(folder)

@@ -78,7 +78,9 @@ def test_samplers_and_pruners_are_built_seeded() -> None:
     tpe = make_sampler(SamplerConfig(name="tpe", seed=5), SPACE)
     assert isinstance(tpe, optuna.samplers.TPESampler)
     assert tpe._multivariate and tpe._constant_liar
-    for name, cls in (("random", optuna.samplers.RandomSampler),
+    from mmopt.search.indexed_random import IndexedRandomSampler
+
+    for name, cls in (("random", IndexedRandomSampler),
                       ("qmc", optuna.samplers.QMCSampler),
                       ("nsga2", optuna.samplers.NSGAIISampler)):
         assert isinstance(make_sampler(SamplerConfig(name=name), SPACE), cls)  # type: ignore[arg-type]

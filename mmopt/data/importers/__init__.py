@@ -1,8 +1,9 @@
 """Importers: vendor files (LOBSTER, CSV/Parquet with a column map) -> mmopt Hive shards.
 
-Each importer converts all its inputs first (every bad input raises a ``DataError`` or
-``ConfigError`` naming the file, line, column or key and the fix, before anything is written),
-then writes one shard per security and day atomically with ``mmopt.data.writer.write_shard``.
+Each importer streams its inputs in chunks (bounded memory), checks every row (a bad input raises
+a ``DataError`` or ``ConfigError`` naming the file, line, column or key and the fix), stages one
+shard per security and day in a hidden directory inside the output root, and moves the shards
+into place only when all of them are complete. ``ImportProgress`` receives the rows done.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from mmopt.data.importers._common import (
     ImportedShard,
     ImportReport,
     InstrumentOptions,
-    write_converted,
 )
+from mmopt.data.importers._levels import LevelsMode
+from mmopt.data.importers._output import write_converted
+from mmopt.data.importers._progress import ImportProgress, NullProgress
 from mmopt.data.importers.column_map import ColumnMap, TabularConfig, load_tabular_config
 from mmopt.data.importers.lobster import (
     LobsterOptions,
@@ -27,11 +30,14 @@ from mmopt.data.importers.tabular import convert_tabular, import_tabular
 __all__ = [
     "ColumnMap",
     "ConvertedShard",
+    "ImportProgress",
     "ImportReport",
     "ImportedShard",
     "InstrumentOptions",
+    "LevelsMode",
     "LobsterOptions",
     "LobsterPair",
+    "NullProgress",
     "TabularConfig",
     "convert_lobster",
     "convert_tabular",

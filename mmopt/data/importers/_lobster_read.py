@@ -1,7 +1,10 @@
-"""Read and validate one LOBSTER message/orderbook pair (whole columns, errors name the line)."""
+"""Read and validate one LOBSTER message/orderbook pair in chunks of lines (whole columns per
+chunk, errors name the file and line), so files of any length stream in bounded memory."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +12,18 @@ import pandas as pd
 
 from mmopt.errors import DataError
 
-__all__ = ["DUMMY_PRICE", "MESSAGE_COLUMNS", "book_column_names", "read_pair"]
+__all__ = [
+    "CHUNK_LINES",
+    "DUMMY_PRICE",
+    "MESSAGE_COLUMNS",
+    "PairChunk",
+    "book_column_names",
+    "iter_pair",
+]
 
 MESSAGE_COLUMNS = ("Time", "Type", "Order ID", "Size", "Price", "Direction")
 DUMMY_PRICE = 9_999_999_999
+CHUNK_LINES = 250_000
 _FIX_NUMBERS = "LOBSTER files hold numbers only, with no header line; fix or regenerate the file"
 
 
@@ -28,21 +39,30 @@ def _first(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-def _read_numbers(path: Path, names: list[str], what: str) -> np.ndarray:
-    """The file as a float64 matrix with exactly ``len(names)`` columns, all numbers."""
+def _numbers(path: Path, names: list[str], what: str, chunk_lines: int) -> Iterator[np.ndarray]:
+    """The file as float64 matrices of ``chunk_lines`` lines with ``len(names)`` numbers each."""
+    start = 0
     try:
-        frame = pd.read_csv(path, header=None, dtype=np.float64)
+        with pd.read_csv(path, header=None, dtype=np.float64, chunksize=chunk_lines) as reader:
+            for frame in reader:
+                out = frame.to_numpy(np.float64)
+                if frame.shape[1] != len(names) or not np.isfinite(out).all():
+                    _locate(path, names, what, start, len(frame))
+                yield out
+                start += len(frame)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the {what} file is empty; re-export it from LOBSTER") from None
     except ValueError:  # a cell that is not a number: find it for the message
-        frame = None
+        _locate(path, names, what, start, chunk_lines)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
         raise DataError(f"{path}: cannot read the {what} file ({exc}); re-export it") from None
-    if frame is not None and frame.shape[1] == len(names):
-        out = frame.to_numpy(np.float64)
-        if np.isfinite(out).all():
-            return out
-    text = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+
+
+def _locate(path: Path, names: list[str], what: str, start: int, lines: int) -> None:
+    """Raise the error of the first bad cell among ``lines`` lines from line ``start`` (0-based)."""
+    text = pd.read_csv(
+        path, header=None, dtype=str, keep_default_na=False, skiprows=start, nrows=lines
+    )
     if text.shape[1] != len(names):
         raise DataError(
             f"{path}: {text.shape[1]} columns, expected {len(names)} for a {what} file "
@@ -56,19 +76,19 @@ def _read_numbers(path: Path, names: list[str], what: str) -> np.ndarray:
         if bad.any():
             i = _first(bad)
             raise DataError(
-                f"{path}: line {i + 1}, column {name}: {raw.iloc[i]!r} is not a number; "
+                f"{path}: line {start + i + 1}, column {name}: {raw.iloc[i]!r} is not a number; "
                 f"{_FIX_NUMBERS}"
             )
     raise DataError(f"{path}: cannot read the {what} file as numbers; {_FIX_NUMBERS}")
 
 
-def _check_messages(path: Path, msg: np.ndarray) -> None:
+def _check_messages(path: Path, msg: np.ndarray, first: int, prev_time: float) -> None:
     def fail(mask: np.ndarray, column: str, problem: str, fix: str) -> None:
         if mask.any():
             i = _first(mask)
             j = MESSAGE_COLUMNS.index(column)
             raise DataError(
-                f"{path}: line {i + 1}, column {column}: {msg[i, j]:g} {problem}; {fix}"
+                f"{path}: line {first + i + 1}, column {column}: {msg[i, j]:g} {problem}; {fix}"
             )
 
     time, kind, size, price, direction = msg[:, 0], msg[:, 1], msg[:, 3], msg[:, 4], msg[:, 5]
@@ -79,7 +99,7 @@ def _check_messages(path: Path, msg: np.ndarray) -> None:
         "LOBSTER times are seconds after midnight",
     )
     fail(
-        np.concatenate([[False], time[1:] < time[:-1]]),
+        np.concatenate([[time[0] < prev_time], time[1:] < time[:-1]]),
         "Time",
         "is earlier than the line before",
         "messages must be in time order; re-export the file",
@@ -106,11 +126,13 @@ def _check_messages(path: Path, msg: np.ndarray) -> None:
     )
 
 
-def _check_book(path: Path, book: np.ndarray, levels: int) -> None:
+def _check_book(path: Path, book: np.ndarray, levels: int, first: int) -> None:
     names = book_column_names(levels)
 
     def fail(i: int, j: int, problem: str) -> None:
-        raise DataError(f"{path}: line {i + 1}, column {names[j]}: {book[i, j]:g} {problem}")
+        raise DataError(
+            f"{path}: line {first + i + 1}, column {names[j]}: {book[i, j]:g} {problem}"
+        )
 
     sizes = book[:, 1::2]
     if (sizes < 0).any():
@@ -141,22 +163,51 @@ def _check_book(path: Path, book: np.ndarray, levels: int) -> None:
                 )
 
 
-def read_pair(
-    message: Path, orderbook: Path, levels: int, expected_levels: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The message and orderbook matrices (float64, integral except Time), checked."""
+@dataclass(frozen=True, slots=True)
+class PairChunk:
+    """Consecutive lines of a message file and its orderbook file, checked."""
+
+    first_line: int  # 0-based index of the chunk's first line in both files
+    msg: np.ndarray
+    book: np.ndarray
+
+
+def iter_pair(
+    message: Path,
+    orderbook: Path,
+    levels: int,
+    expected_levels: int,
+    chunk_lines: int | None = None,
+) -> Iterator[PairChunk]:
+    """The message and orderbook matrices (float64, integral except Time) in checked chunks."""
     if levels != expected_levels:
         raise DataError(
             f"{message}: {levels} levels, but another file of the same ticker and day has "
             f"{expected_levels}; import files with the same number of levels together"
         )
-    msg = _read_numbers(message, list(MESSAGE_COLUMNS), "message")
-    book = _read_numbers(orderbook, book_column_names(levels), "orderbook")
-    if len(msg) != len(book):
-        raise DataError(
-            f"{message} has {len(msg)} lines but {orderbook} has {len(book)}; each message "
-            "line needs its orderbook line: re-export the pair"
-        )
-    _check_messages(message, msg)
-    _check_book(orderbook, book, levels)
-    return msg, book
+    lines = chunk_lines or CHUNK_LINES
+    msgs = _numbers(message, list(MESSAGE_COLUMNS), "message", lines)
+    books = _numbers(orderbook, book_column_names(levels), "orderbook", lines)
+    first, prev_time = 0, -np.inf
+    for msg in msgs:
+        book = next(books, None)
+        if book is None or len(book) != len(msg):
+            n_msg = first + len(msg) + sum(len(m) for m in msgs)
+            n_book = first + (0 if book is None else len(book)) + sum(len(b) for b in books)
+            _raise_lengths(message, orderbook, n_msg, n_book)
+        assert book is not None
+        _check_messages(message, msg, first, prev_time)
+        _check_book(orderbook, book, levels, first)
+        yield PairChunk(first, msg, book)
+        first += len(msg)
+        prev_time = float(msg[-1, 0])
+    rest = sum(len(b) for b in books)
+    if rest:
+        _raise_lengths(message, orderbook, first, first + rest)
+
+
+def _raise_lengths(message: Path, orderbook: Path, n_msg: int, n_book: int) -> None:
+    raise DataError(
+        f"{message} has {n_msg} lines but {orderbook} has {n_book}; each message "
+        "line needs its orderbook line: re-export the pair"
+    )

@@ -17,7 +17,7 @@ import pandas as pd
 from mmopt.data.importers._common import local_naive_to_utc_ns
 from mmopt.errors import DataError
 
-__all__ = ["parse_times", "pattern_has_date"]
+__all__ = ["looks_numeric", "parse_times", "pattern_has_date", "unit_for"]
 
 _DIGITS = {"s": 9, "ms": 6, "us": 3, "ns": 0}
 _DATE_DIRECTIVES = ("%Y", "%y", "%m", "%d", "%j", "%b", "%B", "%F", "%D", "%c", "%x", "%s")
@@ -33,7 +33,7 @@ def _fail(where: Callable[[int], str], column: str, i: int, value: object, what:
     raise DataError(f"{where(i)}, column {column}: {value!r} is not {what}; {_FIX}")
 
 
-def _unit_for(magnitude: float) -> str:
+def unit_for(magnitude: float) -> str:
     for unit, limit in (("s", 1e11), ("ms", 1e14), ("us", 1e17)):
         if magnitude < limit:
             return unit
@@ -51,7 +51,7 @@ def _epoch_text(
     parts = stripped.str.partition(".")
     whole = parts[0].astype(np.int64).to_numpy(np.int64)
     if unit is None:
-        unit = _unit_for(float(whole[0]) if whole.size else 0.0)
+        unit = unit_for(float(whole[0]) if whole.size else 0.0)
     digits = _DIGITS[unit]
     scale = 10**digits
     if whole.size and whole.max() > np.iinfo(np.int64).max // scale:
@@ -72,7 +72,7 @@ def _epoch_numbers(
         i = int(np.flatnonzero(bad)[0])
         _fail(where, column, i, arr[i], "a non-negative epoch time")
     if unit is None:
-        unit = _unit_for(float(arr[0]) if arr.size else 0.0)
+        unit = unit_for(float(arr[0]) if arr.size else 0.0)
     scale = 10 ** _DIGITS[unit]
     if np.issubdtype(arr.dtype, np.integer):
         return arr.astype(np.int64) * scale
@@ -112,7 +112,7 @@ def parse_times(
         if numeric:
             return _epoch_numbers(values, unit, where, column)
         text = values.astype("string")
-        if fmt != "auto" or (len(text) and _looks_numeric(text.iloc[0])):
+        if fmt != "auto" or (len(text) and looks_numeric(text.iloc[0])):
             return _epoch_text(text, unit, where, column)
         fmt = "iso"
     text = values.astype("string").str.strip()
@@ -132,7 +132,7 @@ def parse_times(
     return _datetimes(parsed, values, tz, where, column, f"a time in the format {fmt!r}")
 
 
-def _looks_numeric(value: object) -> bool:
+def looks_numeric(value: object) -> bool:
     try:
         float(str(value))
     except ValueError:

@@ -12,6 +12,7 @@ A map comes from a YAML file (``--map FILE``) and/or ``--col KEY=COLUMN`` option
     security: XYZ      # or map a `security` column
     type_values: {bid: [B], ask: [A], trade: [T]}   # extra spellings, case-insensitive
     side_values: {buy: [buy, b, "1"], sell: [sell, s, "-1"]}
+    levels: price       # depth rows keyed by price (default) or rank (converted on import)
 
 Layouts, chosen per file by the mapped columns it has: quotes (``bid``, ``ask``, ``bid_size``,
 ``ask_size``: one ``bid`` and one ``ask`` row whenever that side changes), trades (``price``,
@@ -32,6 +33,7 @@ import yaml
 
 from mmopt.data._schema import KIND_CODES
 from mmopt.data.importers._common import check_timezone
+from mmopt.data.importers._levels import LevelsMode
 from mmopt.errors import ConfigError
 
 __all__ = [
@@ -67,7 +69,9 @@ TOP_KEYS = (
     "type_values",
     "side_values",
     "delimiter",
+    "levels",
 )
+LEVEL_MODES = ("price", "rank")
 DEFAULT_TYPE_VALUES: tuple[tuple[str, str], ...] = tuple((k, k) for k in KIND_CODES)
 DEFAULT_SIDE_VALUES: tuple[tuple[str, str], ...] = (
     ("buy", "buy"),
@@ -142,6 +146,7 @@ class TabularConfig:
     type_values: tuple[tuple[str, str], ...] = DEFAULT_TYPE_VALUES
     side_values: tuple[tuple[str, str], ...] = DEFAULT_SIDE_VALUES
     delimiter: str = ","
+    levels: LevelsMode = "price"
     source: str = field(default="the command line", compare=False)
 
     def __post_init__(self) -> None:
@@ -163,6 +168,11 @@ class TabularConfig:
                 raise ConfigError(
                     f"{self.source}: date {self.date!r} is not a date; use YYYY-MM-DD"
                 ) from None
+        if self.levels not in LEVEL_MODES:
+            raise ConfigError(
+                f"{self.source}: levels {self.levels!r}: use price (a depth row sets the size at "
+                "its price) or rank (a depth row says 'level k is now price P size q')"
+            )
         if len(self.delimiter) != 1:
             raise ConfigError(f"{self.source}: delimiter {self.delimiter!r} must be one character")
         for _raw, kind in self.type_values:
@@ -247,7 +257,7 @@ def load_tabular_config(
             defaults = DEFAULT_TYPE_VALUES if key == "type_values" else DEFAULT_SIDE_VALUES
             data[key] = defaults + _value_pairs(data[key], key, source)
     data.update({k: v for k, v in overrides.items() if v is not None})
-    for key in ("time_format", "timezone", "security", "date", "delimiter"):
+    for key in ("time_format", "timezone", "security", "date", "delimiter", "levels"):
         if key in data and data[key] is not None:
             data[key] = str(data[key])
     return TabularConfig(columns=ColumnMap(**columns), source=source, **data)

@@ -32,10 +32,10 @@ Conversion (whole columns at once, no per-row Python):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -56,9 +56,10 @@ from mmopt.data.importers._common import (
     check_timezone,
     local_naive_to_utc_ns,
     make_events,
-    write_converted,
 )
-from mmopt.data.importers._lobster_read import read_pair
+from mmopt.data.importers._lobster_read import iter_pair
+from mmopt.data.importers._output import ImportOutput
+from mmopt.data.importers._progress import ImportProgress, NullProgress
 from mmopt.errors import ConfigError, DataError
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "convert_lobster",
     "find_lobster_pairs",
     "import_lobster",
+    "lobster_blocks",
 ]
 
 NAME_PATTERN = re.compile(
@@ -206,28 +208,34 @@ class _Rows:
     snapshot: np.ndarray
 
 
-def _side_rows(p: np.ndarray, s: np.ndarray, level_kind: int, top_kind: int, top: bool) -> _Rows:
-    first = np.flatnonzero(p[0] >= 0)
+def _side_rows(
+    p: np.ndarray, s: np.ndarray, level_kind: int, top_kind: int, top: bool, first: bool
+) -> _Rows:
+    """Rows of one side for book lines ``p``/``s``; line 0 is the snapshot (``first``) or the
+    last line of the previous chunk (then only lines 1.. give rows, numbered from 0)."""
     row, price, qty, level, phase, rank = _level_diffs(p, s)
-    n_snap = first.size
-    parts = [
-        (
-            np.zeros(n_snap, np.int64),
-            p[0, first],
-            s[0, first],
-            first + 1,
-            np.full(n_snap, _PH_UPDATE),
-            first + 1,
-            level_kind,
-            True,
-        ),
-        (row, price, qty, level, phase, rank, level_kind, False),
-    ]
+    parts: list[tuple[Any, ...]] = []
+    if first:
+        snap = np.flatnonzero(p[0] >= 0)
+        n_snap = snap.size
+        parts.append(
+            (
+                np.zeros(n_snap, np.int64),
+                p[0, snap],
+                s[0, snap],
+                snap + 1,
+                np.full(n_snap, _PH_UPDATE),
+                snap + 1,
+                level_kind,
+                True,
+            )
+        )
+    parts.append((row, price, qty, level, phase, rank, level_kind, False))
     if top:
         best_p, best_s = p[:, 0], s[:, 0]
-        moved = np.concatenate(
-            [[0], np.flatnonzero((best_p[1:] != best_p[:-1]) | (best_s[1:] != best_s[:-1])) + 1]
-        )
+        moved = np.flatnonzero((best_p[1:] != best_p[:-1]) | (best_s[1:] != best_s[:-1])) + 1
+        if first:
+            moved = np.concatenate([[0], moved])
         parts.append(
             (
                 moved,
@@ -240,8 +248,9 @@ def _side_rows(p: np.ndarray, s: np.ndarray, level_kind: int, top_kind: int, top
                 False,
             )
         )
+    shift = 0 if first else 1
     return _Rows(
-        row=np.concatenate([x[0] for x in parts]),
+        row=np.concatenate([x[0] for x in parts]).astype(np.int64) - shift,
         phase=np.concatenate([x[4] for x in parts]),
         rank=np.concatenate([x[5] for x in parts]),
         kind=np.concatenate([np.full(len(x[0]), x[6], np.int8) for x in parts]),
@@ -273,38 +282,41 @@ def _trade_rows(msg: np.ndarray, keep_cross: bool) -> _Rows:
     )
 
 
-def convert_lobster(pairs: Sequence[LobsterPair], options: LobsterOptions) -> ConvertedShard:
-    """Convert the pairs of one ticker and day (in time order) into one shard."""
-    tz = options.timezone
-    times, msgs, books = [], [], []
-    last_time = -np.inf
-    for pair in pairs:
-        msg, book = read_pair(pair.message, pair.orderbook, pair.levels, pairs[0].levels)
-        seconds = msg[:, 0]
-        if seconds.size and seconds[0] < last_time:
-            raise DataError(
-                f"{pair.message}: line 1: Time {seconds[0]} is before the end of the previous "
-                "file of the same day; import overlapping files into different roots"
-            )
-        last_time = seconds[-1] if seconds.size else last_time
-        midnight = np.datetime64(pair.date, "ns").astype(np.int64)
-        naive = midnight + np.rint(seconds * 1e9).astype(np.int64)
-        times.append(local_naive_to_utc_ns(naive, tz, _line_namer(pair.message)))
-        msgs.append(msg)
-        books.append(book)
-    ts, msg, book = np.concatenate(times), np.concatenate(msgs), np.concatenate(books)
-    depth = pairs[0].levels
-    sides = []
-    for offset, level_kind, top_kind, side_rank in (
-        (2, KIND_BID_LEVEL, KIND_BID, 0),
-        (0, KIND_ASK_LEVEL, KIND_ASK, 1),
-    ):
+def _book_sides(book: np.ndarray, depth: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(prices, sizes) in LOBSTER units per side (bids, asks); empty levels: price -1, size 0."""
+    out = []
+    for offset in (2, 0):
         price = book[:, offset::4][:, :depth]
         size = book[:, offset + 1 :: 4][:, :depth]
         valid = (size > 0) & (np.abs(price) < 9_999_999_999)
-        p = np.where(valid, price, -1).astype(np.int64)
-        s = np.where(valid, size, 0).astype(np.int64)
-        sides.append((side_rank, _side_rows(p, s, level_kind, top_kind, options.top_of_book)))
+        out.append(
+            (np.where(valid, price, -1).astype(np.int64), np.where(valid, size, 0).astype(np.int64))
+        )
+    return out
+
+
+def _chunk_events(
+    msg: np.ndarray,
+    book: np.ndarray,
+    ts: np.ndarray,
+    prev_book: np.ndarray | None,
+    depth: int,
+    options: LobsterOptions,
+) -> np.ndarray:
+    """The rows of one chunk of messages (``prev_book``: the book line before the chunk)."""
+    first = prev_book is None
+    lines = book if first else np.concatenate([prev_book, book])
+    sides = []
+    for side_rank, (p, s), level_kind, top_kind in zip(
+        (0, 1),
+        _book_sides(lines, depth),
+        (KIND_BID_LEVEL, KIND_ASK_LEVEL),
+        (KIND_BID, KIND_ASK),
+        strict=True,
+    ):
+        sides.append(
+            (side_rank, _side_rows(p, s, level_kind, top_kind, options.top_of_book, first))
+        )
     trades = _trade_rows(msg, options.cross_trades == "keep")
     parts = [(0, trades), *sides]
     rows = _concat_rows([r for _, r in parts])
@@ -314,7 +326,7 @@ def convert_lobster(pairs: Sequence[LobsterPair], options: LobsterOptions) -> Co
     order = np.argsort(key, kind="stable")
     price = rows.price_units[order] / PRICE_SCALE
     price[rows.price_units[order] < 0] = np.nan  # an empty side in a top-of-book row
-    events = make_events(
+    return make_events(
         ts[rows.row[order]],
         rows.kind[order],
         price,
@@ -324,13 +336,44 @@ def convert_lobster(pairs: Sequence[LobsterPair], options: LobsterOptions) -> Co
         exch_ts_ns=ts[rows.row[order]],
         is_snapshot=rows.snapshot[order],
     )
-    security = check_security_name(options.security_prefix + pairs[0].ticker, str(pairs[0].message))
+
+
+def lobster_blocks(pairs: Sequence[LobsterPair], options: LobsterOptions) -> Iterator[np.ndarray]:
+    """The shard of one ticker and day (pairs in time order) as sorted blocks, chunk by chunk."""
+    tz = options.timezone
+    depth = pairs[0].levels
+    prev_book: np.ndarray | None = None
+    last_time = -np.inf
+    for pair in pairs:
+        midnight = np.datetime64(pair.date, "ns").astype(np.int64)
+        for chunk in iter_pair(pair.message, pair.orderbook, pair.levels, depth):
+            seconds = chunk.msg[:, 0]
+            if chunk.first_line == 0 and seconds[0] < last_time:
+                raise DataError(
+                    f"{pair.message}: line 1: Time {seconds[0]} is before the end of the "
+                    "previous file of the same day; import overlapping files into different roots"
+                )
+            last_time = float(seconds[-1])
+            naive = midnight + np.rint(seconds * 1e9).astype(np.int64)
+            ts = local_naive_to_utc_ns(naive, tz, _line_namer(pair.message, chunk.first_line))
+            yield _chunk_events(chunk.msg, chunk.book, ts, prev_book, depth, options)
+            prev_book = chunk.book[-1:]
+
+
+def _shard_name(pairs: Sequence[LobsterPair], options: LobsterOptions) -> str:
+    return check_security_name(options.security_prefix + pairs[0].ticker, str(pairs[0].message))
+
+
+def convert_lobster(pairs: Sequence[LobsterPair], options: LobsterOptions) -> ConvertedShard:
+    """Convert the pairs of one ticker and day (in time order) into one shard (in memory)."""
+    security = _shard_name(pairs, options)
+    events = np.concatenate(list(lobster_blocks(pairs, options)))
     sources = tuple(str(p.message) for p in pairs)
     return ConvertedShard(security, pairs[0].date, events, sources)
 
 
-def _line_namer(path: Path) -> Callable[[int], str]:
-    return lambda i: f"{path}: line {i + 1}"
+def _line_namer(path: Path, first: int) -> Callable[[int], str]:
+    return lambda i: f"{path}: line {first + i + 1}"
 
 
 def _concat_rows(parts: Sequence[_Rows]) -> _Rows:
@@ -346,12 +389,28 @@ def import_lobster(
     instrument: InstrumentOptions | None = None,
     *,
     overwrite: bool = False,
+    progress: ImportProgress | None = None,
 ) -> ImportReport:
     """Convert every LOBSTER pair (all checked first), then write one shard per ticker-day."""
     options = options or LobsterOptions()
     instrument = instrument or InstrumentOptions(lot_size=1.0, quote_currency="USD")
+    progress = progress or NullProgress()
     groups: dict[tuple[str, str], list[LobsterPair]] = {}
     for pair in find_lobster_pairs(inputs):
         groups.setdefault((pair.ticker, pair.date), []).append(pair)
-    shards = [convert_lobster(group, options) for _, group in sorted(groups.items())]
-    return write_converted(root, shards, instrument, overwrite=overwrite)
+    progress.start("read")
+    with ImportOutput(root, instrument, overwrite=overwrite, progress=progress) as output:
+        for _, group in sorted(groups.items()):
+            security = _shard_name(group, options)
+            where = f"{', '.join(str(p.message) for p in group)}: {security} {group[0].date}"
+            blocks = _observed(output, lobster_blocks(group, options), security, where)
+            output.write_shard(security, group[0].date, blocks)
+        return output.finish()
+
+
+def _observed(
+    output: ImportOutput, blocks: Iterator[np.ndarray], security: str, where: str
+) -> Iterator[np.ndarray]:
+    for block in blocks:
+        output.observe(security, block, where)
+        yield block
