@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--modes", default="steps,on_fill")
     ap.add_argument("--no-subprocess", action="store_true", help="skip ready-time and memory")
+    ap.add_argument("--clocks", default="auto", choices=("auto", "local"),
+                    help="auto: two clocks (the stream has exchange times); local: one clock")
     args = ap.parse_args(argv)
     modes = tuple(m for m in args.modes.split(",") if m)
 
@@ -134,12 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     n = len(events)
     trades = float(np.mean(events["kind"] == 3))
     print(f"stream: {n:,} rows ({trades:.1%} trades), {instrument.security}, generated in "
-          f"{gen_s:.1f} s; latency {LATENCY_NS / 1e6:g} ms + {LATENCY_NS / 1e6:g} ms")
+          f"{gen_s:.1f} s; latency {LATENCY_NS / 1e6:g} ms + {LATENCY_NS / 1e6:g} ms; clocks "
+          f"{args.clocks}")
 
     EngineConfig, prepare_market, run_backtest, warm_up, (strategy, params) = _engine()
     compile_s = warm_up()
     prep_s, market = _time(lambda: prepare_market(events, instrument))
-    hbt_events_s, _ = _time(lambda: to_hbt_events(events))
+    hbt_events_s, hbt_input = _time(lambda: to_hbt_events(
+        events, instrument, clocks=args.clocks))
     small = events[:2000]
     hbt_compile_s, _ = _time(lambda: run_touch_quoter(small, instrument, OracleConfig(
         step_ns=10_000_000, decide_on_fill=True)))
@@ -148,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{prep_s:.2f} s; hftbacktest strategy compile {hbt_compile_s:.2f} s; hftbacktest "
           f"event conversion {hbt_events_s:.2f} s")
 
+    clock_kw = {} if args.clocks == "auto" else {"clocks": args.clocks}
     times: dict[tuple[str, int, str], list[float]] = {}
     same: dict[tuple[str, int], bool] = {}
     for rep in range(args.reps):
@@ -155,12 +160,15 @@ def main(argv: list[str] | None = None) -> int:
             on_fill = mode == "on_fill"
             for step in STEPS_MS:
                 cfg = EngineConfig(step_ms=step, entry_latency_ns=LATENCY_NS,
-                                   response_latency_ns=LATENCY_NS, decide_on_fill=on_fill)
+                                   response_latency_ns=LATENCY_NS, decide_on_fill=on_fill,
+                                   **clock_kw)
                 t_m, ours = _time(lambda cfg=cfg: run_backtest(market, None, strategy, params,
                                                                cfg))
                 ocfg = OracleConfig(step_ns=step * 1_000_000, entry_latency_ns=LATENCY_NS,
-                                    response_latency_ns=LATENCY_NS, decide_on_fill=on_fill)
-                t_h, theirs = _time(lambda ocfg=ocfg: run_touch_quoter(events, instrument, ocfg))
+                                    response_latency_ns=LATENCY_NS, decide_on_fill=on_fill,
+                                    **clock_kw)
+                t_h, theirs = _time(lambda ocfg=ocfg: run_touch_quoter(events, instrument, ocfg,
+                                                                       prepared=hbt_input))
                 times.setdefault((mode, step, "mmopt"), []).append(t_m)
                 times.setdefault((mode, step, "hbt"), []).append(t_h)
                 if rep == 0:

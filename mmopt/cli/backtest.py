@@ -89,6 +89,10 @@ def run_backtests(run: RunConfig, console: Console | None = None) -> list[ShardO
             console.print(f"[dim]backtest {ref.key} ({strategy.name})[/dim]")
         shard = load_shard(ref)
         result = _run_engine(shard.events, shard.instrument, strategy, params, engine_config)
+        if console is not None and getattr(result, "two_clocks", False):
+            console.print(f"[dim]{ref.key}: two clocks (exchange / local time); local times "
+                          f"shifted by {result.local_clock_shift_ns / 1e9:+.6f} s so the smallest "
+                          f"feed latency is engine.feed_latency_base_ns[/dim]")
         try:
             metrics = _shard_metrics(result, run.strategy, shard.instrument, ref.date)
         except MmoptError as exc:  # the per-shard table still stands without the metrics

@@ -17,8 +17,10 @@ __all__ = ["inspect_command", "render_report"]
 
 INSPECT_HELP = (
     "Validate and summarise every shard under ROOT: events by kind, time span, tick size, "
-    "crossed-book updates (best bid >= best ask) and the share of trades printing inside the "
-    "best bid/ask seen just before them.\n\n"
+    "crossed-book updates (best bid >= best ask), stale depth rows (a bid_level/ask_level row "
+    "better than its side's last bid/ask row: depth lagging the best-price stream; the engine "
+    "drops them) and the share of trades printing inside the best bid/ask seen just before "
+    "them.\n\n"
     "Crossed books and trades outside the quote are real feed behaviour: they are counted, not "
     "rejected. An invalid file stops the command with an error naming the file, the row and "
     "the fix."
@@ -51,6 +53,7 @@ def render_report(report: InspectionReport) -> Table:
     table.add_column("span", justify="right", no_wrap=True)
     table.add_column("tick", justify="right")
     table.add_column("crossed", justify="right", no_wrap=True)
+    table.add_column("stale depth", justify="right", no_wrap=True)
     table.add_column("trades inside prior quote", justify="right")
     for s in report.shards:
         table.add_row(
@@ -66,6 +69,7 @@ def render_report(report: InspectionReport) -> Table:
             _span(s.span_s),
             _tick(s),
             f"{s.quotes.crossed:,}",
+            f"{s.quotes.stale_depth:,}",
             _share(s.quotes),
         )
     table.add_section()
@@ -80,6 +84,7 @@ def render_report(report: InspectionReport) -> Table:
         "",
         "",
         f"{report.quotes.crossed:,}",
+        f"{report.quotes.stale_depth:,}",
         _share(report.quotes),
         style="bold",
     )

@@ -31,6 +31,7 @@ __all__ = [
     "ShardSummary",
     "inspect_root",
     "quote_stats",
+    "stale_depth_rows",
     "summarise_shard",
 ]
 
@@ -43,6 +44,7 @@ class QuoteStats:
     crossed: int  # top updates after which best bid >= best ask
     trades_with_quote: int  # trades with both a prior best bid and ask
     trades_inside: int  # ... whose price lies within [bid, ask]
+    stale_depth: int = 0  # *_level rows better than their side's last bid/ask row (lagging depth)
 
     @property
     def inside_share(self) -> float:
@@ -58,6 +60,26 @@ def _last_value(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     out = values[np.maximum(idx, 0)].astype(np.float64, copy=True)
     out[idx < 0] = np.nan
     return out
+
+
+def stale_depth_rows(events: np.ndarray) -> int:
+    """``*_level`` rows priced better than the last ``bid`` (``ask``) row before them, in arrival
+    order: depth diffs that lag the best-price stream. The engine drops them (docs/engine.md,
+    "Book"); after a NaN best price (empty side) every level row of that side counts until the
+    next best-price row. Level rows before the first best-price row of their side never count."""
+    kind, price = events["kind"], events["price"]
+    n = kind.shape[0]
+    stale = 0
+    for top_kind, level_kind, sign in ((KIND_BID, KIND_BID_LEVEL, 1.0), (KIND_ASK, KIND_ASK_LEVEL,
+                                                                         -1.0)):
+        is_top = kind == top_kind
+        idx = np.where(is_top, np.arange(n), -1)
+        np.maximum.accumulate(idx, out=idx)
+        last = price[np.maximum(idx, 0)] * sign
+        last = np.where(np.isnan(last), -np.inf, last)  # an empty side: every level is stale
+        rows = (kind == level_kind) & (idx >= 0)
+        stale += int(np.count_nonzero(rows & (price * sign > last)))
+    return stale
 
 
 def quote_stats(events: np.ndarray) -> QuoteStats:
@@ -77,6 +99,7 @@ def quote_stats(events: np.ndarray) -> QuoteStats:
     return QuoteStats(
         top_updates=int(np.count_nonzero(top)),
         crossed=crossed,
+        stale_depth=stale_depth_rows(events),
         trades_with_quote=int(np.count_nonzero(quoted)),
         trades_inside=int(np.count_nonzero(inside)),
     )
@@ -158,6 +181,7 @@ class InspectionReport:
             crossed=sum(s.quotes.crossed for s in self.shards),
             trades_with_quote=sum(s.quotes.trades_with_quote for s in self.shards),
             trades_inside=sum(s.quotes.trades_inside for s in self.shards),
+            stale_depth=sum(s.quotes.stale_depth for s in self.shards),
         )
 
 

@@ -220,3 +220,46 @@ def clear_asks(ask, aov_q, bk):
     """An `ask` row with a NaN price: the ask side is empty."""
     _clear_side(ask, aov_q, bk, BK_MIN_ASK, BK_MAX_ASK, BK_NOV_ASK, BK_BEST_ASK, NO_ASK,
                 BK_HIGH_ASK, NO_BID)
+
+
+@hot
+def remove_bids_above(bid, bov_t, bov_q, bk, t):
+    """A `bid` row at relative tick ``t``: every stored bid level above it is gone.
+
+    The same book as removing those levels one by one (hftbacktest's explicit removals): the
+    best bid, if it was above ``t``, becomes the highest stored level in [low bid, t]."""
+    hi = bk[BK_MAX_BID]
+    if hi <= t:
+        return
+    w = bk[BK_W]
+    for k in range(max(t + 1, 0), min(hi, w - 1) + 1):
+        bid[k] = 0.0
+    for j in range(bk[BK_NOV_BID]):
+        if bov_t[j] > t:
+            bov_q[j] = 0.0
+    bk[BK_MAX_BID] = t  # a tighter bound: nothing above t is stored now
+    if bk[BK_BEST_BID] > t:
+        nb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, t + 1, bk[BK_LOW_BID])
+        bk[BK_BEST_BID] = nb
+        if nb == NO_BID:
+            bk[BK_LOW_BID] = NO_ASK
+
+
+@hot
+def remove_asks_below(ask, aov_t, aov_q, bk, t):
+    """An `ask` row at relative tick ``t``: every stored ask level below it is gone."""
+    lo = bk[BK_MIN_ASK]
+    if lo >= t:
+        return
+    w = bk[BK_W]
+    for k in range(max(lo, 0), min(t - 1, w - 1) + 1):
+        ask[k] = 0.0
+    for j in range(bk[BK_NOV_ASK]):
+        if aov_t[j] < t:
+            aov_q[j] = 0.0
+    bk[BK_MIN_ASK] = t
+    if bk[BK_BEST_ASK] < t:
+        na = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, t - 1, bk[BK_HIGH_ASK])
+        bk[BK_BEST_ASK] = na
+        if na == NO_ASK:
+            bk[BK_HIGH_ASK] = NO_BID

@@ -1,9 +1,11 @@
 """The event loop (numba): one shard, one strategy, arrays in and arrays out.
 
-Order of processing at one timestamp T (hftbacktest's, see docs/engine.md): responses due at T,
-then every row at T (book + exchange fills), then requests arriving at T, then the decision at T,
-then the equity sample at T. Compiled once with an explicit signature (the strategy's ``decide``
-is a first-class function argument), so the on-disk cache serves every strategy.
+Order of processing at one timestamp T (hftbacktest's, see docs/engine.md "Clocks"): rows whose
+local time is T (the strategy's book; two clocks only), responses due at T, rows whose exchange
+time is T (the exchange's book + fills), requests arriving at T, the decision at T, the equity
+sample at T. With one clock both books are one and the rows are applied once. Compiled once
+with an explicit signature (the strategy's ``decide`` is a first-class function argument), so
+the on-disk cache serves every strategy.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from mmopt.engine._book import (
     depth_above,
     depth_below,
     qty_at,
+    remove_asks_below,
+    remove_bids_above,
     sync_book,
     update_ask,
     update_bid,
@@ -124,6 +128,7 @@ from mmopt.engine._slots import (
     IC_END_FLAT,
     IC_FLATTEN,
     IC_FMODEL,
+    IC_LOCAL_SHIFT,
     IC_MAXORD,
     IC_N_EQ,
     IC_NLEVELS,
@@ -135,6 +140,7 @@ from mmopt.engine._slots import (
     IC_SESS_CLOSE,
     IC_SESSION_END,
     IC_STEP,
+    IC_TWO_CLOCKS,
     IC_USE_FEAT,
     IC_W,
     INF_NS,
@@ -173,9 +179,13 @@ from mmopt.engine.market import (
     CODE_ASK_CLEAR,
     CODE_ASK_DEL,
     CODE_ASK_SET,
+    CODE_ASK_TOP,
+    CODE_ASK_TOP_DEL,
     CODE_BID_CLEAR,
     CODE_BID_DEL,
     CODE_BID_SET,
+    CODE_BID_TOP,
+    CODE_BID_TOP_DEL,
     CODE_BUY_TRADE,
     CODE_IGNORE,
     CODE_SELL_TRADE,
@@ -191,7 +201,8 @@ _RO_I1 = types.Array(types.int8, 1, "C", readonly=True)
 _RO_F8 = types.Array(types.float64, 1, "C", readonly=True)
 _RO_I2 = types.Array(types.int64, 2, "C", readonly=True)
 KERNEL_SIG = types.Tuple((_I2, _F2, _I2, _F2, _I1, _F1, _I2))(
-    _RO_I8, _RO_I1, _RO_I8, _RO_F8, _I1, _F1, DECIDE_FN, _F1, _F1, _F1, _I1, _F2, _B2, _RO_I2
+    _RO_I8, _RO_I1, _RO_I8, _RO_F8, _RO_I8, _RO_I1, _RO_I8, _RO_F8, _I1, _F1, DECIDE_FN, _F1,
+    _F1, _F1, _I1, _F2, _B2, _RO_I2
 )
 
 
@@ -235,8 +246,9 @@ def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
 
 
 @hot
-def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig,
+def _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig,
               acks):
+    """The strategy's decision at local time ``t`` on its own (local) book ``EL[0]``/``BL``."""
     ctr, cnt, acc, fc, ic = E[4], E[5], E[6], E[9], E[10]
     ctx = W[0]
     ordview = W[1]
@@ -246,7 +258,7 @@ def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t,
         _intensity_fills(E, fi, ff, ei, ef, cs, cq, t)
     guard_update(E, acks, t)
     allowed = ic[IC_Q_START] <= t < ic[IC_Q_END] and t < ic[IC_FLATTEN] and ctr[CT_GUARD] == 0
-    fill_context(E, B, ctx, ordview, t, t0, trig, ic[IC_SESSION_END])
+    fill_context(EL, BL, ctx, ordview, t, t0, trig, ic[IC_SESSION_END])
     ctx[C_QUOTING_ALLOWED] = 1.0 if allowed else 0.0
     if ic[IC_USE_FEAT] == 1:
         features_refresh(fstate, t)
@@ -264,15 +276,15 @@ def _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t,
         ctx[C_OFI_Z] = np.nan
         ctx[C_FEAT_ELAPSED] = np.nan
     reset_outputs(quotes, act)
-    decide(ctx, B[0], B[1], ordview, params, state, quotes, act)
+    decide(ctx, BL[0], BL[1], ordview, params, state, quotes, act)
     cnt[N_DECISIONS] += 1
-    reconcile(E, ei, ef, quotes, act, t, allowed)
+    reconcile(EL, ei, ef, quotes, act, t, allowed)
     pos = acc[AL_POS]
     if t >= ic[IC_FLATTEN]:
         if abs(pos) > 1e-9 * fc[FC_LOT]:
-            send_taker(E, ei, ef, t, -1 if pos > 0.0 else 1, abs(pos))
+            send_taker(EL, ei, ef, t, -1 if pos > 0.0 else 1, abs(pos))
     elif allowed and act[A_TAKER_SIDE] != 0.0 and act[A_TAKER_QTY] > 0.0:
-        send_taker(E, ei, ef, t, 1 if act[A_TAKER_SIDE] > 0.0 else -1, act[A_TAKER_QTY])
+        send_taker(EL, ei, ef, t, 1 if act[A_TAKER_SIDE] > 0.0 else -1, act[A_TAKER_QTY])
 
 
 @hot
@@ -305,6 +317,82 @@ def _on_top(E, B, fstate, t):
     qb = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], bb) if bb != NO_BID else 0.0
     qa = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], ba) if ba != NO_ASK else 0.0
     features_on_top(fstate, t, pb, qb, pa, qa)
+
+
+@hot
+def _queue_removed(E, B, row, t):
+    """Stored levels beyond ``t`` (above for bids, row 0; below for asks, row 1) are about to
+    go: our resting orders there see their level removed, once per tick (as hftbacktest does
+    for each explicit removal)."""
+    bk, oi, rest, ctr = E[0], E[1], E[3], E[4]
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    n = ctr[CT_N_REST_BUY + row]
+    for j in range(n):
+        tk = oi[rest[row, j], OI_TICK]
+        if (tk <= t) if row == 0 else (tk >= t):
+            continue
+        seen = False
+        for k in range(j):
+            if oi[rest[row, k], OI_TICK] == tk:
+                seen = True
+                break
+        if seen:
+            continue
+        if row == 0:
+            prev = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], tk)
+        else:
+            prev = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], tk)
+        if prev > 0.0:
+            queue_depth(E, row, tk, prev, 0.0)
+
+
+@hot
+def _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n, sh, lim, lt):
+    """Two clocks: rows with local time ``ts + sh <= lim`` into the strategy's own book (no
+    fills: the exchange side has its own book). ``lt`` holds the stale-depth bounds (last top
+    tick per side). Returns the next row."""
+    bk = EL[0]
+    bid, ask, bov_t, bov_q, aov_t, aov_q = BL
+    while il < n:
+        t = ts[il] + sh
+        if t > lim:
+            break
+        c = code[il]
+        r = rel[il]
+        q = qty[il]
+        il += 1
+        if c == CODE_IGNORE or c == CODE_BUY_TRADE or c == CODE_SELL_TRADE:  # noqa: SIM109
+            continue
+        pb = bk[BK_BEST_BID]
+        pa = bk[BK_BEST_ASK]
+        if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
+            if r > lt[0]:
+                continue  # stale depth: better than the last best bid row
+            update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL)
+        elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
+            if r < lt[1]:
+                continue
+            update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL)
+        elif c == CODE_BID_TOP or c == CODE_BID_TOP_DEL:  # noqa: SIM109
+            lt[0] = r
+            remove_bids_above(bid, bov_t, bov_q, bk, r)
+            update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_TOP_DEL)
+        elif c == CODE_ASK_TOP or c == CODE_ASK_TOP_DEL:  # noqa: SIM109
+            lt[1] = r
+            remove_asks_below(ask, aov_t, aov_q, bk, r)
+            update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_TOP_DEL)
+        elif c == CODE_BID_CLEAR:
+            lt[0] = NO_BID
+            clear_bids(bid, bov_q, bk)
+        else:
+            lt[1] = NO_ASK
+            clear_asks(ask, aov_q, bk)
+        if use_feat:
+            bb = bk[BK_BEST_BID]
+            ba = bk[BK_BEST_ASK]
+            if bb != pb or ba != pa or r == bb or r == ba:  # noqa: SIM109
+                _on_top(EL, BL, fstate, t)
+    return il
 
 
 @njit(cache=True)
@@ -380,8 +468,10 @@ def _end_flat(E, B, fi, ff, ei, ef, t):
 
 
 @njit(KERNEL_SIG, cache=True)
-def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, eq_ts, eq_f, eq_b,
-               lat):
+def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decide, params, state,
+               feat_params, eq_ts, eq_f, eq_b, lat):
+    """``ts``..``qty``: rows in local order; ``ex_*``: the same rows in exchange-time order (the
+    same arrays with one clock). Local times are ``ts + ic[IC_LOCAL_SHIFT]``."""
     n = ts.shape[0]
     m = ic[IC_MAXORD]
     w = ic[IC_W]
@@ -402,7 +492,26 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
     fstate = np.zeros(FEATURE_STATE_SIZE if use_feat else 1)
     if use_feat:
         features_init(fstate, feat_params)
-    t0 = ts[0]
+    # two clocks: the strategy's own book, fed with the rows at their local times
+    two = ic[IC_TWO_CLOCKS] == 1
+    sh = ic[IC_LOCAL_SHIFT] if two else 0
+    n_l = n if two else 0
+    il = 0
+    lt = np.array([NO_ASK, NO_BID], dtype=np.int64)
+    if two:
+        bk_l = np.zeros(BK_SIZE, dtype=np.int64)
+        book_init(bk_l, w)
+        n_ov = ic[IC_NOV]
+        BL = (np.zeros(w), np.zeros(w), np.zeros(n_ov, dtype=np.int64), np.zeros(n_ov),
+              np.zeros(n_ov, dtype=np.int64), np.zeros(n_ov))
+    else:
+        bk_l = bk
+        BL = B
+    EL = (bk_l,) + E[1:]  # noqa: RUF005  (numba: a static tuple concatenation)
+    feat_x = use_feat and not two
+    topb = NO_ASK  # tick of the last `bid` row (level rows above it are stale depth)
+    topa = NO_BID
+    t0 = ts[0] + sh
     ctr[CT_LAST_INTENSITY] = t0
     next_step = t0 + ic[IC_STEP]
     fill_dec = INF_NS
@@ -432,7 +541,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
             acks = grow_rows(acks, cnt[N_ACKS] + m + 8)
         t_rp = next_response_time(rp, ctr)
         t_rq = next_request_time(rq, ctr)
-        t_row = ts[i] if i < n else INF_NS
+        t_row = ex_ts[i] if i < n else INF_NS
         t_dec = min(next_step, fill_dec)
         t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
         t_other = min(t_rq, min(t_dec, t_eq))
@@ -440,6 +549,12 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
         if t_x <= t_rp and t_x <= t_row and t_x <= t_other and i < n:
             expire_session(E, ei, ef, t_x)  # before the rows at the close time
             ctr[CT_SESS_CLOSE] = INF_NS
+            continue
+        # local rows first at a tie; they only touch the strategy's book (two clocks)
+        lim_l = min(min(t_rp, t_row), t_other)
+        if il < n_l and ts[il] + sh <= lim_l:
+            il = _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n_l, sh, lim_l, lt)
+            t_done = max(t_done, ts[il - 1] + sh)
             continue
         if t_rp <= t_row and t_rp <= t_other:
             if on_response(E, rp, rpq, t_rp, acks) and dec_on_fill:
@@ -454,16 +569,43 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
             bmax = ctr[CT_BUY_MAX]
             smin = ctr[CT_SELL_MIN]
             while i < n:
-                t = ts[i]
+                t = ex_ts[i]
                 if t >= lim:
                     break
-                c = code[i]
-                r = rel[i]
-                q = qty[i]
+                c = ex_code[i]
+                r = ex_rel[i]
+                q = ex_qty[i]
                 i += 1
                 pb = bb
                 pa = ba
                 nfill = 0
+                if c >= CODE_BID_TOP:  # a best-price row: the better levels are gone first
+                    if c == CODE_BID_TOP or c == CODE_BID_TOP_DEL:  # noqa: SIM109
+                        topb = r
+                        if maxb > r:
+                            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                            if nrb > 0 and bmax > r:
+                                _queue_removed(E, B, 0, r)
+                            remove_bids_above(bid, bov_t, bov_q, bk, r)
+                            bb = bk[BK_BEST_BID]
+                            lowb = bk[BK_LOW_BID]
+                            maxb = bk[BK_MAX_BID]
+                        c = CODE_BID_SET if c == CODE_BID_TOP else CODE_BID_DEL
+                    else:
+                        topa = r
+                        if mina < r:
+                            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                            if nrs > 0 and smin < r:
+                                _queue_removed(E, B, 1, r)
+                            remove_asks_below(ask, aov_t, aov_q, bk, r)
+                            ba = bk[BK_BEST_ASK]
+                            higha = bk[BK_HIGH_ASK]
+                            mina = bk[BK_MIN_ASK]
+                        c = CODE_ASK_SET if c == CODE_ASK_TOP else CODE_ASK_DEL
+                elif (c == CODE_BID_SET or c == CODE_BID_DEL) and r > topb:  # noqa: SIM109
+                    continue  # stale depth: better than the last best bid row
+                elif (c == CODE_ASK_SET or c == CODE_ASK_DEL) and r < topa:  # noqa: SIM109
+                    continue
                 if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
                     if 0 <= r < w:
                         prev = bid[r]
@@ -561,8 +703,14 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                 elif c == CODE_BID_CLEAR or c == CODE_ASK_CLEAR:  # noqa: SIM109
                     sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                     if c == CODE_BID_CLEAR:
+                        topb = NO_BID
+                        if nrb > 0:
+                            _queue_removed(E, B, 0, NO_BID)
                         clear_bids(bid, bov_q, bk)
                     else:
+                        topa = NO_ASK
+                        if nrs > 0:
+                            _queue_removed(E, B, 1, NO_ASK)
                         clear_asks(ask, aov_q, bk)
                     bb = bk[BK_BEST_BID]
                     ba = bk[BK_BEST_ASK]
@@ -574,13 +722,13 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
                     maxa = bk[BK_MAX_ASK]
                 top_changed = bb != pb or ba != pa or ((r == bb) | (r == ba))
                 book_row = c != CODE_IGNORE and (c <= CODE_ASK_DEL or c >= CODE_BID_CLEAR)
-                if use_feat and book_row and top_changed:
+                if feat_x and book_row and top_changed:
                     sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                     _on_top(E, B, fstate, t)
                 if nfill > 0:
                     break  # responses may now be due at t: re-evaluate the next event
             sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-            t_done = max(t_done, ts[i - 1])
+            t_done = max(t_done, ex_ts[i - 1])
             continue
         if t_rq <= t_dec and t_rq <= t_eq:
             head = ctr[CT_RQ_HEAD]
@@ -593,17 +741,17 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
             t_done = max(t_done, t_rq)
             continue
         if t_dec <= t_eq:
-            if not (i < n or t_rq < INF_NS or t_rp < INF_NS):
+            if not (i < n or il < n_l or t_rq < INF_NS or t_rp < INF_NS):
                 break  # as hftbacktest's elapse: no decision once nothing is left to happen
             trig = (1 if t_dec == next_step else 0) | (2 if t_dec == fill_dec else 0)
-            _decision(E, B, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t_dec,
+            _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t_dec,
                       t0, trig, acks)
             if t_dec == next_step:
                 next_step += ic[IC_STEP]
             if t_dec == fill_dec:
                 fill_dec = INF_NS
             continue
-        _sample_equity(E, eq_ts, eq_f, eq_b, eq_k, t_eq)
+        _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, t_eq)
         eq_k += 1
     if ic[IC_END_FLAT] == 1:
         _end_flat(E, B, fi, ff, ei, ef, t_done)
@@ -612,7 +760,7 @@ def run_kernel(ts, code, rel, qty, ic, fc, decide, params, state, feat_params, e
         while next_response_time(rp, ctr) < INF_NS:
             on_response(E, rp, rpq, next_response_time(rp, ctr), acks)
     while eq_k < n_grid:
-        _sample_equity(E, eq_ts, eq_f, eq_b, eq_k, eq_ts[eq_k])
+        _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, eq_ts[eq_k])
         eq_k += 1
-    _sample_equity(E, eq_ts, eq_f, eq_b, n_grid, t_done)
+    _sample_equity(EL, eq_ts, eq_f, eq_b, n_grid, t_done)
     return fi, ff, ei, ef, cnt, acc, acks

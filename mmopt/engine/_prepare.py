@@ -45,7 +45,11 @@ def encode_rows(kind, side, price, qty, tick_size, lot_size, codes, ticks):
             codes[i] = 5 if s == 1 else 6 if s == -1 else 0
         else:
             remove = qty[i] / lot_size < 0.5
-            if k == KIND_BID or k == KIND_BID_LEVEL:  # noqa: SIM109
+            if k == KIND_BID:
+                codes[i] = 11 if remove else 9
+            elif k == KIND_ASK:
+                codes[i] = 12 if remove else 10
+            elif k == KIND_BID_LEVEL:
                 codes[i] = 3 if remove else 1
             else:
                 codes[i] = 4 if remove else 2

@@ -180,6 +180,8 @@ IC_MAXORD = 22
 IC_SESSION_END = 23
 FC_INIT_PRICE = 9
 IC_T0 = 24  # first event time; local times in acc are ns since it (exact in float64)
+IC_TWO_CLOCKS = 30  # 1: exchange rows at exchange time, local rows at local time (two books)
+IC_LOCAL_SHIFT = 31  # ns added to every local time (clock offset correction)
 
 # ---- order latency models, latency guard, fees, sessions (docs/engine.md) ----
 LAT_CONSTANT = 0  # ic[IC_LAT_MODEL]

@@ -31,6 +31,8 @@ QUEUE_MODELS = ("risk_averse", "prob_power")
 FILL_MODELS = ("queue", "intensity")
 LATENCY_MODELS = ("constant", "data", "feed", "random")
 QueueModel = Literal["risk_averse", "prob_power"]
+CLOCKS = ("auto", "local")
+Clocks = Literal["auto", "local"]
 FillModel = Literal["queue", "intensity"]
 LatencyModel = Literal["constant", "data", "feed", "random"]
 
@@ -70,6 +72,8 @@ class EngineConfig:
     decide_on_fill: bool = True
     record_orders: bool = False
     max_orders: int = 64
+    clocks: Clocks = "auto"  # auto: two clocks where the data has exchange times; local: one
+    feed_latency_base_ns: int | None = 1_000_000  # smallest feed latency after the clock fix
     # order latency model (docs/engine.md "Latency")
     latency_model: LatencyModel = "constant"
     latency_file: str | None = None
@@ -108,6 +112,13 @@ class EngineConfig:
             check_bool(getattr(self, name), name)
         check_int(self.seed, "seed", 0, 2**62)
         check_int(self.max_orders, "max_orders", 2, 100_000)
+        if self.clocks not in CLOCKS:
+            raise ConfigError(f"engine.clocks: {self.clocks!r} is unknown; use one of {CLOCKS}")
+        base = self.feed_latency_base_ns
+        if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 0):
+            raise ConfigError(
+                f"engine.feed_latency_base_ns: expected an integer >= 0 (ns) or null, got {base!r}"
+            )
         self._check_latency()
         self._check_sessions()
 

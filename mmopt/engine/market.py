@@ -15,15 +15,20 @@ from mmopt.data._schema import (
     KIND_TRADE,
     Instrument,
 )
+from mmopt.engine.clock import exchange_times, local_clock_shift
 from mmopt.errors import DataError
 
 __all__ = [
     "CODE_ASK_CLEAR",
     "CODE_ASK_DEL",
     "CODE_ASK_SET",
+    "CODE_ASK_TOP",
+    "CODE_ASK_TOP_DEL",
     "CODE_BID_CLEAR",
     "CODE_BID_DEL",
     "CODE_BID_SET",
+    "CODE_BID_TOP",
+    "CODE_BID_TOP_DEL",
     "CODE_BUY_TRADE",
     "CODE_IGNORE",
     "CODE_SELL_TRADE",
@@ -42,6 +47,10 @@ CODE_BUY_TRADE = 5  # aggressor buy
 CODE_SELL_TRADE = 6
 CODE_BID_CLEAR = 7  # `bid` row with a NaN price: the side is empty
 CODE_ASK_CLEAR = 8
+CODE_BID_TOP = 9  # `bid` row: the best bid is now this price (better bid levels are gone)
+CODE_ASK_TOP = 10
+CODE_BID_TOP_DEL = 11  # `bid` row with qty < lot/2: better levels and this one are gone
+CODE_ASK_TOP_DEL = 12
 
 _DAY_NS = 86_400 * 1_000_000_000
 _MIN_MARGIN = 4096  # ticks of dense book beyond the traded range on each side
@@ -50,7 +59,13 @@ _MAX_WINDOW = 1 << 23  # dense ticks per side (64 MiB of float64)
 
 @dataclass(frozen=True, slots=True, eq=False)
 class MarketData:
-    """One shard ready for the kernel; reused by every trial, picklable (numpy arrays only)."""
+    """One shard ready for the kernel; reused by every trial, picklable (numpy arrays only).
+
+    ``ts``/``code``/``rel``/``qty`` are the rows in local (``ts_ns``) order, as recorded. When the
+    shard has exchange times (``two_clocks``), ``ex_*`` are the same rows in exchange-time order
+    (``ex_ts``: exchange times, null ones estimated, see mmopt.engine.clock); otherwise ``ex_*``
+    are the local arrays themselves. The local clock shift is applied per run (EngineConfig).
+    """
 
     instrument: Instrument
     ts: np.ndarray  # int64 ns, non-decreasing
@@ -61,6 +76,13 @@ class MarketData:
     window: int  # dense ticks per side
     n_overflow: int  # distinct ticks outside the window (capacity of the overflow store)
     day_start_ns: int  # UTC midnight of the first event
+    ex_ts: np.ndarray  # int64 exchange times, non-decreasing (== ts with one clock)
+    ex_code: np.ndarray
+    ex_rel: np.ndarray
+    ex_qty: np.ndarray
+    two_clocks: bool = False  # the rows carry exchange times
+    min_feed_latency_ns: int = 0  # smallest ts_ns - exch_ts_ns as recorded (two clocks)
+    n_estimated_exch: int = 0  # rows whose null exchange time was estimated
     exch_ts: np.ndarray | None = None  # int64 exchange times (-1: none), for the feed latency
 
     @property
@@ -74,6 +96,14 @@ class MarketData:
     @property
     def t_last(self) -> int:
         return int(self.ts[-1])
+
+    def local_shift_ns(self, feed_latency_base_ns: int | None) -> int:
+        """ns added to every local time so the smallest feed latency is the base (0 with one
+        clock); see mmopt.engine.clock."""
+        if not self.two_clocks:
+            return 0
+        return local_clock_shift(self.min_feed_latency_ns, feed_latency_base_ns,
+                                 self.instrument.security)
 
     @property
     def day_end_ns(self) -> int:
@@ -110,7 +140,14 @@ def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
     n_overflow = int(np.unique(rel[outside]).shape[0]) if outside.any() else 0
     ts = np.ascontiguousarray(events["ts_ns"], dtype=np.int64)
     day_start = (int(ts[0]) // _DAY_NS) * _DAY_NS
-    for arr in (ts, code, rel, qty):
+    exch = exchange_times(ts, np.ascontiguousarray(events["exch_ts_ns"], dtype=np.int64))
+    if exch is None:
+        ex_ts, ex_code, ex_rel, ex_qty = ts, code, rel, qty
+    else:
+        order = exch.order
+        ex_ts = np.ascontiguousarray(exch.exch_ts[order])
+        ex_code, ex_rel, ex_qty = code[order], rel[order], qty[order]
+    for arr in (ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty):
         arr.flags.writeable = False
     return MarketData(
         instrument=instrument,
@@ -122,6 +159,13 @@ def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
         window=int(window),
         n_overflow=n_overflow + 1,
         day_start_ns=day_start,
+        ex_ts=ex_ts,
+        ex_code=ex_code,
+        ex_rel=ex_rel,
+        ex_qty=ex_qty,
+        two_clocks=exch is not None,
+        min_feed_latency_ns=0 if exch is None else exch.min_latency_ns,
+        n_estimated_exch=0 if exch is None else exch.n_estimated,
         exch_ts=_exch_ts(events),
     )
 

@@ -54,6 +54,10 @@ class BacktestResult:
     net_pnl: float  # final equity (cash + position at mid), fees included
     max_abs_position: float
     avg_entry: float  # NaN when flat
+    # clocks (docs/engine.md "Clocks"): exchange rows at exchange time, the strategy at local
+    # time; local times are the recorded ts_ns + local_clock_shift_ns (0 with one clock)
+    two_clocks: bool = False
+    local_clock_shift_ns: int = 0
     acks: np.ndarray | None = None  # ACK_DTYPE: every ack / reject of a new order of ours
     fee_schedule: FeeSchedule | None = None  # the fees the run charged
     session: SessionTimes | None = None  # the session rules of this shard (UTC ns)

@@ -62,36 +62,45 @@ def run_backtest(
             f"got {type(market).__name__}"
         )
     instrument = market.instrument
+    two_clocks = market.two_clocks and config.clocks == "auto"
+    shift = market.local_shift_ns(config.feed_latency_base_ns) if two_clocks else 0
     params_obj = strategy.make_params(params)
     fees = resolve_fees(config, instrument)
     session = resolve_session(config, instrument, market.t_first, market.t_last,
                               market.day_start_ns)
-    ic, fc, n_grid = _pack(market, strategy, params_obj, config, initial_position, fees, session)
-    lat = _latency_table(market, config)
+    ic, fc, n_grid = _pack(market, strategy, params_obj, config, initial_position, shift, fees,
+                           session)
+    ic[S.IC_TWO_CLOCKS] = int(two_clocks)
+    ic[S.IC_LOCAL_SHIFT] = shift
+    ex = (market.ex_ts, market.ex_code, market.ex_rel, market.ex_qty) if two_clocks else (
+        market.ts, market.code, market.rel, market.qty)
+    lat = _latency_table(market, config, shift if two_clocks else None)
     feat = strategy.feature_params(params_obj)
     ic[S.IC_USE_FEAT] = 0 if feat is None else 1
     feat_vec = np.zeros(5) if feat is None else np.ascontiguousarray(feat, dtype=np.float64)
     eq_ts = np.zeros(n_grid + 1, dtype=np.int64)
-    eq_ts[:n_grid] = equity_times(market, config.equity_interval_ns)
+    eq_ts[:n_grid] = equity_times(market, config.equity_interval_ns, shift)
     eq_f = np.zeros((n_grid + 1, 5))
     eq_b = np.zeros((n_grid + 1, 2), dtype=np.bool_)
     state = np.zeros(max(1, strategy.n_state))
     fi, ff, ei, ef, cnt, acc, acks = _kernel().run_kernel(
-        _ro(market.ts), _ro(market.code), _ro(market.rel), _ro(market.qty), ic, fc,
+        _ro(market.ts), _ro(market.code), _ro(market.rel), _ro(market.qty), _ro(ex[0]),
+        _ro(ex[1]), _ro(ex[2]), _ro(ex[3]), ic, fc,
         strategy.decide, np.ascontiguousarray(strategy.to_vector(params_obj), dtype=np.float64),
         state, feat_vec, eq_ts, eq_f, eq_b, _ro(lat),
     )  # fmt: skip
     result = _result(strategy, params_obj, instrument, config, market, fi, ff, ei, ef, cnt, acc,
                      eq_ts, eq_f, eq_b)  # fmt: skip
     return dataclasses.replace(result, acks=_acks(acks, int(cnt[S.N_ACKS])), fee_schedule=fees,
-                               session=session)
+                               session=session, two_clocks=two_clocks,
+                               local_clock_shift_ns=shift)
 
 
-def _latency_table(market: MarketData, config: EngineConfig) -> np.ndarray:
+def _latency_table(market: MarketData, config: EngineConfig, shift: int | None) -> np.ndarray:
     return np.ascontiguousarray(kernel_latency_table(
         config.latency_model, config.entry_latency_ns, config.response_latency_ns,
         latency_file=config.latency_file, mult=config.feed_latency_mult, ts=market.ts,
-        exch_ts=getattr(market, "exch_ts", None), security=market.instrument.security,
+        exch_ts=market.exch_ts, shift_ns=shift, security=market.instrument.security,
     ))  # fmt: skip
 
 
@@ -104,12 +113,13 @@ def _acks(acks: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def equity_times(market: MarketData, interval_ns: int) -> np.ndarray:
-    """The equity grid: the first event's time, then every multiple of the interval after it up
-    to the last event (the kernel adds the final state as one more row)."""
-    first = market.t_first
+def equity_times(market: MarketData, interval_ns: int, shift_ns: int = 0) -> np.ndarray:
+    """The equity grid on the local clock (recorded times + ``shift_ns``): the first event's
+    time, then every multiple of the interval after it up to the last event (the kernel adds
+    the final state as one more row)."""
+    first = market.t_first + shift_ns
     start = (first // interval_ns + 1) * interval_ns
-    grid = np.arange(start, market.t_last + 1, interval_ns, dtype=np.int64)
+    grid = np.arange(start, market.t_last + shift_ns + 1, interval_ns, dtype=np.int64)
     return np.concatenate((np.array([first], dtype=np.int64), grid))
 
 
@@ -122,13 +132,13 @@ def _ro(a: np.ndarray) -> np.ndarray:
 
 def _pack(
     market: MarketData, strategy: RunnableStrategy, params: Any, config: EngineConfig,
-    init_pos: float, fees: FeeSchedule, session: SessionTimes,
+    init_pos: float, shift: int, fees: FeeSchedule, session: SessionTimes,
 ) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
     inst = market.instrument
     inf = S.INF_NS
     ic = np.zeros(S.IC_N, dtype=np.int64)
     ic[S.IC_STEP] = config.step_ns
-    ic[S.IC_T0] = market.t_first
+    ic[S.IC_T0] = market.t_first + shift
     ic[S.IC_LAT_E] = config.entry_latency_ns
     ic[S.IC_LAT_R] = config.response_latency_ns
     ic[S.IC_QMODEL] = 0 if config.queue_model == "risk_averse" else 1
@@ -149,7 +159,7 @@ def _pack(
     # close auction / flatten time, else the end of the UTC day (never the last event's time)
     ic[S.IC_SESSION_END] = min(int(ic[S.IC_Q_END]), int(ic[S.IC_FLATTEN]), market.day_end_ns)
     ic[S.IC_END_FLAT] = int(config.end_flat)
-    n_grid = equity_times(market, config.equity_interval_ns).shape[0]
+    n_grid = equity_times(market, config.equity_interval_ns, shift).shape[0]
     ic[S.IC_N_EQ] = n_grid
     ic[S.IC_DEC_ON_FILL] = int(config.decide_on_fill)
     ic[S.IC_RECORD] = int(config.record_orders)

@@ -4,12 +4,20 @@ Test/benchmark helper only (hftbacktest is never imported by ``mmopt``). The rul
 relies on, and the way mmopt rows map to hftbacktest rows, are written down in
 ``docs/engine.md``.
 
-Mapping (no feed latency: ``exch_ts = local_ts = ts_ns``, every row seen by both processors):
+Mapping (docs/engine.md, sections "Book" and "Clocks"):
 
-* ``bid`` / ``bid_level`` -> ``DEPTH_EVENT | BUY_EVENT`` (price-keyed "size at this price is now
-  qty"); ``ask`` / ``ask_level`` -> ``DEPTH_EVENT | SELL_EVENT``. A top-of-book row is a level
-  update at its price (hftbacktest 2.4.4 ignores ``DEPTH_BBO_EVENT`` rows entirely).
+* ``bid_level`` -> ``DEPTH_EVENT | BUY_EVENT`` (price-keyed "size at this price is now qty");
+  ``ask_level`` -> ``DEPTH_EVENT | SELL_EVENT``.
+* ``bid`` / ``ask`` ("the best price is now P"; hftbacktest 2.4.4 ignores ``DEPTH_BBO_EVENT``
+  rows entirely) -> one explicit removal (qty 0) per stored level better than P, then the level
+  update at P. A NaN price (empty side) -> a removal per stored level of that side.
+* A ``*_level`` row priced better than the side's last ``bid``/``ask`` row is stale depth: dropped.
 * ``trade`` -> ``TRADE_EVENT`` with ``BUY_EVENT`` / ``SELL_EVENT`` from the aggressor side.
+* Clocks: one clock (no exchange times, or all equal to ``ts_ns``): every row is seen by both
+  processors at ``ts_ns``. Two clocks: the exchange processor gets the rows in exchange-time
+  order (null times estimated by ``mmopt.engine.clock``), the local processor gets them in local
+  order at ``ts_ns`` + the clock shift; the removals above are worked out per timeline, since
+  each side's book sees the rows in its own order.
 """
 
 from __future__ import annotations
@@ -43,12 +51,15 @@ from mmopt.data._schema import (
     SIDE_SELL,
     Instrument,
 )
+from mmopt.engine.clock import exchange_times, local_clock_shift
 
 __all__ = [
     "FILL_RECORD_DTYPE",
+    "HbtInput",
     "OracleConfig",
     "OracleResult",
     "aligned_empty",
+    "explicit_rows",
     "run_touch_quoter",
     "to_hbt_events",
 ]
@@ -85,37 +96,145 @@ def aligned_empty(n: int, dtype: np.dtype, align: int = 64) -> np.ndarray:
     return raw[offset : offset + n * dtype.itemsize].view(dtype)
 
 
-def to_hbt_events(events: np.ndarray) -> np.ndarray:
-    """Convert an ``EVENT_DTYPE`` array into hftbacktest's ``event_dtype`` (64-byte aligned)."""
+def _round_half_away(x: float) -> int:
+    return int(np.trunc(x) + (np.sign(x) if abs(x - np.trunc(x)) >= 0.5 else 0.0))
+
+
+def explicit_rows(events: np.ndarray, tick_size: float, lot_size: float
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of one timeline (in the order given) as hftbacktest rows.
+
+    Returns (source row, ev flags without EXCH/LOCAL, px, qty) per output row: a ``bid``/``ask``
+    row becomes explicit removals of the stored better levels (best first) then its level update;
+    stale depth rows are dropped. Tracks the stored levels exactly as a price-keyed book does."""
+    kind = events["kind"].tolist()
+    side = events["side"].tolist()
+    price = events["price"].tolist()
+    qty = events["qty"].tolist()
+    books: tuple[dict[int, float], dict[int, float]] = ({}, {})  # tick -> px, bids / asks
+    top: list[int | None] = [None, None]  # last top tick per side (None: no top row yet)
+    bound = [-(2**62), 2**62]  # highest stored bid tick / lowest stored ask tick (bounds)
+    src: list[int] = []
+    flags: list[int] = []
+    pxs: list[float] = []
+    qtys: list[float] = []
+    for i, k in enumerate(kind):
+        if k == KIND_TRADE:
+            s = side[i]
+            f = TRADE_EVENT | (BUY_EVENT if s == SIDE_BUY else SELL_EVENT if s == SIDE_SELL else 0)
+            src.append(i)
+            flags.append(f)
+            pxs.append(price[i])
+            qtys.append(qty[i])
+            continue
+        if k not in (KIND_BID, KIND_ASK, KIND_BID_LEVEL, KIND_ASK_LEVEL):
+            raise ValueError(f"row {i}: unknown kind {k}")
+        b = 0 if k in (KIND_BID, KIND_BID_LEVEL) else 1
+        flag = DEPTH_EVENT | (BUY_EVENT if b == 0 else SELL_EVENT)
+        stored = books[b]
+        p = price[i]
+        is_top = k in (KIND_BID, KIND_ASK)
+        tk = _round_half_away(p / tick_size) if np.isfinite(p) else None
+        if is_top:
+            if tk is None:  # empty side: every stored level goes
+                gone = sorted(stored, reverse=(b == 0))
+                top[b] = -(2**62) if b == 0 else 2**62
+            elif b == 0:
+                gone = _beyond(stored, tk, bound[0], True)
+                top[0] = tk
+            else:
+                gone = _beyond(stored, tk, bound[1], False)
+                top[1] = tk
+            for t in gone:
+                src.append(i)
+                flags.append(flag)
+                pxs.append(stored.pop(t))
+                qtys.append(0.0)
+            if tk is None:
+                continue
+            bound[b] = tk  # nothing better than tk is stored now
+        else:
+            if tk is None:
+                raise ValueError(f"row {i}: a level row needs a finite price")
+            lim = top[b]
+            if lim is not None and ((tk > lim) if b == 0 else (tk < lim)):
+                continue  # stale depth
+        if _round_half_away(qty[i] / lot_size) == 0:
+            stored.pop(tk, None)
+        else:
+            stored[tk] = p
+            bound[b] = max(bound[b], tk) if b == 0 else min(bound[b], tk)
+        src.append(i)
+        flags.append(flag)
+        pxs.append(p)
+        qtys.append(qty[i])
+    return (np.asarray(src, dtype=np.int64), np.asarray(flags, dtype=np.uint64),
+            np.asarray(pxs, dtype=np.float64), np.asarray(qtys, dtype=np.float64))
+
+
+def _beyond(stored: dict[int, float], tk: int, bound: int, bids: bool) -> list[int]:
+    """Stored ticks better than ``tk`` (above it for bids), best first; ``bound`` bounds them."""
+    span = bound - tk if bids else tk - bound
+    if span <= 0:
+        return []
+    if span < len(stored):
+        ticks = range(bound, tk, -1) if bids else range(bound, tk)
+        return [t for t in ticks if t in stored]
+    return sorted((t for t in stored if (t > tk if bids else t < tk)), reverse=bids)
+
+
+@dataclass(frozen=True, slots=True)
+class HbtInput:
+    """hftbacktest's input and the clock it was built with."""
+
+    data: np.ndarray  # event_dtype, 64-byte aligned
+    two_clocks: bool
+    local_shift_ns: int
+    first_local_ns: int  # the first row's local time (mmopt's decision grid starts here)
+    first_event_ns: int  # hftbacktest's clock starts at its earliest event
+
+
+def to_hbt_events(events: np.ndarray, instrument: Instrument,
+                  feed_latency_base_ns: int | None = 1_000_000, clocks: str = "auto"
+                  ) -> HbtInput:
+    """Convert an ``EVENT_DTYPE`` array into hftbacktest's ``event_dtype`` (see the module doc)."""
     if events.dtype != EVENT_DTYPE:
         raise TypeError(f"expected EVENT_DTYPE events, got {events.dtype}")
-    kind = events["kind"]
-    if np.isnan(events["price"]).any():
-        row = int(np.flatnonzero(np.isnan(events["price"]))[0])
-        raise ValueError(f"row {row}: NaN price (empty side) has no hftbacktest equivalent")
-    ev = np.zeros(len(events), dtype=np.uint64)
-    bid = (kind == KIND_BID) | (kind == KIND_BID_LEVEL)
-    ask = (kind == KIND_ASK) | (kind == KIND_ASK_LEVEL)
-    trade = kind == KIND_TRADE
-    if not (bid | ask | trade).all():
-        row = int(np.flatnonzero(~(bid | ask | trade))[0])
-        raise ValueError(f"row {row}: unknown kind {int(kind[row])}")
-    ev[bid] = DEPTH_EVENT | BUY_EVENT
-    ev[ask] = DEPTH_EVENT | SELL_EVENT
-    ev[trade & (events["side"] == SIDE_BUY)] = TRADE_EVENT | BUY_EVENT
-    ev[trade & (events["side"] == SIDE_SELL)] = TRADE_EVENT | SELL_EVENT
-    ev[trade & (events["side"] != SIDE_BUY) & (events["side"] != SIDE_SELL)] = TRADE_EVENT
-    ev |= np.uint64(EXCH_EVENT | LOCAL_EVENT)
-    out = aligned_empty(len(events), event_dtype)
-    out["ev"] = ev
-    out["exch_ts"] = events["ts_ns"]
-    out["local_ts"] = events["ts_ns"]
-    out["px"] = events["price"]
-    out["qty"] = events["qty"]
+    ts = events["ts_ns"].astype(np.int64)
+    exch = exchange_times(ts, events["exch_ts_ns"].astype(np.int64)) if clocks == "auto" else None
+    tick, lot = instrument.tick_size, instrument.lot_size
+    if exch is None:
+        src, flags, px, qty = explicit_rows(events, tick, lot)
+        out = aligned_empty(len(src), event_dtype)
+        out["ev"] = flags | np.uint64(EXCH_EVENT | LOCAL_EVENT)
+        out["exch_ts"] = ts[src]
+        out["local_ts"] = ts[src]
+        _fill(out, px, qty)
+        return HbtInput(out, False, 0, int(ts[0]), int(ts[0]))
+    shift = local_clock_shift(exch.min_latency_ns, feed_latency_base_ns, instrument.security)
+    local = ts + shift
+    xsrc, xflags, xpx, xqty = explicit_rows(events[exch.order], tick, lot)
+    xsrc = exch.order[xsrc]
+    lsrc, lflags, lpx, lqty = explicit_rows(events, tick, lot)
+    nx = len(xsrc)
+    out = aligned_empty(nx + len(lsrc), event_dtype)
+    out["ev"][:nx] = xflags | np.uint64(EXCH_EVENT)
+    out["ev"][nx:] = lflags | np.uint64(LOCAL_EVENT)
+    out["exch_ts"][:nx] = exch.exch_ts[xsrc]
+    out["local_ts"][:nx] = local[xsrc]
+    out["exch_ts"][nx:] = exch.exch_ts[lsrc]
+    out["local_ts"][nx:] = local[lsrc]
+    _fill(out, np.concatenate((xpx, lpx)), np.concatenate((xqty, lqty)))
+    first_event = int(min(exch.exch_ts.min(), local[0]))
+    return HbtInput(out, True, shift, int(local[0]), first_event)
+
+
+def _fill(out: np.ndarray, px: np.ndarray, qty: np.ndarray) -> None:
+    out["px"] = px
+    out["qty"] = qty
     out["order_id"] = 0
     out["ival"] = 0
     out["fval"] = 0.0
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +250,8 @@ class OracleConfig:
     first_decision_ns: int | None = None  # None: first row's ts + step (hftbacktest's elapse)
     maker_fee_bps: float | None = None  # None: from the Instrument
     taker_fee_bps: float | None = None
+    feed_latency_base_ns: int | None = 1_000_000  # as EngineConfig: the clock fix
+    clocks: str = "auto"  # as EngineConfig.clocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,15 +294,19 @@ def _build_backtest(data: np.ndarray, instrument: Instrument, cfg: OracleConfig)
 
 
 def run_touch_quoter(
-    events: np.ndarray, instrument: Instrument, cfg: OracleConfig, fill_capacity: int = 0
+    events: np.ndarray, instrument: Instrument, cfg: OracleConfig, fill_capacity: int = 0,
+    prepared: HbtInput | None = None,
 ) -> OracleResult:
-    """Run the touch quoter (docs/engine.md) in hftbacktest on ``events``."""
+    """Run the touch quoter (docs/engine.md) in hftbacktest on ``events``
+    (``prepared``: their to_hbt_events() with the same clock settings, to convert once)."""
     if len(events) == 0:
         raise ValueError("no events")
-    data = to_hbt_events(events)
+    hin = prepared or to_hbt_events(events, instrument, cfg.feed_latency_base_ns, cfg.clocks)
+    data = hin.data
     hbt = _build_backtest(data, instrument, cfg)
-    t0 = int(events["ts_ns"][0])
-    first = t0 + cfg.step_ns if cfg.first_decision_ns is None else int(cfg.first_decision_ns)
+    t0 = hin.first_event_ns  # hftbacktest's clock starts at its earliest event
+    local0 = hin.first_local_ns
+    first = local0 + cfg.step_ns if cfg.first_decision_ns is None else int(cfg.first_decision_ns)
     if first <= t0:
         raise ValueError("first_decision_ns must be after the first row")
     cap = fill_capacity if fill_capacity > 0 else min(len(events), 2_000_000) + 64

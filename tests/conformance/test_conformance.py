@@ -84,14 +84,17 @@ def real_stream(request: pytest.FixtureRequest, binance_root: Path) -> Stream:
 
 
 def run_pair(engine: Engine, stream: Stream, step_ns: int, entry_ns: int, resp_ns: int,
-             decide_on_fill: bool = True) -> tuple[Any, OracleResult]:
+             decide_on_fill: bool = True, **clock: Any) -> tuple[Any, OracleResult]:
+    """mmopt and the oracle on the same stream; ``clock``: EngineConfig's clocks /
+    feed_latency_base_ns, given to both."""
     config = engine.config_type(step_ms=step_ns / 1e6, entry_latency_ns=entry_ns,
-                                response_latency_ns=resp_ns, decide_on_fill=decide_on_fill)
+                                response_latency_ns=resp_ns, decide_on_fill=decide_on_fill,
+                                **clock)
     ours = engine.run_backtest(stream.events, stream.instrument, engine.strategy, engine.params,
                                config)
     oracle = run_touch_quoter(stream.events, stream.instrument, OracleConfig(
         step_ns=step_ns, entry_latency_ns=entry_ns, response_latency_ns=resp_ns,
-        decide_on_fill=decide_on_fill))
+        decide_on_fill=decide_on_fill, **clock))
     return ours, oracle
 
 
@@ -171,6 +174,53 @@ def test_latency_and_trigger_variants(engine: Engine, adversarial_stream: Stream
                             decide_on_fill)
     assert_same(ours, oracle, adversarial_stream.instrument,
                 f"adversarial 100 ms entry {entry_ns} resp {resp_ns} on_fill {decide_on_fill}")
+
+
+def with_feed_latency(stream: Stream, seed: int, null_share: float) -> Stream:
+    """The stream with exchange times 0.5-20 ms (jittered: rows change order between the two
+    clocks) before a local clock that runs 1.27 s behind; ``null_share`` of them null."""
+    rng = np.random.default_rng(seed)
+    events = stream.events.copy()
+    latency = rng.integers(500_000, 20_000_000, len(events))
+    events["exch_ts_ns"] = events["ts_ns"] - latency + 1_270_000_000
+    events["exch_ts_ns"][rng.random(len(events)) < null_share] = -1
+    return Stream(f"{stream.name}+feed_latency", events, stream.instrument)
+
+
+@pytest.mark.parametrize("step_ms", (10, 100))
+@pytest.mark.parametrize("null_share", (0.0, 0.3))
+def test_feed_latency_two_clocks(engine: Engine, adversarial_stream: Stream, step_ms: int,
+                                 null_share: float) -> None:
+    """Two clocks, rows reordered between them, some exchange times estimated."""
+    stream = with_feed_latency(adversarial_stream, seed=step_ms, null_share=null_share)
+    ours, oracle = run_pair(engine, stream, step_ms * 1_000_000, LATENCY_NS, LATENCY_NS)
+    assert ours.two_clocks and ours.local_clock_shift_ns > 1_000_000_000
+    assert len(oracle.fills) > 50
+    assert_same(ours, oracle, stream.instrument, f"{stream.name} {step_ms} ms null {null_share}")
+
+
+@pytest.mark.parametrize("base_ns", (0, 5_000_000))
+def test_feed_latency_base_is_honoured(engine: Engine, adversarial_stream: Stream,
+                                       base_ns: int) -> None:
+    stream = with_feed_latency(adversarial_stream, seed=3, null_share=0.0)
+    ours, oracle = run_pair(engine, stream, 100_000_000, LATENCY_NS, LATENCY_NS,
+                            feed_latency_base_ns=base_ns)
+    assert_same(ours, oracle, stream.instrument, f"{stream.name} base {base_ns}")
+
+
+@pytest.mark.parametrize(("security", "kinds", "clocks"), [
+    ("binance-usdm.BTCUSDT", (1, 2, 3, 4, 5), "auto"),  # two clocks on every row
+    ("binance-spot.BTCUSDT", (1, 2, 3), "auto"),  # NBBO-style: quotes without exchange time
+    ("binance-coinm.ETHUSD_PERP", (1, 2, 3, 4, 5), "local"),  # one clock, new book rules
+])
+def test_real_shard_clock_variants(engine: Engine, binance_root: Path, security: str,
+                                   kinds: tuple[int, ...], clocks: str) -> None:
+    events, instrument = load_real_shard(binance_root, security, "2024-08-08")
+    stream = Stream(security, events[np.isin(events["kind"], kinds)], instrument)
+    ours, oracle = run_pair(engine, stream, 100_000_000, LATENCY_NS, LATENCY_NS, clocks=clocks)
+    assert ours.two_clocks == (clocks == "auto")
+    assert len(oracle.fills) > 50
+    assert_same(ours, oracle, instrument, f"{security} kinds {kinds} clocks {clocks}")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -105,10 +105,19 @@ def test_trade_without_aggressor_side_is_ignored() -> None:
     assert _fills(ev) == []
 
 
-def test_top_of_book_row_is_a_level_update_not_a_clear() -> None:
-    # a lower `bid` row does not remove the better level: the touch quoter still quotes 100
-    ev = rows(*book(), (15, "bid", 99, 7), (30, "sell", 100, 5.5), (40, "bid_level", 98, 1))
+def test_depth_row_at_a_lower_price_is_a_level_update_not_a_clear() -> None:
+    # hftbacktest's DEPTH_EVENT is price-keyed: a lower bid level leaves 100 in the book, so the
+    # touch quoter still quotes 100 (it ignores DEPTH_BBO_EVENT rows, hence the oracle's
+    # explicit removals for mmopt's `bid`/`ask` rows, below)
+    ev = rows(*book(), (15, "bid_level", 99, 7), (30, "sell", 100, 5.5), (40, "bid_level", 98, 1))
     assert _fills(ev) == [(30, 1, 100.0, 1.0)]
+
+
+def test_best_bid_row_reaches_hftbacktest_as_explicit_removals() -> None:
+    # a lower `bid` row means 100 is gone: the oracle removes it, the quoter moves to 99, and
+    # the sell at 100 no longer reaches our bid
+    ev = rows(*book(), (15, "bid", 99, 7), (30, "sell", 100, 5.5), (40, "bid_level", 98, 1))
+    assert _fills(ev) == []
 
 
 def test_fees_and_balance_linear() -> None:

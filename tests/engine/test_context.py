@@ -95,29 +95,26 @@ def test_feature_warm_up_time_is_in_ctx_and_nan_without_features() -> None:
     assert math.isnan(_seen(rows)[C_FEAT_ELAPSED])
 
 
-def test_bid_row_is_a_price_level_update_not_a_best_price_that_clears_better_levels() -> None:
-    """DESIGN difference, pinned on purpose (hftbacktest semantics): docs/data.md
-    describes a `bid`/`ask` row as "the best price on that side and the size there", which read
-    literally would make a lower `bid` row the new best bid and clear every bid level above it.
-    mmopt, like hftbacktest's HashMapMarketDepth (fills must match it exactly), treats the row
-    as a price-level update "the total size at this price is now qty": better levels stay until
-    a row with qty 0 removes them or an ask row crosses them. See also
-    tests/conformance/test_hbt_semantics.py::test_top_of_book_row_is_a_level_update_not_a_clear
-    and the `lower_bid_row` case of tests/conformance/handmade.py (both engines agree)."""
+def test_bid_row_is_the_best_price_and_clears_better_levels() -> None:
+    """DESIGN and docs/data.md: a `bid` row says "the best bid is now P with
+    size q", so a lower `bid` row removes every better bid level (quote-only data then gives
+    the right book). hftbacktest gets the same book through explicit removals from the oracle
+    (tests/conformance/test_hbt_semantics.py::test_best_bid_row_reaches_hftbacktest_as_explicit_removals
+    and the `lower_bid_row` case of tests/conformance/handmade.py: both engines agree)."""
     seen = _seen([*BOOK, (5, "bid", 99, 7), (40, "bid_level", 97, 1)])
-    assert seen[C_BEST_BID_TICK] == 100.0  # not 99: the level at 100 was not cleared
-    assert seen[C_BID_QTY] == 5.0
-    assert seen[C_MID] == 101.0
+    assert seen[C_BEST_BID_TICK] == 99.0  # the level at 100 is gone
+    assert seen[C_BID_QTY] == 7.0
+    assert seen[C_MID] == 100.5
     removed = _seen([*BOOK, (5, "bid", 100, 0), (40, "bid_level", 97, 1)])
-    assert removed[C_BEST_BID_TICK] == 99.0  # only a qty-0 row removes the level
+    assert removed[C_BEST_BID_TICK] == 99.0  # a best bid row without size removes its level
     assert removed[C_BID_QTY] == 3.0
     crossed = _seen([*BOOK, (5, "ask", 100, 2), (40, "bid_level", 97, 1)])
     assert crossed[C_BEST_ASK_TICK] == 100.0  # an ask at the best bid moves the best bid down
     assert crossed[C_BEST_BID_TICK] == 99.0
 
 
-def test_ask_row_is_a_price_level_update_too() -> None:
-    """The mirror of the test above: a higher `ask` row leaves the better ask level in place."""
+def test_ask_row_is_the_best_ask_too() -> None:
+    """The mirror of the test above: a higher `ask` row removes the better ask level."""
     seen = _seen([*BOOK, (5, "ask", 103, 4), (40, "bid_level", 97, 1)])
-    assert seen[C_BEST_ASK_TICK] == 102.0
-    assert seen[C_MID] == 101.0
+    assert seen[C_BEST_ASK_TICK] == 103.0
+    assert seen[C_MID] == 101.5

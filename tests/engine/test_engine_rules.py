@@ -66,9 +66,11 @@ def test_trade_through_fills_at_our_price() -> None:
 
 
 def test_book_crossing_our_price_fills() -> None:
-    rows = [*BOOK, (2, "ask_level", 100.0, 3.0), (5, "bid", 99.0, 1.0)]
+    # a best-ask row at our bid (an ask depth row there would be stale depth: better than the
+    # last best-ask row, dropped; docs/engine.md "Book")
+    rows = [*BOOK, (2, "ask", 100.0, 3.0), (5, "bid", 99.0, 1.0)]
     assert fill_tuples(run(rows, Script(bid=100.0, bid_qty=1.0))) == [(2.0, 1, 100.0, 1.0, True)]
-    rows = [*BOOK, (2, "bid_level", 101.0, 2.0), (5, "bid", 99.0, 1.0)]
+    rows = [*BOOK, (2, "bid", 101.0, 2.0), (5, "bid", 99.0, 1.0)]
     assert fill_tuples(run(rows, Script(ask=101.0, ask_qty=1.0))) == [(2.0, -1, 101.0, 1.0, True)]
     # a lower bid row does not lower the best bid (hftbacktest): nothing crosses our ask at 101
     rows = [*BOOK, (2, "bid", 99.0, 2.0), (5, "bid", 98.0, 1.0)]
@@ -80,7 +82,7 @@ def test_post_only_order_crossing_on_arrival_is_rejected() -> None:
     r = run(rows, Script(bid=101.0, bid_qty=1.0))
     assert (r.n_submitted, r.n_rejected, r.n_fills) == (1, 1, 0)
     # the book moves while the order travels: rejected at arrival, not at submission
-    rows = [*BOOK, (2, "ask_level", 100.0, 1.0), (9, "bid", 99.0, 1.0)]
+    rows = [*BOOK, (2, "ask", 100.0, 1.0), (9, "bid", 99.0, 1.0)]
     r = run(rows, Script(bid=100.0, bid_qty=1.0), entry_latency_ns=2 * MS)
     assert (r.n_rejected, r.n_fills) == (1, 0)
 

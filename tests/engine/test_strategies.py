@@ -33,7 +33,9 @@ def test_fixed_interval_requotes_only_after_refill_since_placement() -> None:
     # bid+ask placed at 1 ms; the bid moves at 2.5 ms but waits until 6 ms (1 + 5)
     assert _submit_times(r) == [1.0, 1.0, 6.0]
     follow = run_backtest(stream(MOVING), inst, get_strategy("price_follow"), None, cfg)
-    assert _submit_times(follow) == [1.0, 1.0, 3.0]  # a lower bid row leaves the best at 101
+    # the bid row at 2.5 ms raises the best to 101, the one at 4.5 ms lowers it to 100.5 (the
+    # best bid is now 100.5: 101 is gone); price_follow follows both
+    assert _submit_times(follow) == [1.0, 1.0, 3.0, 5.0]
 
 
 def test_price_follow_cooldown_starts_on_fill() -> None:
