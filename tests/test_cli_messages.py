@@ -28,7 +28,10 @@ def test_show_with_a_postgresql_url_and_no_driver_names_the_package(
     real_import = builtins.__import__
 
     def no_psycopg2(name: str, *args: object, **kwargs: object) -> object:
-        if name.split(".")[0] in ("psycopg", "psycopg2"):
+        level = kwargs.get("level", args[3] if len(args) > 3 else 0)
+        # absolute imports only: SQLAlchemy's own dialect modules (sqlalchemy.dialects.
+        # postgresql.psycopg, imported relatively) must still load, as on a machine without them
+        if level == 0 and name.split(".")[0] in ("psycopg", "psycopg2"):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
