@@ -22,7 +22,7 @@ CASES = [
      "cannot open 'postgresql://alice:***@db/o': refused"),
     ("host=db user=alice password=S3cretPW", "host=db user=alice password=***"),
 ]
-UNCHANGED = ["sqlite:////tmp/runs/optuna.db", "journal:///runs/optuna.log", "ray://head:10001",
+UNCHANGED = ["sqlite:////srv/runs/optuna.db", "journal:///runs/optuna.log", "ray://head:10001",
              "postgresql://alice@db/optuna", "mail me at a@b.com", "http://127.0.0.1:5000/health",
              "executor.address=10.0.0.1:6379"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from mmopt.tracking._protocol import ShardCurve
+from mmopt.tracking._shard_curve import ShardCurve
 
 __all__ = ["MAX_PANELS", "MAX_POINTS", "write_curves"]
 

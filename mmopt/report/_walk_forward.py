@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from mmopt.report._curves import MAX_PANELS, MAX_POINTS
 from mmopt.tracking._folds import WalkForwardSummary
-from mmopt.tracking._protocol import ShardCurve
+from mmopt.tracking._shard_curve import ShardCurve
 
 __all__ = ["write_fold_table", "write_stability", "write_stitched_equity"]
 

@@ -154,7 +154,10 @@ def run_walk_forward(
         t1 = time.perf_counter()
         executor = executor or make_executor(run.executor)
         phases.data_s, phases.executor_s = t1 - t0, time.perf_counter() - t1
-        tracker = tracker or make_tracker(run.tracking, run.run_dir)
+        if tracker is None:
+            from mmopt.report import write_report
+
+            tracker = make_tracker(run.tracking, run.run_dir, report_writer=write_report)
         return _drive(run, folds, runs, studies, writers, shard_set, executor, tracker,
                       progress, started, n_existing, phases)
     finally:

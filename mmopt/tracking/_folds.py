@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mmopt.tracking._protocol import ShardCurve
+from mmopt.tracking._shard_curve import ShardCurve
 
 __all__ = ["FoldResult", "FoldTrial", "ParamStability", "WalkForwardSummary"]
 

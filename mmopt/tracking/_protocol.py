@@ -18,8 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-import numpy as np
-
+from mmopt.tracking._shard_curve import ShardCurve
 from mmopt.tracking.study_summary import StudySummary
 
 if TYPE_CHECKING:
@@ -107,16 +106,6 @@ class TrialRecord:
 
     def metrics_dict(self) -> dict[str, float]:
         return dict(self.metrics)
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class ShardCurve:
-    """The best trial's curves on one shard (from a re-run), for the equity/inventory plots."""
-
-    security: str
-    date: str
-    equity: np.ndarray  # mmopt.engine EQUITY_DTYPE: ts_ns, mid, position, cash, equity, ...
-    fills: np.ndarray  # mmopt.engine FILL_DTYPE
 
 
 @dataclass(frozen=True, slots=True, eq=False)

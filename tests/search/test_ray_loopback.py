@@ -82,7 +82,7 @@ def test_local_ray_sweep_listens_on_loopback_only_and_leaves_nothing(
     exposed = [entry for entry in listening if not _is_loopback(entry[1])]
     assert exposed == [], f"listening beyond loopback: {exposed}"
     assert any(name == "raylet" for name in seen["processes"].values())
-    # the session's files are under run_dir, not /tmp/ray
+    # the session's files are under run_dir, not Ray's default temp folder
     sessions = list((short_run_dir / "ray").glob("session_*"))
     assert sessions and (sessions[0] / "logs").is_dir()
     # after the sweep: Ray is down and none of its processes is left

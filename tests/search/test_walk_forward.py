@@ -154,12 +154,14 @@ def test_binance_two_dates_make_one_fold_or_a_clear_error(binance_root: Path) ->
 def test_robust_selection_chooses_the_sweeps_best_and_reports_its_slices(
     sweep_args: list[str], tmp_path: Path
 ) -> None:
+    from mmopt.report import write_report
     from mmopt.search.selection import choose
     from mmopt.tracking import MlflowTracker
 
     run = compose_config([*sweep_args, "selection=robust", "selection.neighbours=3",
                           "tracking=mlflow", f"tracking.tracking_uri=sqlite:///{tmp_path}/ml.db"])
-    tracker = MlflowTracker(run.tracking, run.run_dir, background=False)
+    tracker = MlflowTracker(run.tracking, run.run_dir, background=False,
+                            report_writer=write_report)
     result = run_sweep(run, progress=False, tracker=tracker)
     expected = choose(result.study, run.selection, run.search)
     assert expected.trials and result.best[0].number == expected.trials[0].number

@@ -13,6 +13,7 @@ from mmopt.config import TrackingConfig
 from mmopt.metrics.overfit_report import overfit_report
 from mmopt.metrics.overfitting import sample_moments
 from mmopt.metrics.slices import TrialSlices
+from mmopt.report import write_report
 from mmopt.tracking import MlflowTracker, StudySummary, SweepSummary
 
 
@@ -33,7 +34,7 @@ def test_parent_run_gets_pbo_deflated_sharpe_and_the_verdict(
 ) -> None:
     copy_store(mlflow_template, tmp_path)
     tracker = MlflowTracker(TrackingConfig(name="mlflow", experiment="honest"), tmp_path,
-                            background=False)
+                            background=False, report_writer=write_report)
     tracker.start(sweep_info(tmp_path))
     tracker.log_trials([trial(0), trial(1)])
     columns = _columns(5)
