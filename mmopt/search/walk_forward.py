@@ -46,6 +46,7 @@ from mmopt.search.honesty import build_study_summary
 from mmopt.search.lease import heartbeat_s, make_lease
 from mmopt.search.mirror import StudyWriter, counts_toward_total, load_working_study, take_over
 from mmopt.search.objective import PreparedShard, WorkSpec, evaluate, replay, warm_worker
+from mmopt.search.preflight import preflight
 from mmopt.search.progress import Progress
 from mmopt.search.samplers import make_pruner, make_sampler
 from mmopt.search.selection import choose
@@ -134,6 +135,7 @@ def run_walk_forward(
     if run.validation.name != "walk_forward":
         raise ConfigError(f"validation.name: {run.validation.name}, not walk_forward "
                           "(use mmopt.search.run_sweep)")
+    preflight(run, tracking=tracker is None, executor=executor is None)  # before any work
     Path(run.run_dir).mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
