@@ -88,27 +88,28 @@ def table_latency(lat, tcol, vcol, t, interp):
 
 
 @hot
-def entry_latency(E, t):
-    """Entry latency of a request sent at local time ``t``."""
+def _model_latency(E, t, constant_slot, tcol, vcol):
+    """The latency model's value at ``t``: constant, seeded random around the constant, or the
+    latency table (interpolated for recorded data) keyed by time column ``tcol``."""
     ctr, fc, ic, lat = E[4], E[9], E[10], E[13]
     model = ic[IC_LAT_MODEL]
     if model == LAT_CONSTANT:
-        return ic[IC_LAT_E]
+        return ic[constant_slot]
     if model == LAT_RANDOM:
-        return random_latency(ctr, fc, ic[IC_LAT_E])
-    return table_latency(lat, LT_REQ, LT_ENTRY, t, model == LAT_DATA)
+        return random_latency(ctr, fc, ic[constant_slot])
+    return table_latency(lat, tcol, vcol, t, model == LAT_DATA)
+
+
+@hot
+def entry_latency(E, t):
+    """Entry latency of a request sent at local time ``t``."""
+    return _model_latency(E, t, IC_LAT_E, LT_REQ, LT_ENTRY)
 
 
 @hot
 def response_latency(E, t):
     """Response latency of a message the exchange sends at exchange time ``t``."""
-    ctr, fc, ic, lat = E[4], E[9], E[10], E[13]
-    model = ic[IC_LAT_MODEL]
-    if model == LAT_CONSTANT:
-        return ic[IC_LAT_R]
-    if model == LAT_RANDOM:
-        return random_latency(ctr, fc, ic[IC_LAT_R])
-    return table_latency(lat, LT_EXCH, LT_RESP, t, model == LAT_DATA)
+    return _model_latency(E, t, IC_LAT_R, LT_EXCH, LT_RESP)
 
 
 @hot
