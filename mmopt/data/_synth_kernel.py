@@ -175,7 +175,7 @@ def _end_phase(
     _emit_top(out, s, book, prm)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: generate_dataset makes shards on threads
 def simulate(
     out: np.ndarray, prm: np.ndarray, z: np.ndarray, seed: int, t0_ns: int, n_grid: int,
     stop_at: int,
