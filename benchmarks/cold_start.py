@@ -61,7 +61,7 @@ def _run(cmds: list[list[str]], cwd: Path, env: dict[str, str]) -> tuple[float, 
 
 
 def _phases(output: str) -> dict[str, float]:
-    m = re.search(r"time: (.*?)\n\S", output, re.S)
+    m = re.search(r"time: (.*?report \d+\.\d s)", output, re.S)
     if not m:
         return {}
     return {name.strip(): float(sec)
