@@ -41,8 +41,9 @@ class Combination:
         return " ".join(f"{k}={v}" for k, v in self.swept)
 
     def name_suffix(self) -> str:
-        """``seed0-step_ms100``: the swept values, to tell apart studies that share a name."""
-        parts = [f"{key.lstrip('+~').split('.')[-1]}{value}" for key, value in self.swept]
+        """``layered_grid-seed0``: the swept values, to tell apart studies sharing a name."""
+        parts = [value if "." not in key else f"{key.split('.')[-1]}{value}"
+                 for key, value in self.swept]  # a group: its option; a key: name and value
         return _UNSAFE.sub("_", "-".join(parts))
 
 
