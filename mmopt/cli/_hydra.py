@@ -21,9 +21,18 @@ from mmopt.config import RunConfig, from_hydra
 from mmopt.config._known import CONF_DIR_ENV, conf_dir
 from mmopt.errors import ConfigError
 
-__all__ = ["CONF_DIR_ENV", "compose", "compose_config", "conf_dir", "list_group_options"]
+__all__ = [
+    "CFG_CHOICES",
+    "CONF_DIR_ENV",
+    "compose",
+    "compose_config",
+    "conf_dir",
+    "config_text",
+    "list_group_options",
+]
 
 _CONFIG_NAME = "config"
+CFG_CHOICES = ("job", "hydra", "all")  # Hydra's --cfg
 
 
 def list_group_options(group: str, root: Path | None = None) -> list[str]:
@@ -32,7 +41,8 @@ def list_group_options(group: str, root: Path | None = None) -> list[str]:
     return sorted(p.stem for p in base.glob("*.yaml"))
 
 
-def compose(overrides: Sequence[str] = (), config_dir: Path | None = None) -> Any:
+def compose(overrides: Sequence[str] = (), config_dir: Path | None = None, *,
+            with_hydra: bool = False) -> Any:
     """Compose ``config.yaml`` with Hydra's override grammar; returns an OmegaConf DictConfig.
 
     Raises ``ConfigError`` naming the first override that fails (bad syntax, an unknown group
@@ -41,7 +51,7 @@ def compose(overrides: Sequence[str] = (), config_dir: Path | None = None) -> An
     overrides = [str(o) for o in overrides]
     directory = config_dir or conf_dir()
     try:
-        return _compose_raw(overrides, directory)
+        return _compose_raw(overrides, directory, with_hydra)
     except ConfigError:
         raise
     except Exception as exc:
@@ -51,14 +61,15 @@ def compose(overrides: Sequence[str] = (), config_dir: Path | None = None) -> An
         raise ConfigError(_describe(exc, culprit, directory)) from None
 
 
-def _compose_raw(overrides: list[str], directory: Path) -> Any:
+def _compose_raw(overrides: list[str], directory: Path, with_hydra: bool = False) -> Any:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(directory), version_base="1.3", job_name="mmopt"):
-        return hydra_compose(config_name=_CONFIG_NAME, overrides=overrides)
+        return hydra_compose(config_name=_CONFIG_NAME, overrides=overrides,
+                             return_hydra_config=with_hydra)
 
 
 def _is_hydra_error(exc: Exception) -> bool:
@@ -122,6 +133,36 @@ def _option_fix(culprit: str | None, directory: Path | None) -> str:
     if not options:
         return "pick one of the options listed"
     return f"pick one of the options listed, e.g. {group}={options[0]}"
+
+
+def config_text(overrides: Sequence[str], cfg: str, *, resolve: bool = False,
+                package: str | None = None, config_dir: Path | None = None) -> str:
+    """What Hydra's ``--cfg job|hydra|all [--resolve] [--package P]`` prints: the composed
+    config as YAML (``job``: without the ``hydra`` node, ``hydra``: only it, ``all``: both),
+    interpolations kept unless ``resolve``; ``package`` (``strategy``, ``study.sampler``) prints
+    that part under a ``# @package`` line."""
+    from omegaconf import OmegaConf, open_dict
+
+    if cfg not in CFG_CHOICES:
+        raise ConfigError(f"--cfg {cfg}: expected one of {', '.join(CFG_CHOICES)}")
+    config = compose(overrides, config_dir, with_hydra=cfg != "job")
+    if cfg == "hydra":
+        config = OmegaConf.create({"hydra": config.hydra})
+    elif cfg == "all" and resolve:  # hydra's own node refers to runtime values: keep it as is
+        with open_dict(config):
+            hydra_node = config.pop("hydra")
+        OmegaConf.resolve(config)
+        with open_dict(config):
+            config.hydra = hydra_node
+        resolve = False
+    if package:
+        if OmegaConf.select(config, package) is None:
+            raise ConfigError(f"--package {package}: no such key in the composed config (fix: "
+                              "a top-level key such as strategy, or a dotted one such as "
+                              "study.sampler)")
+        text = OmegaConf.to_yaml(OmegaConf.select(config, package), resolve=resolve)
+        return f"# @package {package}\n{text}"
+    return str(OmegaConf.to_yaml(config, resolve=resolve))
 
 
 def compose_config(overrides: Sequence[str] = (), config_dir: Path | None = None) -> RunConfig:

@@ -2,6 +2,8 @@
 
     mmopt sweep                                   # the embedded default (synthetic data, AS)
     mmopt sweep strategy=layered_grid study.n_trials=300 executor.address=auto
+    mmopt sweep --cfg job strategy=layered_grid    # print the composed config and exit
+    mmopt sweep -m strategy=avellaneda_stoikov,layered_grid data=binance,synthetic  # 4 studies
     mmopt best avellaneda_stoikov-synthetic       # best parameters as YAML
     mmopt show avellaneda_stoikov-synthetic -n 20 # the top trials
 """
@@ -9,6 +11,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,8 +20,10 @@ import typer
 from rich.console import Console
 
 from mmopt.cli._apps import HYDRA_CONTEXT, app
-from mmopt.cli._hydra import compose
+from mmopt.cli._hydra import CFG_CHOICES, compose, config_text
+from mmopt.cli._multirun import Combination, expand, has_sweep
 from mmopt.config import RunConfig, from_hydra
+from mmopt.errors import ConfigError
 
 __all__ = ["best_command", "show_command", "sweep_command"]
 
@@ -27,7 +33,8 @@ SWEEP_HELP = (
     "Run (or resume) an Optuna study of the configured strategy over the selected shards. "
     "Arguments are Hydra overrides, e.g. strategy=layered_grid study.n_trials=300 "
     "executor=ray executor.address=auto data=binance. The same study.name and study.storage "
-    "resume the study; n_trials counts the total."
+    "resume the study; n_trials counts the total. --cfg job prints the composed config and "
+    "exits; -m runs one study per combination of swept values (key=a,b)."
 )
 _STORAGE_HELP = "Optuna storage URL (default: the study.storage of the default config)."
 
@@ -41,15 +48,118 @@ def sweep_command(
         typer.Option("--allow-config-change",
                      help="Add trials to an existing study made with another config."),
     ] = False,
+    cfg: Annotated[
+        str | None,
+        typer.Option("--cfg", "-c", help="Print the composed config and exit, as Hydra does: "
+                     "job (the run's config), hydra (Hydra's own node) or all."),
+    ] = None,
+    resolve: Annotated[
+        bool, typer.Option("--resolve", help="With --cfg: resolve interpolations.")
+    ] = False,
+    package: Annotated[
+        str | None, typer.Option("--package", "-p", help="With --cfg: print only this part "
+                                 "of the config, e.g. strategy or study.sampler.")
+    ] = None,
+    multirun: Annotated[
+        bool, typer.Option("--multirun", "-m", help="One study per combination of the swept "
+                           "overrides (key=a,b choice(a,b) range(1,4)), one after another.")
+    ] = False,
+    progress_every: Annotated[
+        float | None, typer.Option("--progress-every", help="When stderr is not a terminal: "
+                                   "seconds between two progress summary lines (default "
+                                   "10, or MMOPT_PROGRESS_EVERY_S).", min=0.0)
+    ] = None,
 ) -> None:
+    from mmopt.search.progress import EVERY_ENV, summary_every_s
+
+    args = list(overrides or [])
+    if progress_every is not None:
+        os.environ[EVERY_ENV] = repr(float(progress_every))
+    summary_every_s()  # a bad MMOPT_PROGRESS_EVERY_S stops here, before any work
+    if not multirun and has_sweep(args):
+        raise ConfigError("a swept override (key=a,b) needs -m / --multirun: mmopt sweep -m "
+                          + " ".join(args))
+    combos = expand(args) if multirun else [Combination(tuple(args), ())]
+    if cfg is not None:
+        if cfg not in CFG_CHOICES:
+            raise typer.BadParameter(f"{cfg!r}: expected one of {', '.join(CFG_CHOICES)}",
+                                     param_hint="--cfg")
+        for combo in combos:
+            if multirun:
+                typer.echo(f"# {combo.label or '(no swept override)'}")
+            typer.echo(config_text(combo.overrides, cfg, resolve=resolve, package=package),
+                       nl=False)
+        return
+    if resolve or package:
+        raise typer.BadParameter("--resolve and --package go with --cfg",
+                                 param_hint="--resolve / --package")
+    runs = _plan(combos) if multirun else [from_hydra(compose(args))]
+    if not multirun:
+        _run_one(runs[0], not no_progress, allow_config_change)
+        return
+    _run_many(combos, runs, not no_progress, allow_config_change)
+
+
+def _plan(combos: Sequence[Combination]) -> list[RunConfig]:
+    """Every combination's config, checked before the first runs; study names made unique."""
+    import dataclasses
+
+    runs = []
+    for combo in combos:
+        try:
+            runs.append(from_hydra(compose(combo.overrides)))
+        except ConfigError as exc:
+            raise ConfigError(f"-m combination {combo.label}: {exc}") from None
+    names = [r.study.name for r in runs]
+    if len(set(names)) == len(names):
+        return runs
+    renamed = [dataclasses.replace(r, study=dataclasses.replace(
+        r.study, name=f"{r.study.name}-{c.name_suffix()}")) for r, c in zip(runs, combos,
+                                                                            strict=True)]
+    if len({r.study.name for r in renamed}) != len(renamed):
+        raise ConfigError("-m: two combinations give the same study name; set study.name so "
+                          "that it names every swept key, e.g. study.name=mine-${strategy.name}")
+    return renamed
+
+
+def _run_many(combos: Sequence[Combination], runs: Sequence[RunConfig], progress: bool,
+              allow_config_change: bool) -> None:
+    """The combinations one after another; a table of what each did at the end. A failing
+    combination stops the multirun (as Hydra's basic launcher does); Ctrl-C stops it too."""
+    from rich.table import Table
+
+    console = Console()
+    done: list[tuple[Combination, RunConfig, str]] = []
+    try:
+        for i, (combo, run) in enumerate(zip(combos, runs, strict=True), start=1):
+            console.print(f"[bold]multirun {i}/{len(runs)}[/bold]: {combo.label} -> study "
+                          f"{run.study.name}", soft_wrap=True)
+            try:
+                _run_one(run, progress, allow_config_change)
+            except typer.Exit as exc:
+                done.append((combo, run, "interrupted"))
+                raise exc
+            except BaseException:
+                done.append((combo, run, "failed"))
+                raise
+            done.append((combo, run, "finished"))
+    finally:
+        table = Table(title=f"multirun: {len(done)} of {len(runs)} combination(s) run")
+        for column in ("combination", "study", "status"):
+            table.add_column(column)
+        for combo, run, status in done:
+            table.add_row(combo.label, run.study.name, status)
+        console.print(table)
+
+
+def _run_one(run: RunConfig, progress: bool, allow_config_change: bool) -> None:
     from mmopt.search import run_sweep
     from mmopt.search.console import print_result
 
-    run = from_hydra(compose(overrides or []))
     if run.validation.name == "walk_forward":
-        _walk_forward(run, not no_progress, allow_config_change)
+        _walk_forward(run, progress, allow_config_change)
         return
-    result = run_sweep(run, progress=not no_progress, allow_config_change=allow_config_change)
+    result = run_sweep(run, progress=progress, allow_config_change=allow_config_change)
     print_result(result, run, Console())
     if result.status == "interrupted":
         raise typer.Exit(130)

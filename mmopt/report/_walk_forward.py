@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from mmopt.report._curves import MAX_PANELS, MAX_POINTS
+from mmopt.report._curves import MAX_PANELS, thin
+from mmopt.report._trading_time import trading_axis
 from mmopt.tracking._folds import WalkForwardSummary
 from mmopt.tracking._shard_curve import ShardCurve
 
@@ -68,27 +69,24 @@ def write_stability(wf: WalkForwardSummary, out: Path) -> list[Path]:
 
 def _trading_series(curves: list[tuple[int, ShardCurve]]) -> tuple[
         np.ndarray, np.ndarray, list[tuple[float, int]]]:
-    """Hours of trading (gaps between shards removed), cumulative PnL, and where folds start."""
+    """Hours of trading (``_trading_time``: no time between sessions), cumulative PnL, and
+    where folds start."""
+    ordered = [(f, c) for f, c in sorted(curves, key=lambda fc: (fc[1].date, fc[0]))
+               if c.equity.size]
+    axis = trading_axis([c.equity["ts_ns"] for _, c in ordered])
     hours: list[np.ndarray] = []
     pnl: list[np.ndarray] = []
     starts: list[tuple[float, int]] = []
-    offset, carried, last_fold = 0.0, 0.0, -1
-    for fold, curve in sorted(curves, key=lambda fc: (fc[1].date, fc[0])):
+    carried, last_fold = 0.0, -1
+    for (fold, curve), clock, begin in zip(ordered, axis.hours, axis.starts, strict=True):
         equity = curve.equity
-        if equity.size == 0:
-            continue
         if fold != last_fold:
-            starts.append((offset, fold))
+            starts.append((begin, fold))
             last_fold = fold
-        rows: np.ndarray = np.arange(equity.size)
-        if rows.size > MAX_POINTS:
-            rows = rows[np.linspace(0, rows.size - 1, MAX_POINTS).astype(np.int64)]
-        ts = equity["ts_ns"][rows].astype(np.float64)
-        span = (ts - ts[0]) / 3.6e12
+        rows = thin(np.arange(equity.size))
         change = equity["equity"][rows] - equity["equity"][0]
-        hours.append(offset + span)
+        hours.append(clock[rows])
         pnl.append(carried + change)
-        offset += float(span[-1]) if span.size else 0.0
         last = float(equity["equity"][-1] - equity["equity"][0])
         carried += last if math.isfinite(last) else 0.0
     if not hours:

@@ -8,8 +8,9 @@ fold are in flight together. A fold whose study is done at once submits its in-s
 (plus its chosen trial) on its test shards. At the end: each fold's row, the chosen trials'
 test results stitched into one out-of-sample result, parameter stability across folds, the
 stitched equity curves (when tracking), ``RUN_DIR/STUDY/folds.json`` and the tracker's parent
-run with the report. Per-trial detail stays in each fold's study (``mmopt show
-<study>-fold<k>``); MLflow gets the walk-forward's parent run, not a child run per trial.
+run with the report. The tracker gets every fold's trials as they finish (``TrialRecord.fold``
+set: one child run each, like a plain sweep's) and each fold's out-of-sample re-runs
+(``out_of_sample=True``); each fold's study keeps the detail too (``mmopt show <study>-fold<k>``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from mmopt.executors import Executor, TaskError, make_executor
 from mmopt.metrics import ShardMetrics
 from mmopt.search._fold_loop import FoldLoop
 from mmopt.search._loop import POLL_S, LoopTimings
-from mmopt.search._records import sweep_info
+from mmopt.search._records import RecordBuffer, sweep_info
 from mmopt.search.fold_results import (
     FOLDS_FILE,
     fold_trials,
@@ -111,6 +112,8 @@ class _FoldState:
     shards: dict[int, list[ShardMetrics]] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
     finished: bool = False
+    rerun_started_at: float = 0.0  # epoch seconds, when the re-runs were submitted
+    rerun_s: float = 0.0  # wall time from submitting the re-runs to collecting them
 
 
 def fold_run(run: RunConfig, fold: Fold) -> RunConfig:
@@ -219,9 +222,23 @@ def _drive(run: RunConfig, folds: tuple[Fold, ...], runs: list[RunConfig],
     first = tuple((p.name, _default(run, p.name)) for p in run.search.params)
     phases.warm_s = executor.warm(warm_worker, spec, shard_set.sample, first)
     tracker.start(sweep_info(run, shard_set, n_existing))
+    buffer = RecordBuffer(tracker, run.tracking.log_batch_size)
+    for fold, study in zip(folds, studies, strict=True):  # a resume: the tracker skips the
+        _backfill(buffer, study, fold.index)               # trials it has already logged
     n_done = [sum(counts_toward_total(t) for t in s.get_trials(deepcopy=False)) for s in studies]
     bar = Progress(run.study.n_trials * len(folds), sum(n_done), enabled=progress_on,
                    study_name=f"{run.study.name} ({len(folds)} folds)")
+
+    def on_record(index: int) -> Any:
+        def told(record: TrialRecord) -> None:
+            bar.trial_done(record.state)
+            buffer.add(dataclasses.replace(record, fold=index))
+        return told
+
+    def tick() -> None:
+        bar.tick()
+        buffer.flush_if_due()
+
     deadline = None if run.study.timeout_s is None else time.time() + run.study.timeout_s
     states = []
     for fold, fr, study, writer, done in zip(folds, runs, studies, writers, n_done, strict=True):
@@ -229,15 +246,14 @@ def _drive(run: RunConfig, folds: tuple[Fold, ...], runs: list[RunConfig],
         refs = [by_key[(r.security, r.date)][1] for r in train]
         test = [by_key[(r.security, r.date)] for r in shard_set.catalog if r.date in fold.test]
         loop = FoldLoop(fr, study, executor, spec_ref, refs, rung_bounds(len(refs),
-                        fr.study.pruner), spec, lambda rec: bar.trial_done(rec.state), writer,
-                        bar.tick)
+                        fr.study.pruner), spec, on_record(fold.index), writer, tick)
         loop.begin(fr.study.n_trials, done, deadline)
         states.append(_FoldState(fold, fr, study, loop, [s for s, _ in test],
                                  [r for _, r in test], writer))
     status: Status = "finished"
     failure: Exception | None = None
     try:
-        _schedule(states, executor, spec_ref, bar)
+        _schedule(states, executor, spec_ref, tick)
     except KeyboardInterrupt:
         status = "interrupted"
     except Exception as exc:
@@ -246,7 +262,13 @@ def _drive(run: RunConfig, folds: tuple[Fold, ...], runs: list[RunConfig],
         bar.close()
         if status != "finished":
             for st in states:
-                st.loop.abandon(f"the walk-forward stopped ({status}); re-run on resume")
+                for record in st.loop.abandon(
+                        f"the walk-forward stopped ({status}); re-run on resume"):
+                    buffer.add(dataclasses.replace(record, fold=st.fold.index))
+    for st in states:
+        for record in _oos_records(st, run):
+            buffer.add(record)
+    buffer.flush()
     t_finish = time.perf_counter()
     results = [_fold_result(st, run) for st in states]
     curves = _curves(states, executor, spec_ref) if (
@@ -275,8 +297,17 @@ def _drive(run: RunConfig, folds: tuple[Fold, ...], runs: list[RunConfig],
                              folds_json, tracker.ui_command(), report, report_path)
 
 
+def _backfill(buffer: RecordBuffer, study: optuna.Study, fold: int) -> None:
+    from mmopt.search._trials import record_from_frozen
+
+    for t in study.get_trials(deepcopy=False):
+        if t.state.is_finished():
+            buffer.add(dataclasses.replace(record_from_frozen(t), fold=fold))
+    buffer.flush()
+
+
 def _schedule(states: list[_FoldState], executor: Executor, spec_ref: Any,
-              bar: Progress) -> None:
+              tick: Any) -> None:
     """Round robin over the folds until every study and every re-run is done."""
     while True:
         moved, waiting = False, []
@@ -299,7 +330,7 @@ def _schedule(states: list[_FoldState], executor: Executor, spec_ref: Any,
             return
         if not moved and waiting:
             executor.wait(waiting[:1], POLL_S / 10)
-            bar.tick()
+            tick()
 
 
 def _submit_reruns(st: _FoldState, executor: Executor, spec_ref: Any) -> None:
@@ -314,6 +345,7 @@ def _submit_reruns(st: _FoldState, executor: Executor, spec_ref: Any) -> None:
     if not picked:
         return
     params = tuple(param_set(t, st.run.search) for t in picked)
+    st.rerun_started_at, st.rerun_s = time.time(), time.perf_counter()
     st.pending = [executor.submit(evaluate, spec_ref, ref, params) for ref in st.test_refs]
 
 
@@ -331,6 +363,33 @@ def _collect_reruns(st: _FoldState, executor: Executor) -> None:
             elif shard.error is not None:
                 st.errors.setdefault(t.number, shard.error)
     st.pending = []
+    st.rerun_s = time.perf_counter() - st.rerun_s
+
+
+def _oos_records(st: _FoldState, run: RunConfig) -> list[TrialRecord]:
+    """Each re-run trial of a fold on the fold's test shards, as a record for the tracker
+    (``out_of_sample=True``, same number and fold as the in-sample trial)."""
+    from mmopt.search._trials import record_from_frozen
+    from mmopt.search.scoring import per_security, score
+
+    out = []
+    for t in st.rerun:
+        own = record_from_frozen(t)
+        shards = st.shards.get(t.number, [])
+        error = st.errors.get(t.number) or (None if shards else "no test shard")
+        rerun = dataclasses.replace(
+            own, intermediate=(), n_shards=len(shards), duration_s=st.rerun_s,
+            started_at=st.rerun_started_at, fold=st.fold.index, out_of_sample=True)
+        if error is not None:
+            out.append(dataclasses.replace(rerun, state="FAIL", values=None, metrics=(),
+                                           per_security=(), constraints=(), error=error))
+            continue
+        sc = score(shards, run.objective)
+        out.append(dataclasses.replace(
+            rerun, state="COMPLETE", values=sc.values, error=None,
+            metrics=tuple(sc.metrics.as_dict().items()), per_security=per_security(shards),
+            constraints=sc.constraints))
+    return out
 
 
 def _fold_result(st: _FoldState, run: RunConfig) -> FoldResult:
@@ -387,7 +446,9 @@ def _curves(states: list[_FoldState], executor: Executor,
 def _record(st: _FoldState) -> TrialRecord | None:
     from mmopt.search._trials import record_from_frozen
 
-    return None if st.chosen is None else record_from_frozen(st.chosen)
+    if st.chosen is None:
+        return None
+    return dataclasses.replace(record_from_frozen(st.chosen), fold=st.fold.index)
 
 
 def _study_summary(run: RunConfig, last: _FoldState | None, wf: WalkForwardSummary,

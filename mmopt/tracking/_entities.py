@@ -4,6 +4,10 @@ No MLflow import here: rows are ``(key, value)`` tuples; ``mlflow.py`` wraps the
 ``Metric`` / ``Param`` / ``RunTag`` right before ``log_batch``. Keys are made valid MLflow
 names (``[A-Za-z0-9_.- ]``, at most 250 chars), values are truncated to MLflow's limits, and
 non-finite metric values are dropped (their names are listed in the ``nonfinite_metrics`` tag).
+
+A trial's run keeps the metrics a reader compares across trials (``TRIAL_METRICS``, the
+objective values, ``kpi_failures``); every metric per security (and over all securities) goes
+to the table ``securities.csv`` (``securities_csv``), one row per security.
 """
 
 from __future__ import annotations
@@ -23,12 +27,17 @@ __all__ = [
     "MAX_PARAM_VALUE",
     "MAX_TAG_VALUE",
     "MLFLOW_STATUS",
+    "OBJECTIVE_PREFIX",
+    "SECURITIES_FILE",
+    "TRIAL_METRICS",
     "RunRows",
     "chunk_rows",
     "clean_key",
     "clip",
     "flat_params",
     "metric_key",
+    "run_name",
+    "securities_csv",
     "sweep_tags",
     "trial_rows",
 ]
@@ -49,6 +58,23 @@ P = TypeVar("P")
 
 SECURITY_PREFIX = "sec."
 OBJECTIVE_PREFIX = "objective."
+# What a child run logs as metrics (over every shard the trial ran): PnL and risk, fills, and
+# the KPI inputs (mmopt.metrics.KpiTargets). The rest is in the run's ``securities.csv``.
+TRIAL_METRICS = (
+    "net_pnl",
+    "cvar95",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "fills",
+    "fill_ratio",
+    "cancel_ratio",
+    "spread_captured",
+    "rms_inventory_ratio",
+    "ack_latency_p99_ms",
+)
+SECURITIES_FILE = "securities.csv"
+ALL_SECURITIES = "ALL"
 _BAD_KEY_CHARS = re.compile(r"[^\w.\- ]")
 _TRUNCATED = "...[truncated]"
 
@@ -132,16 +158,15 @@ def trial_rows(record: TrialRecord, objective_names: Sequence[str]) -> RunRows:
         else:
             dropped.append(key)
 
-    for name, value in record.metrics:
-        put(metric_key(name), value)
-    for sec in record.per_security:
-        for name, value in sec.metrics:
-            put(metric_key(name, sec.security), value)
+    values = record.metrics_dict()
+    for name in TRIAL_METRICS:
+        if name in values:
+            put(metric_key(name), values[name])
     for i, value in enumerate(record.values or ()):
         label = objective_names[i] if i < len(objective_names) else str(i)
         put(clean_key(OBJECTIVE_PREFIX + label), value)
-    for i, value in enumerate(record.constraints):
-        put(clean_key(f"constraint.{i}"), value)
+    if record.constraints:
+        put("kpi_failures", float(sum(c > 0.0 for c in record.constraints)))
     put("trial_duration_s", record.duration_s)
     put("shards_evaluated", float(record.n_shards))
 
@@ -152,13 +177,49 @@ def trial_rows(record: TrialRecord, objective_names: Sequence[str]) -> RunRows:
         "trial_state": record.state,
         "feasible": str(record.feasible).lower(),
         "searched_params": ",".join(name for name, _ in record.params),
+        "mmopt.sample": "out_of_sample" if record.out_of_sample else "in_sample",
     }
+    if record.fold is not None:
+        tags["mmopt.fold"] = str(record.fold)
     if record.error:
         tags["error"] = record.error
     if dropped:
         tags["nonfinite_metrics"] = ",".join(dropped)
     clipped = tuple((k, clip(v, MAX_TAG_VALUE)) for k, v in tags.items())
     return RunRows(tuple(metrics.items()), params, clipped)
+
+
+def run_name(record: TrialRecord) -> str:
+    """``trial-7``; in a walk-forward ``fold1-trial-7``; a re-run ends in ``-oos``."""
+    name = f"trial-{record.number}"
+    if record.fold is not None:
+        name = f"fold{record.fold}-{name}"
+    return f"{name}-oos" if record.out_of_sample else name
+
+
+def securities_csv(record: TrialRecord) -> str | None:
+    """Every metric of the trial per security, and over all of them (first row ``ALL``), as
+    CSV text; None when the trial has no metrics (failed before any shard)."""
+    import csv
+    import io
+
+    rows = [(ALL_SECURITIES, record.metrics_dict())]
+    rows += [(sec.security, sec.as_dict()) for sec in record.per_security]
+    names: list[str] = []
+    for _, values in rows:
+        names += [n for n in values if n not in names]
+    if not names:
+        return None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["security", *names])
+    for security, values in rows:
+        writer.writerow([security, *(_csv_cell(values.get(n)) for n in names)])
+    return out.getvalue()
+
+
+def _csv_cell(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
 
 
 def chunk_rows(

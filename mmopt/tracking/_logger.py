@@ -44,7 +44,7 @@ class LoggerState:
     start_seconds: float = 0.0
     experiment_id: str | None = None
     parent_id: str | None = None
-    trial_runs: dict[int, str] = field(default_factory=dict)
+    trial_runs: dict[str, str] = field(default_factory=dict)  # TrialRecord.key -> run id
     broken: str | None = None
     warnings: tuple[str, ...] = ()  # TrackingWarning messages raised in the tracker's process
 
@@ -58,7 +58,7 @@ class TrialLogger:
         self.io: MlflowIO | None = None
         self.info: SweepInfo | None = None
         self.broken: str | None = None
-        self._logged: set[int] = set()
+        self._logged: set[str] = set()  # TrialRecord.key
         self._failures = 0  # child runs that failed in a row
         self.n_logged = 0
         self.n_skipped = 0
@@ -103,7 +103,7 @@ class TrialLogger:
             self.log_cpu_s += time.thread_time() - cpu
 
     def _log_one(self, io: MlflowIO, info: SweepInfo, record: TrialRecord) -> None:
-        if record.number in self._logged or self._failures >= MAX_FAILURES_IN_A_ROW:
+        if record.key in self._logged or self._failures >= MAX_FAILURES_IN_A_ROW:
             self.n_skipped += 1
             return
         try:
@@ -116,5 +116,5 @@ class TrialLogger:
             warn(f"trial {record.number} not logged to MLflow: {exc}{tail}")
             return
         self._failures = 0
-        self._logged.add(record.number)
+        self._logged.add(record.key)
         self.n_logged += 1

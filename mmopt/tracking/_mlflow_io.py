@@ -1,12 +1,16 @@
 """The MLflow calls of the tracker (``MlflowClient`` only; runs on the tracker's worker thread).
 
-Child runs are made with three calls each: ``create_run`` (tags incl. ``mlflow.parentRunId``
+Child runs are made with four calls each: ``create_run`` (tags incl. ``mlflow.parentRunId``
 and an explicit start time), ``log_batch`` (params + metrics; split only past MLflow's per-call
-limits) and ``set_terminated`` (status and explicit end time).
+limits), ``log_text`` (the per-security table ``securities.csv``) and ``set_terminated``
+(status and explicit end time). The experiment is tagged ``mlflow.experimentKind =
+custom_model_development``, so that MLflow 3's UI opens it on the runs (model training) view,
+not on the GenAI traces view.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -20,10 +24,14 @@ from mmopt.tracking._entities import (
     MAX_PARAM_VALUE,
     MAX_TAG_VALUE,
     MLFLOW_STATUS,
+    OBJECTIVE_PREFIX,
+    SECURITIES_FILE,
     chunk_rows,
     clean_key,
     clip,
     flat_params,
+    run_name,
+    securities_csv,
     sweep_tags,
     trial_rows,
 )
@@ -31,9 +39,16 @@ from mmopt.tracking._overfit_rows import overfit_metrics, overfit_tags
 from mmopt.tracking._protocol import SweepInfo, SweepSummary, TrialRecord
 from mmopt.tracking._uri import TrackingLocation, enable_sqlite_wal, mask_credentials
 
-__all__ = ["MlflowIO"]
+__all__ = ["EXPERIMENT_KIND_TAG", "MODEL_DEVELOPMENT", "MlflowIO"]
 
 _PAGE = 1000
+# MLflow 3's UI reads this experiment tag to pick its view (the values are those of its
+# ExperimentKind: "custom_model_development" is the training / runs view).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_DEVELOPMENT = "custom_model_development"
+OOS_PREFIX = "oos."
+# The metrics of an out-of-sample re-run copied onto the in-sample trial's run as ``oos.*``.
+_OOS_COPIED = ("net_pnl", "cvar95", "sharpe", "fills")
 
 
 def _ms(epoch_s: float) -> int:
@@ -56,7 +71,7 @@ class MlflowIO:
     client: Any
     experiment_id: str
     parent_id: str | None = None
-    trial_runs: dict[int, str] = field(default_factory=dict)  # trial number -> child run id
+    trial_runs: dict[str, str] = field(default_factory=dict)  # TrialRecord.key -> run id
 
     @classmethod
     def connect(cls, location: TrackingLocation, experiment: str) -> MlflowIO:
@@ -72,8 +87,8 @@ class MlflowIO:
 
     # -- the parent run --------------------------------------------------------------------
 
-    def open_parent(self, info: SweepInfo) -> set[int]:
-        """Create the sweep's parent run, or reopen it on resume; the trial numbers it has."""
+    def open_parent(self, info: SweepInfo) -> set[str]:
+        """Create the sweep's parent run, or reopen it on resume; the trial keys it has."""
         tags = sweep_tags(info, mask_credentials(info.storage_url) or "in-memory")
         found = self._find_parent(tags) if info.resumed else None
         params = _sweep_params(info)
@@ -116,9 +131,9 @@ class MlflowIO:
         )
         return runs[0].info.run_id if runs else None
 
-    def _existing_trials(self) -> set[int]:
-        """Trial numbers already logged under the parent; half-written children are failed."""
-        numbers: set[int] = set()
+    def _existing_trials(self) -> set[str]:
+        """Trial keys already logged under the parent; half-written children are failed."""
+        numbers: set[str] = set()
         token = None
         while True:
             page = self.client.search_runs(
@@ -128,13 +143,13 @@ class MlflowIO:
                 page_token=token,
             )
             for run in page:
-                number = run.data.tags.get("trial_number", "")
+                key = _key_from_tags(run.data.tags)
                 if run.info.status == "RUNNING":  # the driver died between two calls
                     self.client.set_tag(run.info.run_id, "mmopt.incomplete", "true")
                     self.client.set_terminated(run.info.run_id, "FAILED")
-                elif number.isdigit():
-                    numbers.add(int(number))
-                    self.trial_runs[int(number)] = run.info.run_id
+                elif key is not None:
+                    numbers.add(key)
+                    self.trial_runs[key] = run.info.run_id
             token = page.token
             if not token:
                 return numbers
@@ -153,7 +168,7 @@ class MlflowIO:
             self.experiment_id,
             start_time=start_ms,
             tags={"mlflow.parentRunId": self.parent_id, **dict(rows.tags)},
-            run_name=f"trial-{record.number}",
+            run_name=run_name(record),
         )
         run_id: str = run.info.run_id
         metrics = [Metric(k, v, end_ms, 0) for k, v in rows.metrics]
@@ -166,6 +181,9 @@ class MlflowIO:
         try:
             for m, p, _ in chunk_rows(metrics, params, []):
                 self.client.log_batch(run_id, metrics=m, params=p, synchronous=True)
+            table = securities_csv(record)
+            if table is not None:
+                self.client.log_text(run_id, table, SECURITIES_FILE)
         except Exception:
             self.client.set_tag(run_id, "mmopt.incomplete", "true")
             self.client.set_terminated(run_id, "FAILED", end_time=end_ms)
@@ -173,8 +191,26 @@ class MlflowIO:
         self.client.set_terminated(
             run_id, MLFLOW_STATUS.get(record.state, "FAILED"), end_time=end_ms
         )
-        self.trial_runs[record.number] = run_id
+        self.trial_runs[record.key] = run_id
+        if record.out_of_sample:
+            self.log_oos_score(record, objective_names, end_ms)
         return run_id
+
+    def log_oos_score(self, record: TrialRecord, objective_names: Sequence[str],
+                      when_ms: int) -> None:
+        """An out-of-sample re-run's objective and key metrics on the in-sample trial's run,
+        as ``oos.objective.<name>``, ``oos.net_pnl``, ...: one column beside the in-sample
+        ones in the runs table."""
+        from mlflow.entities import Metric
+
+        target = self.trial_runs.get(record.in_sample_key)
+        if target is None:
+            return
+        rows = dict(trial_rows(record, objective_names).metrics)
+        wanted = [k for k in rows if k.startswith(OBJECTIVE_PREFIX) or k in _OOS_COPIED]
+        metrics = [Metric(clean_key(OOS_PREFIX + k), rows[k], when_ms, 0) for k in wanted]
+        if metrics:
+            self.client.log_batch(target, metrics=metrics, synchronous=True)
 
     # -- the end ---------------------------------------------------------------------------
 
@@ -194,20 +230,24 @@ class MlflowIO:
         tags: dict[str, str] = {"best_trial": "none"}
         if summary.best:
             best = summary.best[0]
-            if best.number not in self.trial_runs:  # the tag always names a logged run
+            if best.key not in self.trial_runs:  # the tag always names a logged run
                 self.log_trial(best, objective_names)
             rows = trial_rows(best, objective_names)
             metrics.update(rows.metrics)
-            tags.update(_best_tags(summary.best, self.trial_runs.get(best.number)))
+            tags.update(_best_tags(summary.best, self.trial_runs.get(best.key)))
             tags["best_feasible"] = str(summary.best_feasible).lower()
             if not summary.best_feasible:
                 tags["best_kpi_failures"] = "; ".join(summary.best_kpi_failures) or "unknown"
-                self._tag_infeasible_best(best.number, tags["best_kpi_failures"])
+                self._tag_infeasible_best(best.key, tags["best_kpi_failures"])
             params = {**dict(best.strategy_params), **dict(best.params)}
             tags.update({clean_key(f"best.param.{k}"): str(v) for k, v in params.items()})
         if summary.holdout is not None:
             held = trial_rows(summary.holdout, objective_names)
             metrics.update({clean_key(f"holdout.{k}"): v for k, v in held.metrics})
+            if summary.best:
+                rerun = dataclasses.replace(summary.holdout, number=summary.best[0].number,
+                                            fold=summary.best[0].fold, out_of_sample=True)
+                self.log_oos_score(rerun, objective_names, _ms(time.time()))
         if summary.report is not None:
             metrics.update(overfit_metrics(summary.report))
             tags.update(overfit_tags(summary.report))
@@ -221,9 +261,9 @@ class MlflowIO:
         for m, _, t in chunk_rows(entities, [], clipped):
             self.client.log_batch(self.parent_id, metrics=m, tags=t, synchronous=True)
 
-    def _tag_infeasible_best(self, number: int, failures: str) -> None:
+    def _tag_infeasible_best(self, key: str, failures: str) -> None:
         """Mark the child run of an infeasible best trial, so the UI shows why it is 'best'."""
-        run_id = self.trial_runs.get(number)
+        run_id = self.trial_runs.get(key)
         if run_id is not None:
             self._batch(run_id, tags=[("best_infeasible", "true"),
                                       ("kpi_failures", failures)])
@@ -269,12 +309,14 @@ def _walk_forward_metrics(wf: Any, now: int) -> list[Any]:
 
 
 def _experiment_id(client: Any, name: str, artifact_location: str | None) -> str:
+    """The experiment's id, created if needed; tagged as model development (see top)."""
     from mlflow.exceptions import MlflowException
 
     found = client.get_experiment_by_name(name)
     if found is None:
         try:
-            return str(client.create_experiment(name, artifact_location=artifact_location))
+            return str(client.create_experiment(name, artifact_location=artifact_location,
+                                                tags={EXPERIMENT_KIND_TAG: MODEL_DEVELOPMENT}))
         except MlflowException:  # created meanwhile by another process
             found = client.get_experiment_by_name(name)
             if found is None:
@@ -284,13 +326,36 @@ def _experiment_id(client: Any, name: str, artifact_location: str | None) -> str
             f"MLflow experiment {name!r} is deleted; restore it (mlflow experiments restore "
             f"--experiment-id {found.experiment_id}) or set tracking.experiment=<another name>"
         )
+    if EXPERIMENT_KIND_TAG not in found.tags:  # made by an older mmopt or by hand
+        client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, MODEL_DEVELOPMENT)
     return str(found.experiment_id)
+
+
+def _key_from_tags(tags: Mapping[str, str]) -> str | None:
+    """The ``TrialRecord.key`` a logged child run was made for (None: not a trial's run)."""
+    number = tags.get("trial_number", "")
+    if not number.isdigit():
+        return None
+    fold = tags.get("mmopt.fold")
+    key = number if fold is None else f"fold{fold}.{number}"
+    return f"{key}.oos" if tags.get("mmopt.sample") == "out_of_sample" else key
+
+
+# The config keys logged as the parent's params (the whole config is its ``config.yaml``):
+# what tells sweeps apart in the runs table, not 150 engine and executor settings.
+_PARENT_PARAMS = (
+    "data.name", "data.root", "strategy.name", "objective.name", "objective.lambda",
+    "study.name", "study.n_trials", "study.sampler.name", "study.sampler.seed",
+    "study.pruner.name", "executor.name", "validation.name", "validation.train_days",
+    "validation.test_days", "validation.top_k", "selection.name", "engine.step_ms",
+)
 
 
 def _sweep_params(info: SweepInfo) -> dict[str, str]:
     from mmopt.config import to_dict
 
-    params = flat_params(to_dict(info.run))
+    flat = flat_params(to_dict(info.run))
+    params = {k: flat[k] for k in _PARENT_PARAMS if k in flat}
     params.update(
         {
             "study_name": info.study_name,
@@ -326,6 +391,8 @@ def _best_tags(front: Sequence[TrialRecord], run_id: str | None) -> dict[str, st
     best = front[0]
     values = [float(v) for v in best.values or ()]
     tags = {"best_trial": str(best.number)}
+    if best.fold is not None:
+        tags["best_fold"] = str(best.fold)
     if run_id:
         tags["best_run_id"] = run_id
     if len(values) == 1:

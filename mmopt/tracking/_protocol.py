@@ -96,6 +96,20 @@ class TrialRecord:
     duration_s: float  # wall time from submit to tell
     started_at: float  # epoch seconds
     error: str | None = None  # FAIL: the message (also the Optuna user attr "error")
+    fold: int | None = None  # walk-forward: the fold whose study ran the trial (None: a sweep)
+    out_of_sample: bool = False  # the trial's parameters re-run on out-of-sample dates
+
+    @property
+    def key(self) -> str:
+        """Unique within one sweep: ``"7"``, ``"fold1.7"``, ``"fold1.7.oos"`` (trial numbers
+        repeat across the folds' studies, and a re-run is a run of its own)."""
+        base = str(self.number) if self.fold is None else f"fold{self.fold}.{self.number}"
+        return f"{base}.oos" if self.out_of_sample else base
+
+    @property
+    def in_sample_key(self) -> str:
+        """The key of the in-sample trial this record re-runs (its own key if in-sample)."""
+        return str(self.number) if self.fold is None else f"fold{self.fold}.{self.number}"
 
     @property
     def feasible(self) -> bool:

@@ -18,7 +18,7 @@ from mmopt.report import (
     write_security_tables,
     write_study_plots,
 )
-from mmopt.report._curves import _series
+from mmopt.report._curves import security_series
 from mmopt.tracking import ShardCurve, SweepSummary
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -139,9 +139,11 @@ def test_best_params_yaml_is_ready_to_pass_back(tmp_path: Path) -> None:
 
 def test_curves_accumulate_pnl_over_days_and_break_between_them() -> None:
     shards = [c for c in curves(("A",), days=2, n=5)]
-    times, pnl, position = _series(list(reversed(shards)))  # order comes from the dates
+    series = security_series(list(reversed(shards)))  # order comes from the dates
+    pnl, position = series.pnl, series.position
     assert np.array_equal(pnl[:5], [0, 1, 2, 3, 4])
-    assert np.isnan(pnl[5]) and np.isnat(times[5])
+    assert np.isnan(pnl[5]) and np.isnan(series.hours[5])
+    assert [date for _, date in series.day_starts] == [c.date for c in shards]
     assert np.array_equal(pnl[6:11], [4, 5, 6, 7, 8])  # day 2 starts where day 1 ended
     assert np.array_equal(position[:5], shards[0].equity["position"])
 
@@ -155,12 +157,33 @@ def test_long_curves_are_thinned_and_empty_ones_skipped(tmp_path: Path) -> None:
         ShardCurve("A", "2026-01-01", eq, np.zeros(0, FILL_DTYPE)),
         ShardCurve("A", "2026-01-02", empty, np.zeros(0, FILL_DTYPE)),
     ]
-    _, pnl, _ = _series(shards)
+    pnl = security_series(shards).pnl
     assert pnl.size == 5001 and pnl[4999] == eq.size - 1
     files = write_curves(shards, tmp_path, "t")
     assert [p.name for p in files] == ["best_equity.png", "best_inventory.png"]
     assert all(_is_png(p) for p in files)
     assert write_curves([], tmp_path, "t") == []
+
+
+def test_curves_are_drawn_in_trading_time_without_gaps() -> None:
+    """Two days, each with a lunch break: on the plotted axis consecutive samples are never
+    further apart than the sampling interval (overnight and lunch hours left out)."""
+    step = 10**9  # 1 s grid
+    days = []
+    for d in range(2):
+        morning = np.arange(0, 600) * step
+        afternoon = np.arange(3600, 4200) * step  # an hour's break after 10 minutes
+        eq = np.zeros(1200, EQUITY_DTYPE)
+        eq["ts_ns"] = (d * 86_400 + 9 * 3600) * 10**9 + np.concatenate([morning, afternoon])
+        eq["equity"] = np.arange(eq.size)
+        days.append(ShardCurve("A", f"2026-01-0{d + 1}", eq, np.zeros(0, FILL_DTYPE)))
+    series = security_series(days)
+    drawn = series.hours[~np.isnan(series.hours)]
+    assert np.all(np.diff(drawn) > 0)
+    assert np.max(np.diff(drawn)) <= 1 / 3600 + 1e-12  # never more than one 1 s step
+    assert drawn[-1] == pytest.approx((2 * 1200 - 1) / 3600)  # 2 x 20 min of trading
+    assert series.day_starts == ((0.0, "2026-01-01"), (pytest.approx(1200 / 3600),
+                                                       "2026-01-02"))
 
 
 @pytest.mark.parametrize("n_objectives", [4])

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import pytest
 from tracking_builders import curves, toy_study, trial
 
 from mmopt.report import write_report
@@ -76,6 +77,8 @@ def test_stitched_curve_joins_test_days_in_trading_time() -> None:
     day1, day2 = curves(("A",), days=2, n=50)
     hours, pnl, starts = _trading_series([(0, day1), (1, day2)])
     assert hours[0] == 0.0 and np.all(np.diff(hours) >= 0)
-    assert hours[-1] == 2 * 49 / 3600  # two 49 s sessions, the night between them removed
+    # two 49 s sessions one 1 s step apart: the night between them removed
+    assert hours[-1] == pytest.approx((49 + 1 + 49) / 3600)
+    assert np.max(np.diff(hours)) <= 1 / 3600 + 1e-12
     assert pnl[-1] == 2 * 49.0  # day 2 starts where day 1 ended
     assert [fold for _, fold in starts] == [0, 1]

@@ -106,7 +106,7 @@ def test_chunks_respect_every_limit_and_keep_order(n_m: int, n_p: int, n_t: int)
 def test_trial_rows_names() -> None:
     rows = trial_rows(trial(3, extra_metrics=[("sharpe", float("nan"))]), ("score",))
     metrics = dict(rows.metrics)
-    assert metrics["net_pnl"] == 30.0 and metrics["sec.SYN0.net_pnl"] == 15.0
+    assert metrics["net_pnl"] == 30.0 and "sec.SYN0.net_pnl" not in metrics
     assert metrics["objective.score"] == 30.0
     assert "sharpe" not in metrics
     tags = dict(rows.tags)
@@ -165,3 +165,45 @@ def test_mask_credentials() -> None:
     assert mask_credentials("sqlite:///runs/optuna.db") == "sqlite:///runs/optuna.db"
     assert mask_credentials("redis://:pw@host:6379/0") == "redis://:***@host:6379/0"
     assert mask_credentials(None) == ""
+
+
+def test_a_full_trial_logs_the_compared_metrics_only() -> None:
+    """Every metric of mmopt.metrics on 40 securities: the run keeps 14 metrics, the table
+    artifact keeps everything (one row per security and one over all)."""
+    import csv
+    import io
+    from dataclasses import replace
+
+    from mmopt.metrics import METRIC_NAMES
+    from mmopt.tracking import SecurityMetrics
+    from mmopt.tracking._entities import TRIAL_METRICS, securities_csv
+
+    every = tuple((name, float(i)) for i, name in enumerate(METRIC_NAMES))
+    securities = tuple(SecurityMetrics(f"S{i}", every) for i in range(40))
+    record = replace(trial(1), metrics=every, per_security=securities, constraints=(0.5, -1.0))
+    names = [k for k, _ in trial_rows(record, ("score",)).metrics]
+    assert names == [*TRIAL_METRICS, "objective.score", "kpi_failures", "trial_duration_s",
+                     "shards_evaluated"]
+    assert dict(trial_rows(record, ("score",)).metrics)["kpi_failures"] == 1.0
+    text = securities_csv(record)
+    assert text is not None
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["security"] for r in rows] == ["ALL", *(f"S{i}" for i in range(40))]
+    assert list(rows[0])[1:] == list(METRIC_NAMES)
+    assert float(rows[5]["cvar95"]) == float(METRIC_NAMES.index("cvar95"))
+
+
+def test_fold_and_out_of_sample_runs_have_their_own_keys_names_and_tags() -> None:
+    from dataclasses import replace
+
+    from mmopt.tracking._entities import run_name
+
+    plain, fold, oos = trial(3), replace(trial(3), fold=1), replace(trial(3), fold=1,
+                                                                     out_of_sample=True)
+    assert [r.key for r in (plain, fold, oos)] == ["3", "fold1.3", "fold1.3.oos"]
+    assert oos.in_sample_key == "fold1.3"
+    assert [run_name(r) for r in (plain, fold, oos)] == ["trial-3", "fold1-trial-3",
+                                                         "fold1-trial-3-oos"]
+    tags = dict(trial_rows(oos, ("score",)).tags)
+    assert tags["mmopt.fold"] == "1" and tags["mmopt.sample"] == "out_of_sample"
+    assert "mmopt.fold" not in dict(trial_rows(plain, ("score",)).tags)

@@ -129,13 +129,17 @@ def test_child_params_and_metrics(fake_sweep: FakeSweep) -> None:
     assert run.data.params == {"gamma": "0.30000000000000004", "k": "3", "horizon_s": "60.0"}
     assert run.data.tags["searched_params"] == "gamma,k"
     metrics = run.data.metrics
+    # only what a reader compares across trials: no per-security metric on the run
+    assert set(metrics) == {"net_pnl", "fills", "objective.score", "kpi_failures",
+                            "trial_duration_s", "shards_evaluated", "intermediate_objective",
+                            "oos.objective.score", "oos.net_pnl", "oos.fills"}
+    # the best trial's hold-out re-run, beside its in-sample values
+    assert (metrics["oos.objective.score"], metrics["oos.net_pnl"]) == (7.0, 7.0)
+    assert "oos.net_pnl" not in fake_sweep.children[0].data.metrics
     assert metrics["net_pnl"] == 50.0
     assert metrics["fills"] == 3.0
-    assert metrics["sec.SYN0.net_pnl"] == 25.0
-    assert metrics["sec.SYN1.net_pnl"] == 26.0
-    assert metrics["sec.SYN1.fills"] == 2.0
     assert metrics["objective.score"] == 50.0
-    assert metrics["constraint.0"] == -1.0
+    assert metrics["kpi_failures"] == 0.0
     assert metrics["trial_duration_s"] == 1.5
     assert metrics["shards_evaluated"] == 4.0
     assert metrics["intermediate_objective"] == 25.0
@@ -155,7 +159,49 @@ def test_pruned_and_failed_children(fake_sweep: FakeSweep) -> None:
     assert "objective.score" not in pruned.metrics  # no value told for a pruned trial
     assert pruned.metrics["intermediate_objective"] == 15.0
     failed = fake_sweep.children[4].data
-    assert set(failed.metrics) == {"constraint.0", "trial_duration_s", "shards_evaluated"}
+    assert set(failed.metrics) == {"kpi_failures", "trial_duration_s", "shards_evaluated"}
+    names = {a.path for a in fake_sweep.client.list_artifacts(fake_sweep.children[4].info.run_id)}
+    assert "securities.csv" not in names  # no metrics at all: no table
+
+
+def _securities_table(client: Any, run_id: str, tmp: Path) -> list[dict[str, str]]:
+    import csv
+
+    path = client.download_artifacts(run_id, "securities.csv", str(tmp))
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_per_security_detail_is_a_table_artifact(fake_sweep: FakeSweep, tmp_path: Path) -> None:
+    run = fake_sweep.children[2]
+    table = _securities_table(fake_sweep.client, run.info.run_id, tmp_path)
+    assert [row["security"] for row in table] == ["ALL", "SYN0", "SYN1"]
+    assert [float(row["net_pnl"]) for row in table] == [50.0, 25.0, 26.0]
+    assert float(table[2]["fills"]) == 2.0
+
+
+def test_experiment_opens_on_the_model_training_view(fake_sweep: FakeSweep) -> None:
+    experiment = fake_sweep.client.get_experiment(fake_sweep.parent.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+
+
+def test_experiment_made_elsewhere_is_tagged_too(mlflow_template: Path, tmp_path: Path) -> None:
+    from mlflow import MlflowClient
+
+    copy_store(mlflow_template, tmp_path)
+    tracker = MlflowTracker(TrackingConfig(name="mlflow", experiment="older"), tmp_path,
+                            background=False)
+    client = MlflowClient(tracking_uri=tracker.location.tracking_uri)
+    experiment_id = client.create_experiment("older")  # e.g. by an older mmopt: no kind tag
+    tracker.start(sweep_info(tmp_path))
+    assert client.get_experiment(experiment_id).tags["mlflow.experimentKind"] == (
+        "custom_model_development")
+
+
+def test_parent_params_are_the_few_that_tell_sweeps_apart(fake_sweep: FakeSweep) -> None:
+    params = fake_sweep.parent.data.params
+    assert len(params) <= 30
+    assert not any(k.startswith("engine.") and k != "engine.step_ms" for k in params)
 
 
 def test_parent_config_identity_and_masked_storage(fake_sweep: FakeSweep) -> None:
@@ -187,7 +233,7 @@ def test_parent_has_best_trial_and_its_metrics(fake_sweep: FakeSweep) -> None:
     assert data.tags["best.param.gamma"] == "0.30000000000000004"
     assert data.tags["sweep_status"] == "finished"
     assert data.metrics["net_pnl"] == 50.0
-    assert data.metrics["sec.SYN1.net_pnl"] == 26.0
+    assert not any(k.startswith("sec.") for k in data.metrics)
     assert data.metrics["objective.score"] == 50.0
     assert data.metrics["holdout.net_pnl"] == 7.0
     assert data.metrics["sweep.n_complete"] == 3.0
@@ -302,9 +348,11 @@ def test_many_securities_split_into_several_log_batch_calls(
     tracker.start(sweep_info(tmp_path))
     tracker.log_trials([record])
     client = tracker._io.client  # type: ignore[union-attr]
-    run = client.get_run(tracker._io.trial_runs[0])  # type: ignore[union-attr]
-    assert len([k for k in run.data.metrics if k.startswith("sec.")]) == 1400
-    assert run.data.metrics["sec.S699.fills"] == 700.0
+    run = client.get_run(tracker._io.trial_runs["0"])  # type: ignore[union-attr]
+    assert not any(k.startswith("sec.") for k in run.data.metrics)
+    table = _securities_table(client, run.info.run_id, tmp_path)
+    assert len(table) == 1 + 700  # ALL, then one row per security
+    assert table[-1]["security"] == "S699" and float(table[-1]["fills"]) == 700.0
     assert len(run.data.params["note"]) == 6000
     assert run.data.params["note"].endswith("...[truncated]")
     assert run.info.status == "FINISHED"
