@@ -172,29 +172,28 @@ def main() -> None:
         nodes = {}
         for k in (1, 2):
             nodes[k] = _run_child("sweep", {"nodes": k, "overrides": _overrides(
-                scale_root, tmp / f"run_nodes{k}", a.scale_events, 2, a.trials, f"n{k}")})
+                scale_root, tmp / f"n{k}", a.scale_events, 2, a.trials, f"n{k}")})
         ratio = nodes[2]["trials_per_min"] / nodes[1]["trials_per_min"]
         print(f"{'worker nodes':<14} {'trials/min':>11} {'loop s':>8} {'warm s':>8}")
         for k, row in nodes.items():
             print(f"{k:<14} {row['trials_per_min']:>11.2f} {row['loop_s']:>8.1f} "
                   f"{row['warm_s']:>8.1f}")
-        print(f"ratio 2 over 1 node: {ratio:.2f}x")
+        print(f"ratio 2 over 1 node: {ratio:.2f}x", flush=True)
 
         # 2. driver peak RSS with two dataset sizes (local runtime, 2 CPUs)
         rss = []
+        print(f"\n{'dataset MB':>11} {'shards':>7} {'driver peak RSS MB':>19} "
+              f"{'first trial s':>14}", flush=True)
         for target in a.sizes_mb:
             root, n_days = _dataset(tmp, target, a.events_per_shard, per_event)
             mb = _run_child("generate", {"overrides": _overrides(
                 root, tmp / "gen", a.events_per_shard, n_days, 1, "g")})["dataset_mb"]
             row = _run_child("sweep", {"cpus": 2, "overrides": _overrides(
-                root, tmp / f"run_rss{int(target)}", a.events_per_shard, n_days,
+                root, tmp / f"r{int(target)}", a.events_per_shard, n_days,
                 a.rss_trials, "r")})
             rss.append((root, n_days, mb, row))
-        print(f"\n{'dataset MB':>11} {'shards':>7} {'driver peak RSS MB':>19} "
-              f"{'first trial s':>14}")
-        for _, n_days, mb, row in rss:
             print(f"{mb:>11.0f} {n_days * N_SECURITIES:>7} {row['peak_rss_mb']:>19.0f} "
-                  f"{row['first_trial_s']:>14.1f}")
+                  f"{row['first_trial_s']:>14.1f}", flush=True)
 
         # 3. time to the first trial, this checkout vs driver-side loading
         root, n_days, mb, new = rss[0]
@@ -202,7 +201,7 @@ def main() -> None:
         if a.old_commit != "none":
             tree = _old_tree(tmp, a.old_commit)
             old = _run_child("sweep", {"cpus": 2, "overrides": _overrides(
-                root, tmp / "run_old", a.events_per_shard, n_days, a.rss_trials, "o")},
+                root, tmp / "old", a.events_per_shard, n_days, a.rss_trials, "o")},
                 pythonpath=tree)
             print(f"\nfirst trial on {mb:.0f} MB: workers read {new['first_trial_s']:.1f} s "
                   f"(driver peak RSS {new['peak_rss_mb']:.0f} MB) vs driver-side loading "
