@@ -10,8 +10,8 @@ the nodes). Shards are passed as ``Resident`` names, never as data: the ``Dispat
 each call to the owner of its shard, which reads and prepares the shard once and keeps it
 (``executor.shard_cache_mb``). ``put`` stores other values (the work spec) once in the object
 store. An owner that dies (its process killed, its node lost) is dropped: its shards go to the
-others, its calls are retried up to ``max_retries`` times (each result is taken once), and new
-owners are started on the CPUs that come free or join. See docs/scale.md.
+others, its calls are retried up to ``max_retries`` times (each result is taken once). New
+owners are started, warmed, on CPUs that come free or join the cluster. See docs/scale.md.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from mmopt.redact import mask_secrets
 __all__ = ["RayExecutor"]
 
 POLL_S = 0.5
-GROW_EVERY_S = 2.0  # how often free CPUs are looked for after an owner was lost
+GROW_EVERY_S = 2.0  # how often free CPUs are looked for (after ``warm``)
 START_TIMEOUT_S = 120.0  # an owner not warmed by then (no CPU for it) is given up
 NO_OWNER_GRACE_S = 30.0  # with every owner lost, how long to wait for a CPU to come free
 
@@ -190,7 +190,8 @@ class RayExecutor:
         return pending
 
     def _pump(self) -> None:
-        """Start what can start; look for free CPUs after a loss; give up stuck new owners."""
+        """Start what can start; look for free CPUs (a lost owner's, a node that joined) once
+        the owners are warmed; give up new owners that found no CPU."""
         for job in self.dispatch.to_start():
             assert job.owner is not None
             ref = job.owner.actor.run.remote(job.fn, *job.args)
@@ -202,7 +203,7 @@ class RayExecutor:
                 del self._starting[ref]
                 owner.ready = False
                 self._kill(owner)
-        if self.dispatch.n_lost and now - self._last_grow > GROW_EVERY_S:
+        if self._warm_call is not None and now - self._last_grow > GROW_EVERY_S:
             self._last_grow = now
             self._grow()
 

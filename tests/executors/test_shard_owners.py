@@ -170,3 +170,13 @@ def test_a_data_root_a_worker_cannot_read_fails_naming_node_and_path(
     assert str(copy) in message and "cannot read" in message
     if name == "ray":
         assert "node 127.0.0.1" in message
+
+
+def test_shard_cache_mb_must_be_positive(tmp_path: Path) -> None:
+    from mmopt.errors import ConfigError
+
+    run = load_config(["executor=ray", "executor.shard_cache_mb=512", f"run_dir={tmp_path}"])
+    assert run.executor.shard_cache_mb == 512.0
+    assert load_config([f"run_dir={tmp_path}"]).executor.shard_cache_mb is None
+    with pytest.raises(ConfigError, match=r"executor\.shard_cache_mb"):
+        load_config(["executor.shard_cache_mb=0", f"run_dir={tmp_path}"])
