@@ -128,6 +128,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--scale-events", type=int, default=400_000,
                         help="events per shard of the 1-vs-2-node sweep (2 x 2 shards)")
     parser.add_argument("--trials", type=int, default=16, help="trials of the 1-vs-2 sweep")
+    parser.add_argument("--skip-nodes", action="store_true",
+                        help="skip the 1-vs-2-node part (ratio null)")
     parser.add_argument("--old-commit", default="bee745a",
                         help="commit with driver-side loading, or 'none'")
     return parser.parse_args()
@@ -166,19 +168,21 @@ def main() -> None:
         per_event = probe_mb * 2**20 / (100_000 * N_SECURITIES)
 
         # 1. 1 vs 2 worker nodes
-        scale_root = tmp / "scale"
-        _run_child("generate", {"overrides": _overrides(scale_root, tmp / "gen",
-                                                        a.scale_events, 2, 1, "s")})
-        nodes = {}
-        for k in (1, 2):
-            nodes[k] = _run_child("sweep", {"nodes": k, "overrides": _overrides(
-                scale_root, tmp / f"n{k}", a.scale_events, 2, a.trials, f"n{k}")})
-        ratio = nodes[2]["trials_per_min"] / nodes[1]["trials_per_min"]
-        print(f"{'worker nodes':<14} {'trials/min':>11} {'loop s':>8} {'warm s':>8}")
-        for k, row in nodes.items():
-            print(f"{k:<14} {row['trials_per_min']:>11.2f} {row['loop_s']:>8.1f} "
-                  f"{row['warm_s']:>8.1f}")
-        print(f"ratio 2 over 1 node: {ratio:.2f}x", flush=True)
+        nodes: dict[int, dict[str, Any]] = {}
+        ratio = float("nan")
+        if not a.skip_nodes:
+            scale_root = tmp / "scale"
+            _run_child("generate", {"overrides": _overrides(scale_root, tmp / "gen",
+                                                            a.scale_events, 2, 1, "s")})
+            for k in (1, 2):
+                nodes[k] = _run_child("sweep", {"nodes": k, "overrides": _overrides(
+                    scale_root, tmp / f"n{k}", a.scale_events, 2, a.trials, f"n{k}")})
+            ratio = nodes[2]["trials_per_min"] / nodes[1]["trials_per_min"]
+            print(f"{'worker nodes':<14} {'trials/min':>11} {'loop s':>8} {'warm s':>8}")
+            for k, row in nodes.items():
+                print(f"{k:<14} {row['trials_per_min']:>11.2f} {row['loop_s']:>8.1f} "
+                      f"{row['warm_s']:>8.1f}")
+            print(f"ratio 2 over 1 node: {ratio:.2f}x", flush=True)
 
         # 2. driver peak RSS with two dataset sizes (local runtime, 2 CPUs)
         rss = []
@@ -208,9 +212,9 @@ def main() -> None:
                   f"({a.old_commit}) {old['first_trial_s']:.1f} s (driver peak RSS "
                   f"{old['peak_rss_mb']:.0f} MB)")
     print(json.dumps({
-        "bench": "scale_out", "ratio_2_over_1": round(ratio, 3),
-        "trials_per_min_1": round(nodes[1]["trials_per_min"], 2),
-        "trials_per_min_2": round(nodes[2]["trials_per_min"], 2),
+        "bench": "scale_out", "ratio_2_over_1": None if not nodes else round(ratio, 3),
+        "trials_per_min_1": nodes[1]["trials_per_min"] if nodes else None,
+        "trials_per_min_2": nodes[2]["trials_per_min"] if nodes else None,
         "driver_peak_rss_mb": [round(r[3]["peak_rss_mb"], 1) for r in rss],
         "dataset_mb": [round(r[2], 1) for r in rss],
         "first_trial_s": round(new["first_trial_s"], 2),
