@@ -172,6 +172,7 @@ def executor_config(s: Section) -> ExecutorConfig:
         trials_per_task=s.get_int("trials_per_task", 1, lo=1),
         max_tasks_in_flight=s.get_opt_int("max_tasks_in_flight", lo=1),
         max_retries=s.get_int("max_retries", 3, lo=0),
+        shard_cache_mb=s.get_opt_float("shard_cache_mb", lo=0.0, lo_open=True),
         temp_dir=s.get_opt_str("temp_dir"),
     )
     s.finish()

@@ -265,6 +265,8 @@ class ExecutorConfig:
     trials_per_task: int = 1
     max_tasks_in_flight: int | None = None
     max_retries: int = 3
+    # prepared shards each shard owner keeps in memory (MB, LRU beyond it); None = no limit
+    shard_cache_mb: float | None = None
     # ray, local runtime only: where Ray keeps its session (logs, sockets); None = a short
     # private folder under the system temp dir
     temp_dir: str | None = None

@@ -32,7 +32,8 @@ from mmopt.data.instruments import infer_instrument, read_instruments, warn_infe
 from mmopt.data.validate import EventColumns, check_schema, raise_row, validate_columns
 from mmopt.errors import DataError
 
-__all__ = ["ShardData", "load_events", "load_shard", "load_shards", "read_event_file"]
+__all__ = ["ShardData", "check_shard_readable", "load_events", "load_shard", "load_shard_head",
+           "load_shards", "read_event_file"]
 
 _BAD_CODE = 127  # int8 marker of a string outside the known values
 
@@ -80,6 +81,40 @@ def load_shard(ref: ShardRef, instrument: Instrument | None = None) -> ShardData
     return ShardData(ref=ref, events=events, instrument=instrument)
 
 
+def load_shard_head(ref: ShardRef, n_events: int) -> ShardData:
+    """The first ``n_events`` rows of the first file of ``ref`` (validated, instrument as in
+    ``load_shard``): a small sample of the shard read without reading the whole of it."""
+    if not ref.files:
+        raise DataError(f"{ref.root}: shard {ref.key} has no files; re-list the catalog")
+    fs, _ = open_filesystem(ref.root)
+    table = read_instruments(ref.root)
+    instrument = None if table is None else table.get(ref.security)
+    tick = None if instrument is None or instrument.inferred else instrument.tick_size
+    path = ref.files[0]
+    cols = _convert(_read_table(fs, path, head=n_events), path)
+    validate_columns(cols, path, tick)
+    events = cols.to_events()
+    if instrument is None:
+        instrument = infer_instrument(ref.security, events["price"], events["qty"])
+    events.flags.writeable = False
+    return ShardData(ref=ref, events=events, instrument=instrument)
+
+
+def check_shard_readable(ref: ShardRef) -> None:
+    """DataError naming the file unless this process can open and read the shard's files."""
+    fs, _ = open_filesystem(ref.root)
+    for path in ref.files:
+        try:
+            with fs.open_input_file(path) as fh:
+                fh.read(4)
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(
+                f"{path}: cannot read this shard file of the data root {ref.root} ({exc}); "
+                "fix: make the data root reachable from every worker (the same path on every "
+                "node, or a shared pyarrow.fs URI such as s3:// or gs://) with read access"
+            ) from None
+
+
 def load_shards(catalog: ShardCatalog) -> tuple[ShardData, ...]:
     """Every shard of a catalog, in (security, date) order."""
     return tuple(load_shard(ref) for ref in catalog)
@@ -108,14 +143,21 @@ def _merge(parts: list[np.ndarray]) -> np.ndarray:
     return events
 
 
-def _read_table(fs: pafs.FileSystem, path: str) -> pa.Table:
+def _read_table(fs: pafs.FileSystem, path: str, head: int | None = None) -> pa.Table:
+    """The file's columns (only its first ``head`` rows when given)."""
     try:
         with fs.open_input_file(path) as fh:
             meta = pq.ParquetFile(fh).metadata
             check_schema(meta.schema.to_arrow_schema(), path)
             # strings come back dictionary-encoded: kinds are looked up once per dictionary
             pf = pq.ParquetFile(fh, metadata=meta, read_dictionary=["kind", "side"])
-            return pf.read(columns=list(PARQUET_COLUMNS))
+            if head is None:
+                return pf.read(columns=list(PARQUET_COLUMNS))
+            batches = pf.iter_batches(batch_size=head, columns=list(PARQUET_COLUMNS))
+            first = next(batches, None)
+            if first is None:
+                return pf.schema_arrow.empty_table().select(list(PARQUET_COLUMNS))
+            return pa.Table.from_batches([first])
     except DataError:
         raise
     except (pa.ArrowException, OSError) as exc:

@@ -1,4 +1,8 @@
-"""Everything in this process: ``submit`` runs the call at once (tests, debugging)."""
+"""Everything in this process: ``submit`` runs the call at once (tests, debugging).
+
+Shards (``Resident`` arguments) are read and prepared here on first use and kept in a
+``ShardCache`` within ``executor.shard_cache_mb``, exactly as a Ray shard owner does.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmopt.executors._errors import TaskError
+from mmopt.executors.resident import residents_in
+from mmopt.executors.shard_cache import ShardCache, budget_bytes
 
 __all__ = ["LocalExecutor"]
 
@@ -24,8 +30,8 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self) -> None:
-        self._warmed: set[Any] = set()
+    def __init__(self, shard_cache_mb: float | None = None) -> None:
+        self.cache = ShardCache(budget_bytes(shard_cache_mb))
 
     @property
     def n_workers(self) -> int:
@@ -36,7 +42,7 @@ class LocalExecutor:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> _Done:
         try:
-            return _Done(value=fn(*args))
+            return _Done(value=fn(*self.cache.resolve(args)))
         except KeyboardInterrupt:
             raise
         except Exception as exc:
@@ -55,7 +61,9 @@ class LocalExecutor:
     def warm(self, fn: Callable[..., Any], *args: Any) -> float:
         start = time.perf_counter()
         try:
-            fn(*args)
+            for resident in residents_in(args):
+                resident.check_readable()
+            fn(*self.cache.resolve(args))
         except Exception as exc:
             raise TaskError(f"warming up failed: {_describe(exc)}") from exc
         return time.perf_counter() - start

@@ -1,18 +1,24 @@
-"""Ray tasks: a local runtime on this machine, or the cluster at ``executor.address``.
+"""Ray shard owners: a local runtime on this machine, or the cluster at ``executor.address``.
 
 A local runtime (``executor.address`` null or ``local``) listens on 127.0.0.1 only, keeps its
 files in ``executor.temp_dir`` and leaves no process behind (``ray_runtime``); joining a
-cluster is the user's explicit choice and changes nothing there.
+cluster is the user's explicit choice and changes nothing there but the actors it starts (and
+kills at ``close``).
 
-``put`` stores a value once in the object store; a reference passed to ``submit`` reaches the
-task as the value itself, its numpy arrays read zero-copy from shared memory. Every task asks
-for one CPU and is retried ``max_retries`` times when its worker dies.
+Every call runs on a long-lived ``ShardOwner`` actor, one per CPU of the cluster (spread over
+the nodes). Shards are passed as ``Resident`` names, never as data: the ``Dispatcher`` sends
+each call to the owner of its shard, which reads and prepares the shard once and keeps it
+(``executor.shard_cache_mb``). ``put`` stores other values (the work spec) once in the object
+store. An owner that dies (its process killed, its node lost) is dropped: its shards go to the
+others, its calls are retried up to ``max_retries`` times (each result is taken once). New
+owners are started, warmed, on CPUs that come free or join the cluster. See docs/scale.md.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,30 +26,23 @@ from typing import Any
 from mmopt.config import ExecutorConfig
 from mmopt.errors import ConfigError
 from mmopt.executors._errors import TaskError
+from mmopt.executors.dispatch import Dispatcher, Job, Owner
 from mmopt.executors.ray_runtime import LocalRuntime
+from mmopt.executors.resident import Resident
+from mmopt.executors.shard_cache import CacheStats, budget_bytes
+from mmopt.executors.shard_owner import ShardOwner
 from mmopt.redact import mask_secrets
 
 __all__ = ["RayExecutor"]
 
-_WARMED: set[str] = set()  # per worker process: functions already run by ``warm``
-
-
-def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    return fn(*args)
-
-
-def _warm_once(fn: Callable[..., Any], *args: Any) -> tuple[int, float]:
-    """Run ``fn`` once in this worker process; returns (pid, seconds spent)."""
-    key = f"{fn.__module__}.{fn.__qualname__}"
-    start = time.perf_counter()
-    if key not in _WARMED:
-        fn(*args)
-        _WARMED.add(key)
-    return os.getpid(), time.perf_counter() - start
+POLL_S = 0.5
+GROW_EVERY_S = 2.0  # how often free CPUs are looked for (after ``warm``)
+START_TIMEOUT_S = 120.0  # an owner not warmed by then (no CPU for it) is given up
+NO_OWNER_GRACE_S = 30.0  # with every owner lost, how long to wait for a CPU to come free
 
 
 class RayExecutor:
-    """Ray tasks behind the ``Executor`` protocol (see the module docstring)."""
+    """Shard-owning Ray actors behind the ``Executor`` protocol (see the module docstring)."""
 
     name = "ray"
 
@@ -53,12 +52,22 @@ class RayExecutor:
         self._ray = ray
         self._owns_runtime = False
         self.runtime: LocalRuntime | None = None  # the local runtime this executor started
-        self.warmed_pids: set[int] = set()  # worker processes ``warm`` ran in
+        self.warmed_pids: set[int] = set()  # owner processes ``warm`` ran in
         if not ray.is_initialized():
             self._init_runtime(config)
             self._owns_runtime = True
-        self._remote = ray.remote(num_cpus=1, max_retries=config.max_retries)(_call)
-        self._remote_warm = ray.remote(num_cpus=1, max_retries=config.max_retries)(_warm_once)
+        self._budget = budget_bytes(config.shard_cache_mb)
+        self._actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(
+            ShardOwner)
+        self.dispatch = Dispatcher(config.max_retries)
+        self._in_flight: dict[Any, Job] = {}
+        self._starting: dict[Any, tuple[Owner, float]] = {}  # warm call -> new owner, started
+        self._warm_call: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
+        self._last_grow = 0.0
+        self._lost_at = 0.0
+        self._closed = False
+        for _ in range(self.n_workers):
+            self.dispatch.add_owner(self._new_actor())
 
     def _init_runtime(self, config: ExecutorConfig) -> None:
         try:
@@ -77,56 +86,206 @@ class RayExecutor:
                 "for a local runtime)"
             ) from None
 
+    def _new_actor(self) -> Any:
+        return self._actor_class.options(scheduling_strategy="SPREAD").remote(self._budget)
+
     @property
     def n_workers(self) -> int:
         cpus = self._ray.cluster_resources().get("CPU", 1)
         return max(1, int(cpus))
 
+    def owner_actors(self) -> list[Any]:
+        """The actor handles of the owners in use (tests kill one to see the sweep survive)."""
+        return [o.actor for o in self.dispatch.live()]
+
+    def cache_stats(self) -> list[tuple[str, CacheStats]]:
+        """(node, cache statistics) of every owner in use."""
+        return list(self._ray.get([a.stats.remote() for a in self.owner_actors()]))
+
+    # -- the protocol -----------------------------------------------------------------------
     def put(self, value: Any) -> Any:
+        if isinstance(value, Resident):
+            return value  # read by its owner, never shipped
         return self._ray.put(value)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return self._remote.remote(fn, *args)
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Job:
+        return self.dispatch.add(fn, args)
 
     def wait(self, pending: Sequence[Any], timeout_s: float) -> bool:
-        if not pending:
-            return True
-        ready, _ = self._ray.wait(
-            list(pending), num_returns=len(pending), timeout=timeout_s, fetch_local=False
-        )
-        return len(ready) == len(pending)
+        jobs = [self._job(p) for p in pending]
+        self.dispatch.next_round()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._pump()
+            if all(j.done for j in jobs):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            refs = [*self._in_flight, *self._starting]
+            if not refs:
+                if time.monotonic() - self._lost_at < NO_OWNER_GRACE_S:
+                    time.sleep(min(remaining, POLL_S))  # CPUs of lost owners come free
+                    continue
+                self.dispatch.fail_all("no shard owner is left (every Ray worker died or "
+                                       "no CPU is free for one); see the Ray logs")
+                continue
+            ready, _ = self._ray.wait(refs, num_returns=1, timeout=min(remaining, POLL_S),
+                                      fetch_local=True)
+            if ready:
+                ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0)
+            for ref in ready:
+                self._collect(ref)
 
     def result(self, pending: Any) -> Any:
-        from ray.exceptions import RayError, RayTaskError
-
-        try:
-            return self._ray.get(pending)
-        except RayTaskError as exc:
-            cause = exc.cause if exc.cause is not None else exc
-            raise TaskError(f"{type(cause).__name__}: {cause}") from None
-        except RayError as exc:
-            raise TaskError(f"{type(exc).__name__}: {exc}") from None
+        job = self._job(pending)
+        if not job.done:
+            self.wait([job], float("inf"))
+        if job.error is not None:
+            raise TaskError(job.error)
+        return job.value
 
     def warm(self, fn: Callable[..., Any], *args: Any) -> float:
-        """Warm one worker first (on a fresh checkout it compiles the kernels and writes
-        numba's cache), then one call per CPU at once, so that each worker process gets one
-        (the others load the cache instead of compiling the same code side by side)."""
+        """Warm one owner first (on a fresh checkout it compiles the kernels and writes
+        numba's cache), then every other at once (they load the cache). Each first checks it
+        can read the data (``Resident`` arguments): a node that cannot fails here, named."""
         start = time.perf_counter()
+        self._warm_call = (fn, args)
+        owners = self.dispatch.live()
         try:
-            for n in (1, self.n_workers):
-                done = self._ray.get([self._remote_warm.remote(fn, *args) for _ in range(n)])
-                self.warmed_pids.update(pid for pid, _ in done)
+            for group in (owners[:1], owners[1:]):
+                done = self._ray.get([o.actor.warm.remote(fn, *args) for o in group])
+                for owner, (pid, _, node) in zip(group, done, strict=True):
+                    self.warmed_pids.add(pid)
+                    owner.node = node
         except Exception as exc:
-            raise TaskError(f"warming the Ray workers failed: {exc}") from None
+            raise TaskError(f"warming the Ray shard owners failed: {_cause(exc)}") from None
         if self.runtime is not None:
             self.runtime.remember_processes()
         return time.perf_counter() - start
 
     def close(self) -> None:
-        """Shut down a runtime this executor started (and reap its processes)."""
+        """Stop the owners; shut down a runtime this executor started (and reap it)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._in_flight.clear()
+        self._starting.clear()
+        if self._ray.is_initialized():
+            for owner in self.dispatch.owners:
+                if owner.alive:
+                    self._kill(owner)
         if not (self._owns_runtime and self._ray.is_initialized()):
             return
         if self.runtime is not None:
             self.runtime.shutdown(self._ray)
         else:
             self._ray.shutdown()
+
+    # -- inside ------------------------------------------------------------------------------
+    @staticmethod
+    def _job(pending: Any) -> Job:
+        if not isinstance(pending, Job):
+            raise TypeError(f"not a RayExecutor call: {pending!r}")
+        return pending
+
+    def _pump(self) -> None:
+        """Start what can start; look for free CPUs (a lost owner's, a node that joined) once
+        the owners are warmed; give up new owners that found no CPU."""
+        for job in self.dispatch.to_start():
+            assert job.owner is not None
+            ref = job.owner.actor.run.remote(job.fn, *job.args)
+            job.handle = ref
+            self._in_flight[ref] = job
+        now = time.monotonic()
+        for ref, (owner, started) in list(self._starting.items()):
+            if now - started > START_TIMEOUT_S:
+                del self._starting[ref]
+                owner.ready = False
+                self._kill(owner)
+        if self._warm_call is not None and now - self._last_grow > GROW_EVERY_S:
+            self._last_grow = now
+            self._grow()
+
+    def _grow(self) -> None:
+        """Start owners on free CPUs (a lost owner's CPU, a node that joined)."""
+        if self._starting:
+            return
+        free = int(self._ray.available_resources().get("CPU", 0))
+        for _ in range(free):
+            owner = self.dispatch.add_owner(self._new_actor(), ready=False)
+            if self._warm_call is None:
+                call = owner.actor.node.remote()
+            else:
+                fn, args = self._warm_call
+                call = owner.actor.warm.remote(fn, *args)
+            self._starting[call] = (owner, time.monotonic())
+
+    def _collect(self, ref: Any) -> None:
+        from ray.exceptions import RayActorError, RayError, RayTaskError
+
+        if ref in self._starting:
+            self._started(ref)
+            return
+        job = self._in_flight.pop(ref, None)
+        if job is None or job.handle is not ref:
+            return  # a call of a lost owner, already given to another: never counted twice
+        try:
+            value = self._ray.get(ref)
+        except RayActorError as exc:
+            assert job.owner is not None
+            self._lost(job.owner, exc)
+            return
+        except RayTaskError as exc:
+            cause = exc.cause if exc.cause is not None else exc
+            self.dispatch.finished(job, error=f"{type(cause).__name__}: {cause}")
+            return
+        except RayError as exc:
+            self.dispatch.finished(job, error=f"{type(exc).__name__}: {exc}")
+            return
+        self.dispatch.finished(job, value)
+
+    def _started(self, ref: Any) -> None:
+        owner, _ = self._starting.pop(ref)
+        try:
+            done = self._ray.get(ref)
+        except Exception as exc:
+            print(f"note: a new shard owner could not start: {_cause(exc)}", file=sys.stderr)
+            owner.ready = False
+            self._kill(owner)
+            return
+        if isinstance(done, tuple):
+            pid, _, owner.node = done
+            self.warmed_pids.add(pid)
+        else:
+            owner.node = done
+        owner.ready = True
+        if self.runtime is not None:
+            self.runtime.remember_processes()
+
+    def _lost(self, owner: Owner, exc: Exception) -> None:
+        n_shards = sum(1 for o in self.dispatch.owner_of.values() if o is owner)
+        failed = self.dispatch.lose(owner)
+        self._lost_at = time.monotonic()
+        for ref in [r for r, j in self._in_flight.items() if j.handle is not r]:
+            del self._in_flight[ref]
+        self._kill(owner)
+        print(f"note: shard owner {owner.index} on node {owner.node} was lost "
+              f"({type(exc).__name__}); its {n_shards} shard(s) go to the other owners and "
+              f"its calls are retried ({len(failed)} past executor.max_retries)",
+              file=sys.stderr)
+
+    def _kill(self, owner: Owner) -> None:
+        owner.alive = False
+        try:
+            self._ray.kill(owner.actor, no_restart=True)
+        except Exception:  # already gone
+            return
+
+
+def _cause(exc: BaseException) -> str:
+    from ray.exceptions import RayTaskError
+
+    if isinstance(exc, RayTaskError) and exc.cause is not None:
+        return f"{type(exc.cause).__name__}: {exc.cause}"
+    return f"{type(exc).__name__}: {exc}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from mmopt.config import RunConfig, to_dict
-from mmopt.search.shards import ShardSet
+from mmopt.search.shards import ShardPlan
 from mmopt.tracking import SweepInfo, Tracker, TrialRecord
 
 __all__ = ["FLUSH_EVERY_S", "RecordBuffer", "code_version", "sweep_info"]
@@ -64,7 +64,7 @@ def code_version() -> str:
     return f"{__version__}+g{commit.strip()}{suffix}" if commit.strip() else __version__
 
 
-def sweep_info(run: RunConfig, shard_set: ShardSet, n_existing: int) -> SweepInfo:
+def sweep_info(run: RunConfig, shard_set: ShardPlan, n_existing: int) -> SweepInfo:
     return SweepInfo(
         run=run,
         config_id=run.config_id,

@@ -1,7 +1,8 @@
 """``run_sweep``: one Optuna study driven over an executor, every trial told to a tracker.
 
-Order of work: open (or resume) the study and take its driver lease, load and prepare the
-shards once, put them in the executor's store once, warm every worker, start the tracker and
+Order of work: open (or resume) the study and take its driver lease, list the shards (the
+catalog only: the workers that own the shards read and prepare them, docs/scale.md), warm every
+worker (each checks it can read the data root), start the tracker and
 hand it the study's finished trials (MLflow backfill on resume), run the ask/tell loop
 (``_loop.SweepLoop``), then re-run the best trial (curves; holdout dates if configured),
 ``tracker.finish`` and return a ``SweepResult``. Shutdown order: stop asking, drain (or abandon)
@@ -41,7 +42,7 @@ from mmopt.search.preflight import preflight
 from mmopt.search.progress import Progress
 from mmopt.search.samplers import make_pruner, make_sampler
 from mmopt.search.selection import chosen_records
-from mmopt.search.shards import ShardSet, load_shard_set, rung_bounds
+from mmopt.search.shards import ShardPlan, plan_shard_set, rung_bounds
 from mmopt.search.space import distribution, n_grid_points
 from mmopt.search.storage import open_persistent_study
 from mmopt.search.summary import finish_summary
@@ -109,7 +110,7 @@ def run_sweep(
                                       make_pruner(run.study.pruner))
         phases = LoopTimings()
         t0 = time.perf_counter()
-        shard_set = load_shard_set(run.data, engine=run.engine)
+        shard_set = plan_shard_set(run.data, engine=run.engine)
         t1 = time.perf_counter()
         spec = _work_spec(run)
         executor = executor or make_executor(run.executor)
@@ -176,7 +177,7 @@ def _work_spec(run: RunConfig) -> WorkSpec:
 def _drive(
     run: RunConfig,
     study: optuna.Study,
-    shard_set: ShardSet,
+    shard_set: ShardPlan,
     spec: WorkSpec,
     executor: Executor,
     tracker: Tracker,
@@ -273,7 +274,7 @@ def _backfill(tracker: Tracker, study: optuna.Study) -> None:
 
 
 def _finish_tracker(tracker: Tracker, run: RunConfig, study: optuna.Study, status: Any,
-                    error: str | None, started: float, shard_set: ShardSet, executor: Executor,
+                    error: str | None, started: float, shard_set: ShardPlan, executor: Executor,
                     spec_ref: Any, shard_refs: list[Any], buffer: RecordBuffer,
                     *, replay: bool) -> SweepSummary:
     best, feasible = chosen_records(run, study)  # validation.selection: best or robust

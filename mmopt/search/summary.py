@@ -15,7 +15,7 @@ from mmopt.search.inspect import best_trials
 from mmopt.search.mirror import count_trials
 from mmopt.search.objective import ParamSet, TaskOutcome, evaluate, replay
 from mmopt.search.scoring import per_security, score
-from mmopt.search.shards import ShardSet, load_shard_set
+from mmopt.search.shards import ShardPlan, plan_shard_set
 from mmopt.tracking import ShardCurve, SweepSummary, TrialRecord, kpi_shortfalls
 
 __all__ = ["best_records", "best_shortfalls", "finish_summary", "run_holdout"]
@@ -43,7 +43,7 @@ def finish_summary(
     elapsed_s: float,
     best: tuple[TrialRecord, ...],
     best_feasible: bool,
-    shard_set: ShardSet,
+    shard_set: ShardPlan,
     executor: Executor,
     spec_ref: Any,
     shard_refs: list[Any],
@@ -78,7 +78,7 @@ def run_holdout(run: RunConfig, executor: Executor, spec_ref: Any, number: int,
                 params: ParamSet) -> TrialRecord:
     """``params`` evaluated on ``data.holdout_dates`` (same strategy, engine and objective)."""
     started_at, t0 = time.time(), time.perf_counter()
-    holdout_set = load_shard_set(run.data, holdout=True, engine=run.engine)
+    holdout_set = plan_shard_set(run.data, holdout=True, engine=run.engine)
     handles = [executor.submit(evaluate, spec_ref, executor.put(s), (params,))
                for s in holdout_set.shards]
     shards, errors = [], []
@@ -103,7 +103,7 @@ def run_holdout(run: RunConfig, executor: Executor, spec_ref: Any, number: int,
                        sc.constraints, (), len(shards), time.perf_counter() - t0, started_at)
 
 
-def _curves(executor: Executor, spec_ref: Any, shard_set: ShardSet, shard_refs: list[Any],
+def _curves(executor: Executor, spec_ref: Any, shard_set: ShardPlan, shard_refs: list[Any],
             params: ParamSet) -> tuple[ShardCurve, ...]:
     handles = [executor.submit(replay, spec_ref, ref, params) for ref in shard_refs]
     curves = []

@@ -46,12 +46,12 @@ from mmopt.search.folds import Fold, fold_study_name, plan_folds
 from mmopt.search.honesty import build_study_summary
 from mmopt.search.lease import heartbeat_s, make_lease
 from mmopt.search.mirror import StudyWriter, counts_toward_total, load_working_study, take_over
-from mmopt.search.objective import PreparedShard, WorkSpec, evaluate, replay, warm_worker
+from mmopt.search.objective import WorkSpec, evaluate, replay, warm_worker
 from mmopt.search.preflight import preflight
 from mmopt.search.progress import Progress
 from mmopt.search.samplers import make_pruner, make_sampler
 from mmopt.search.selection import choose
-from mmopt.search.shards import ShardSet, load_shard_set, order_for_rungs, rung_bounds
+from mmopt.search.shards import ShardPlan, ShardSource, order_for_rungs, plan_shard_set, rung_bounds
 from mmopt.search.space import distribution
 from mmopt.search.storage import open_persistent_study
 from mmopt.search.summary import run_holdout
@@ -101,7 +101,7 @@ class _FoldState:
     run: RunConfig
     study: optuna.Study
     loop: FoldLoop
-    test: list[PreparedShard]
+    test: list[ShardSource]
     test_refs: list[Any]
     writer: StudyWriter | None
     ranked: list[FrozenTrial] = field(default_factory=list)
@@ -155,7 +155,7 @@ def run_walk_forward(
         phases = LoopTimings()
         t0 = time.perf_counter()
         days = sorted({d for f in folds for d in (*f.train, *f.test)})
-        shard_set = load_shard_set(dataclasses.replace(run.data, dates=tuple(days)))
+        shard_set = plan_shard_set(dataclasses.replace(run.data, dates=tuple(days)))
         t1 = time.perf_counter()
         executor = executor or make_executor(run.executor)
         phases.data_s, phases.executor_s = t1 - t0, time.perf_counter() - t1
@@ -211,7 +211,7 @@ def _open_studies(runs: list[RunConfig], allow_config_change: bool,
 
 
 def _drive(run: RunConfig, folds: tuple[Fold, ...], runs: list[RunConfig],
-           studies: list[optuna.Study], writers: list[StudyWriter | None], shard_set: ShardSet,
+           studies: list[optuna.Study], writers: list[StudyWriter | None], shard_set: ShardPlan,
            executor: Executor, tracker: Tracker, progress_on: bool, started: float,
            n_existing: int, phases: LoopTimings) -> WalkForwardResult:
     spec = WorkSpec(run.strategy.name, run.strategy.params, run.engine.values)

@@ -14,6 +14,7 @@ from mmopt.cli import main
 from mmopt.cli._hydra import compose_config
 from mmopt.config import RunConfig, open_shards
 from mmopt.errors import ConfigError
+from mmopt.executors import ShardCache
 from mmopt.search import run_sweep, run_walk_forward
 from mmopt.search.folds import plan_folds
 from mmopt.search.inspect import load_study
@@ -180,6 +181,7 @@ class _SlowExecutor:
         self.submitted = 0
         self.before_first_result: int | None = None
         self._asked: set[int] = set()
+        self._shards = ShardCache(None)  # shards come as names, read here (docs/scale.md)
 
     def put(self, value: object) -> object:
         return value
@@ -197,10 +199,10 @@ class _SlowExecutor:
         if self.before_first_result is None:
             self.before_first_result = self.submitted
         fn, args = pending
-        return fn(*args)
+        return fn(*self._shards.resolve(args))
 
     def warm(self, fn, *args) -> float:  # type: ignore[no-untyped-def]
-        fn(*args)
+        fn(*self._shards.resolve(args))
         return 0.0
 
     def close(self) -> None:
