@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mmopt.cluster.first_result import timed
 from mmopt.config import ExecutorConfig
 from mmopt.errors import ConfigError
 from mmopt.executors._errors import TaskError
@@ -29,7 +30,7 @@ _WARMED: set[str] = set()  # per worker process: functions already run by ``warm
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    return fn(*args)
+    return timed(fn, *args)  # the worker's first task prints its time to first result
 
 
 def _warm_once(fn: Callable[..., Any], *args: Any) -> tuple[int, float]:
@@ -37,7 +38,7 @@ def _warm_once(fn: Callable[..., Any], *args: Any) -> tuple[int, float]:
     key = f"{fn.__module__}.{fn.__qualname__}"
     start = time.perf_counter()
     if key not in _WARMED:
-        fn(*args)
+        timed(fn, *args)
         _WARMED.add(key)
     return os.getpid(), time.perf_counter() - start
 
