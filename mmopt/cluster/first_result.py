@@ -4,7 +4,8 @@ A Ray worker process calls ``timed`` around every task it runs (a one-line hook 
 ``mmopt.executors.ray``); the first call prints one line to the worker's stderr (Ray keeps it
 in the node's ``logs/worker-*.err``; ``ray logs`` or the dashboard shows it)::
 
-    mmopt first result: node 127.0.0.1 (3f2a9c01) pid 4242: first task to first result 0.41 s, numba cache: 14 loaded, 0 compiled
+    mmopt first result: node 127.0.0.1 (3f2a9c01) pid 4242: first task to first result \
+        0.41 s, numba cache: 14 loaded, 0 compiled     (one line)
 
 "compiled" above zero on a node that joined mid-sweep means the numba cache did not reach it
 (see ``mmopt.cluster.numba_cache``). The later calls only run the task.
@@ -28,7 +29,8 @@ PREFIX = "mmopt first result:"
 T = TypeVar("T")
 _LINE = re.compile(
     re.escape(PREFIX) + r" node (?P<ip>\S+) \((?P<id>[^)]*)\) pid (?P<pid>\d+): first task to "
-    r"first result (?P<s>[\d.]+) s, numba cache: (?P<loaded>\d+) loaded, (?P<compiled>\d+) compiled")
+    r"first result (?P<s>[\d.]+) s, numba cache: (?P<loaded>\d+) loaded, "
+    r"(?P<compiled>\d+) compiled")
 _REPORTED: list[FirstResult] = []  # this process's line, once printed
 
 

@@ -18,6 +18,7 @@ numba's own locators. The numba names this needs are in one place here, tested i
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ __all__ = [
     "PackageCacheLocator",
     "cache_stats",
     "locator_setting",
+    "package_subpath",
+    "ship_in_tree_cache",
 ]
 
 CACHE_DIR_ENV = "NUMBA_CACHE_DIR"
@@ -68,6 +71,20 @@ class PackageCacheLocator(UserProvidedCacheLocator):  # type: ignore[misc]
         if not numba_config.CACHE_DIR or package_subpath(py_file) is None:
             return None
         return super().from_function(py_func, py_file)  # type: ignore[no-any-return]
+
+
+def ship_in_tree_cache(package: Path, cache_dir: Path) -> int:
+    """Copy what numba compiled in the package's own ``__pycache__`` folders (its default,
+    in-tree cache) into ``cache_dir`` where ``PackageCacheLocator`` finds it; returns the
+    number of files copied. The files carry their source's hash, so a copy for other
+    sources is simply not used."""
+    copied = 0
+    for path in sorted(package.rglob("__pycache__/*.nb[ic]")):
+        target = cache_dir / package.name / path.parent.parent.relative_to(package) / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        copied += 1
+    return copied
 
 
 def locator_setting() -> str:
