@@ -46,6 +46,11 @@ NUMBA_LOCATORS = ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCac
                   "IPythonCacheLocator", "ZipCacheLocator")
 
 
+def _cache_dir() -> str:
+    """numba's ``NUMBA_CACHE_DIR`` as numba read it ("" when unset)."""
+    return str(getattr(numba_config, "CACHE_DIR", "") or "")
+
+
 def package_subpath(py_file: str | Path) -> Path | None:
     """The folder of ``py_file`` relative to its top package (``mmopt/engine`` for
     ``.../mmopt/engine/_kernel.py``); None when the file is not inside a package."""
@@ -57,20 +62,21 @@ def package_subpath(py_file: str | Path) -> Path | None:
     return Path(*reversed(parts)) if parts else None
 
 
-class PackageCacheLocator(UserProvidedCacheLocator):  # type: ignore[misc]
+class PackageCacheLocator(UserProvidedCacheLocator):
     """``UserProvidedCacheLocator`` (``NUMBA_CACHE_DIR``) keyed on the package path."""
 
     def __init__(self, py_func: Any, py_file: str) -> None:
         super().__init__(py_func, py_file)
         subpath = package_subpath(py_file)
         assert subpath is not None  # from_function checked it
-        self._cache_path = str(Path(os.path.abspath(numba_config.CACHE_DIR)) / subpath)
+        self._cache_path = str(Path(os.path.abspath(_cache_dir())) / subpath)
 
     @classmethod
     def from_function(cls, py_func: Any, py_file: str) -> PackageCacheLocator | None:
-        if not numba_config.CACHE_DIR or package_subpath(py_file) is None:
+        if not _cache_dir() or package_subpath(py_file) is None:
             return None
-        return super().from_function(py_func, py_file)  # type: ignore[no-any-return]
+        found: PackageCacheLocator | None = super().from_function(py_func, py_file)
+        return found
 
 
 def ship_in_tree_cache(package: Path, cache_dir: Path) -> int:
