@@ -87,6 +87,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "(default), or read them from MMOPT_STUDY_STORAGE / MMOPT_TRACKING_URI already set "
         "on the Ray head (cluster)",
     )
+    parser.add_argument(
+        "--numba-cache-dir",
+        default=os.environ.get("MMOPT_NUMBA_CACHE_DIR", ""),
+        help="NUMBA_CACHE_DIR of the job's workers (a folder every node reaches, e.g. shared "
+        "storage or the image's warmed cache); empty = jobs/runtime_env.yaml's",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the command, run nothing")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides after --")
     return parser.parse_args(argv)
@@ -145,9 +151,11 @@ def build_command(args: argparse.Namespace, runtime_env: str | None = None) -> l
 
 @contextlib.contextmanager
 def private_runtime_env(args: argparse.Namespace) -> Iterator[str | None]:
-    """A copy of the runtime env file plus the secrets to ship (mode 0600), removed on exit;
-    None when there is nothing to ship."""
+    """A copy of the runtime env file plus the secrets to ship and the numba cache folder
+    (mode 0600), removed on exit; None when there is nothing to add."""
     shipped = secret_env(args) if args.secrets == "ship" else {}
+    if args.numba_cache_dir:
+        shipped["NUMBA_CACHE_DIR"] = args.numba_cache_dir
     if not shipped:
         yield None
         return

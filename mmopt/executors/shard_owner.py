@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mmopt.cluster.first_result import timed
 from mmopt.errors import DataError
 from mmopt.executors.resident import residents_in
 from mmopt.executors.shard_cache import CacheStats, ShardCache
@@ -44,7 +45,7 @@ class ShardOwner:
         return node_name()
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return fn(*self.cache.resolve(args))
+        return timed(fn, *self.cache.resolve(args))  # the first prints its time to result
 
     def warm(self, fn: Callable[..., Any], *args: Any) -> tuple[int, float, str]:
         """Check the data is readable here, run ``fn`` once; (pid, seconds, node)."""
@@ -57,7 +58,7 @@ class ShardOwner:
                                 f"{resident.data_root()}: {exc}") from None
         key = f"{fn.__module__}.{fn.__qualname__}"
         if key not in self.warmed:
-            fn(*self.cache.resolve(args))
+            timed(fn, *self.cache.resolve(args))
             self.warmed.add(key)
         return os.getpid(), time.perf_counter() - start, node_name()
 

@@ -1,0 +1,42 @@
+"""A Ray cluster on 127.0.0.1, for the cluster tests: ``python ray_cluster.py FOLDER PORT``
+starts a head node (no CPUs: it runs the jobs' drivers; the dashboard and job API on
+127.0.0.1:PORT) with its files in FOLDER, prints ``{"node_id": ..., "raylet_pid": ...}``, then
+reads commands: ``add`` starts a worker node (its own raylet, 1 CPU) and prints the same line
+for it; end of input shuts the cluster down. Ray's own multi-node test cluster
+(``ray.cluster_utils.Cluster``): ``ray start --address`` refuses to join a loopback-only head."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ray._private import ray_constants  # the process table of a test cluster node
+from ray.cluster_utils import Cluster
+
+LOOPBACK = "127.0.0.1"
+
+
+def _describe(node: object) -> str:
+    raylet = node.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0]  # type: ignore[attr-defined]
+    return json.dumps({"node_id": node.unique_id, "raylet_pid": raylet.process.pid})  # type: ignore[attr-defined]
+
+
+def main(folder: str, port: int) -> None:
+    # RAY_TMPDIR=folder (set by the tests): Ray writes the cluster's address in folder/ray
+    # rather than in the machine-wide default (shared by every Ray on the machine)
+    Path(folder, "ray").mkdir(exist_ok=True)
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 0, "node_ip_address": LOOPBACK, "include_dashboard": True,
+        "dashboard_host": LOOPBACK, "dashboard_port": port, "temp_dir": folder,
+        "object_store_memory": 150 * 1024 * 1024})
+    print(_describe(cluster.head_node), flush=True)
+    for line in sys.stdin:
+        if line.strip() == "add":
+            node = cluster.add_node(num_cpus=1, node_ip_address=LOOPBACK)
+            print(_describe(node), flush=True)
+    cluster.shutdown()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))

@@ -1,0 +1,131 @@
+"""Submitting a sweep to the test cluster with ``jobs/submit_sweep.py`` and reading back what
+it left in PostgreSQL (Optuna's API) and in the MLflow server (its REST API)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from servers import Postgres, RayCluster, cluster_env, mlflow_post
+
+REPO = Path(__file__).resolve().parents[2]
+EVENTS_PER_DAY = 20000
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One study: its name, trial count and where everything goes."""
+
+    name: str
+    n_trials: int
+    run_dir: Path
+    data_root: Path
+    numba_cache: Path
+    pg: Postgres
+    mlflow_url: str
+
+    def overrides(self) -> list[str]:
+        return [
+            "experiment=smoke", f"run_dir={self.run_dir}", f"data.root={self.data_root}",
+            "data.generate.n_days=2", f"data.generate.events_per_day={EVENTS_PER_DAY}",
+            "study=default", f"study.name={self.name}", f"study.n_trials={self.n_trials}",
+            "study.sampler.n_startup_trials=2", "study.pruner.n_startup_trials=2",
+            "executor.trials_per_task=1", f"tracking.experiment={self.name}",
+        ]
+
+    def submit(self, cluster: RayCluster, submission_id: str, wait: bool = False) -> int:
+        """``python jobs/submit_sweep.py ...``; its exit code (with ``--no-wait``: once
+        submitted)."""
+        command = [
+            sys.executable, str(REPO / "jobs" / "submit_sweep.py"),
+            "--address", cluster.dashboard, "--storage", self.pg.url("optuna"),
+            "--tracking-uri", self.mlflow_url, "--numba-cache-dir", str(self.numba_cache),
+            "--working-dir", str(REPO), "--submission-id", submission_id,
+            *([] if wait else ["--no-wait"]), "--", *self.overrides(),
+        ]
+        deadline = time.monotonic() + 300
+        while True:
+            done = subprocess.run(command, env=cluster_env(), capture_output=True, text=True,
+                                  timeout=900, cwd=REPO)
+            # the head's job agent starts after the dashboard; on a busy machine, later
+            if "No available agent" not in done.stderr or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        if done.returncode != 0:
+            print(f"submit_sweep.py exited {done.returncode}:\n{done.stdout[-3000:]}\n"
+                  f"{done.stderr[-5000:]}")
+        return done.returncode
+
+    def trials(self) -> list[tuple[int, str]]:
+        """(number, state) of every trial in PostgreSQL ([] before the study exists)."""
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            study = optuna.load_study(study_name=self.name, storage=self.pg.url("optuna"))
+        except KeyError:
+            return []
+        return [(t.number, t.state.name) for t in study.get_trials(deepcopy=False)]
+
+    def finished(self) -> Counter[str]:
+        return Counter(state for _, state in self.trials() if state in ("COMPLETE", "PRUNED"))
+
+    def runs(self) -> tuple[dict[str, object], list[dict[str, object]]]:
+        """The study's parent run and its child runs, read through MLflow's REST API."""
+        found = mlflow_post(self.mlflow_url, "experiments/search", {"max_results": 1000})
+        ids = [e["experiment_id"] for e in found.get("experiments", [])
+               if e["name"] == self.name]
+        assert ids, f"no MLflow experiment {self.name}"
+        runs = mlflow_post(self.mlflow_url, "runs/search",
+                           {"experiment_ids": ids, "max_results": 1000}).get("runs", [])
+        def tags(run: dict[str, object]) -> dict[str, str]:
+            data = run.get("data", {})
+            assert isinstance(data, dict)
+            return {t["key"]: t["value"] for t in data.get("tags", [])}
+        parents = [r for r in runs if "mlflow.parentRunId" not in tags(r)]
+        assert len(parents) == 1, [tags(r) for r in parents]
+        parent_id = parents[0]["info"]["run_id"]  # type: ignore[index]
+        children = [r for r in runs if tags(r).get("mlflow.parentRunId") == parent_id]
+        return parents[0], children
+
+
+def wait_job(cluster: RayCluster, submission_id: str, timeout_s: float = 900) -> str:
+    """Wait for a job to end; its final status (SUCCEEDED, FAILED, STOPPED)."""
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    client = JobSubmissionClient(cluster.dashboard)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = client.get_job_status(submission_id)
+        if status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED):
+            return str(status.value)
+        time.sleep(1)
+    raise AssertionError(f"job {submission_id} still running after {timeout_s} s:\n"
+                         f"{client.get_job_logs(submission_id)[-5000:]}")
+
+
+def job_logs(cluster: RayCluster, submission_id: str) -> str:
+    from ray.job_submission import JobSubmissionClient
+
+    return str(JobSubmissionClient(cluster.dashboard).get_job_logs(submission_id))
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str,
+               cluster: RayCluster, submission_id: str) -> None:
+    """Poll ``predicate``; fails with the job's log when it times out or the job ended."""
+    from ray.job_submission import JobSubmissionClient
+
+    client = JobSubmissionClient(cluster.dashboard)
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        status = client.get_job_status(submission_id)
+        if time.monotonic() > deadline or status.is_terminal():
+            log = job_logs(cluster, submission_id)[-5000:]
+            raise AssertionError(f"waiting for {what}: job {submission_id} {status.value} "
+                                 f"after {timeout_s} s:\n{log}")
+        time.sleep(0.5)
