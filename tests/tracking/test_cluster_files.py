@@ -51,7 +51,10 @@ def test_submit_command_and_its_overrides_compose(monkeypatch) -> None:  # type:
 def test_runtime_env_ships_the_source_not_the_venv() -> None:
     env = yaml.safe_load((REPO / "jobs" / "runtime_env.yaml").read_text())
     assert env["working_dir"] == "."
-    assert {".venv", ".git", "runs", "data"} <= set(env["excludes"])
+    assert {".venv", ".git", "/runs", "/data"} <= set(env["excludes"])
+    # anchored at the top (.gitignore syntax): a bare "data" also dropped the package
+    # mmopt/data from every job (found by tests/docker)
+    assert "data" not in env["excludes"]
     assert env["env_vars"]["NUMBA_CACHE_DIR"]
     assert "pip" not in env and "conda" not in env  # the image has the pinned dependencies
 
