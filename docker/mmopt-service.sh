@@ -7,6 +7,7 @@
 #                RAY_PORT (6379), RAY_DASHBOARD_HOST (0.0.0.0), RAY_DASHBOARD_PORT (8265),
 #                RAY_NUM_CPUS (0)
 #   ray-worker   ray start --address=RAY_HEAD_ADDRESS (host:port, required); RAY_NUM_CPUS (all)
+#                both: RAY_OBJECT_STORE_MEMORY (bytes; Ray's default when unset)
 #   mlflow       mlflow server --serve-artifacts; MLFLOW_BACKEND_STORE_URI (required, read by
 #                mlflow itself so its password stays off the command line), MLFLOW_HOST
 #                (0.0.0.0), MLFLOW_PORT (5000), MLFLOW_WORKERS (2), MLFLOW_ARTIFACTS_DESTINATION
@@ -20,19 +21,25 @@ usage="usage: mmopt-service ray-head|ray-worker|mlflow [extra arguments]"
 [ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
 service="$1"
 shift
+# Ray's object store lives in /dev/shm, which containers keep small: RAY_OBJECT_STORE_MEMORY
+# (bytes) sizes it to fit, or Ray falls back to slower disk with a warning.
+object_store=""
+if [ -n "${RAY_OBJECT_STORE_MEMORY:-}" ]; then
+    object_store="--object-store-memory=$RAY_OBJECT_STORE_MEMORY"
+fi
 case "$service" in
     ray-head)
         exec ray start --head --port="${RAY_PORT:-6379}" \
             --dashboard-host="${RAY_DASHBOARD_HOST:-0.0.0.0}" \
             --dashboard-port="${RAY_DASHBOARD_PORT:-8265}" \
-            --num-cpus="${RAY_NUM_CPUS:-0}" --disable-usage-stats --block "$@"
+            --num-cpus="${RAY_NUM_CPUS:-0}" $object_store --disable-usage-stats --block "$@"
         ;;
     ray-worker)
         : "${RAY_HEAD_ADDRESS:?set RAY_HEAD_ADDRESS to the Ray head (host:port, e.g. ray-head:6379)}"
         if [ -n "${RAY_NUM_CPUS:-}" ]; then
             set -- --num-cpus="$RAY_NUM_CPUS" "$@"
         fi
-        exec ray start --address="$RAY_HEAD_ADDRESS" --disable-usage-stats --block "$@"
+        exec ray start --address="$RAY_HEAD_ADDRESS" $object_store --disable-usage-stats --block "$@"
         ;;
     mlflow)
         : "${MLFLOW_BACKEND_STORE_URI:?set MLFLOW_BACKEND_STORE_URI (e.g. postgresql+psycopg2://user:password@postgres:5432/mlflow)}"
