@@ -52,6 +52,9 @@ def test_runtime_env_ships_the_source_not_the_venv() -> None:
     env = yaml.safe_load((REPO / "jobs" / "runtime_env.yaml").read_text())
     assert env["working_dir"] == "."
     assert {"/.venv", "/.git", "/runs", "/data"} <= set(env["excludes"])  # top level only
+    # anchored at the top (.gitignore syntax): a bare "data" also dropped the package
+    # mmopt/data from every job (found by tests/docker)
+    assert "data" not in env["excludes"]
     assert env["env_vars"]["NUMBA_CACHE_DIR"]
     assert "pip" not in env and "conda" not in env  # the image has the pinned dependencies
 
@@ -60,18 +63,21 @@ def test_compose_has_ray_head_two_workers_mlflow_and_postgres() -> None:
     spec = yaml.safe_load((REPO / "docker" / "compose.yaml").read_text())
     services = spec["services"]
     assert set(services) == {"ray-head", "ray-worker-1", "ray-worker-2", "mlflow", "postgres"}
-    assert "--head" in services["ray-head"]["command"]
+    # the commands are docker/mmopt-service.sh's (run for real by tests/docker)
+    assert services["ray-head"]["command"] == "mmopt-service ray-head"
     for worker in ("ray-worker-1", "ray-worker-2"):
-        assert "--address=ray-head:6379" in services[worker]["command"]
+        assert services[worker]["command"] == "mmopt-service ray-worker"
+        assert services[worker]["environment"]["RAY_HEAD_ADDRESS"] == "ray-head:6379"
         assert services[worker]["shm_size"]
-    mlflow = services["mlflow"]["command"]
-    assert "postgresql+psycopg2://" in mlflow and "@postgres:5432/mlflow" in mlflow
-    assert "--serve-artifacts" in mlflow and "mlflow:*" in mlflow
+    store = services["mlflow"]["environment"]["MLFLOW_BACKEND_STORE_URI"]
+    assert "postgresql+psycopg2://" in store and "@postgres:5432/mlflow" in store
+    script = (REPO / "docker" / "mmopt-service.sh").read_text()
+    assert "--head" in script and "--serve-artifacts" in script and "mlflow:*" in script
     init = (REPO / "docker" / "postgres-init.sql").read_text()
     assert "CREATE DATABASE mlflow" in init
 
 
 def test_dockerfile_installs_with_the_constraints() -> None:
     text = (REPO / "docker" / "Dockerfile").read_text()
-    assert "pip install -c constraints.txt ." in text
+    assert "pip install -c constraints.txt -r requirements.txt" in text
     assert "COPY mmopt ./mmopt" in text
