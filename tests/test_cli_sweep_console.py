@@ -135,3 +135,15 @@ def test_sweep_progress_in_a_log_is_summary_lines(
     assert len(lines) >= 2 and lines[-1].startswith("tiny: 2/2 trials")  # one per trial here
     assert "\r" not in err  # no bar redraws in a log
     assert main(["sweep", "--progress-every", "-1", *args]) == 2
+
+
+def test_cfg_multirun_prints_each_combination(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sweep", "-m", "--cfg", "job", "--resolve", "-p", "study.name",
+                 "strategy=avellaneda_stoikov,layered_grid", "data=binance,synthetic"]) == 0
+    out = capsys.readouterr().out
+    assert re.findall(r"^# (strategy=\S+ data=\S+)$", out, re.M) == [
+        "strategy=avellaneda_stoikov data=binance", "strategy=avellaneda_stoikov data=synthetic",
+        "strategy=layered_grid data=binance", "strategy=layered_grid data=synthetic"]
+    assert re.findall(r"^name: (\S+)$", out, re.M) == [
+        "avellaneda_stoikov-binance", "avellaneda_stoikov-synthetic", "layered_grid-binance",
+        "layered_grid-synthetic"]

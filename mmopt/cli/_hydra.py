@@ -148,21 +148,31 @@ def config_text(overrides: Sequence[str], cfg: str, *, resolve: bool = False,
     config = compose(overrides, config_dir, with_hydra=cfg != "job")
     if cfg == "hydra":
         config = OmegaConf.create({"hydra": config.hydra})
-    elif cfg == "all" and resolve:  # hydra's own node refers to runtime values: keep it as is
-        with open_dict(config):
-            hydra_node = config.pop("hydra")
+    elif resolve:  # hydra's own node refers to runtime values: it is printed as it is
+        hydra_node = None
+        if cfg == "all":
+            with open_dict(config):
+                hydra_node = config.pop("hydra")
         OmegaConf.resolve(config)
-        with open_dict(config):
-            config.hydra = hydra_node
-        resolve = False
-    if package:
-        if OmegaConf.select(config, package) is None:
-            raise ConfigError(f"--package {package}: no such key in the composed config (fix: "
-                              "a top-level key such as strategy, or a dotted one such as "
-                              "study.sampler)")
-        text = OmegaConf.to_yaml(OmegaConf.select(config, package), resolve=resolve)
-        return f"# @package {package}\n{text}"
-    return str(OmegaConf.to_yaml(config, resolve=resolve))
+        if hydra_node is not None:
+            with open_dict(config):
+                config.hydra = hydra_node
+    if not package:
+        return str(OmegaConf.to_yaml(config))
+    node = OmegaConf.select(config, package, default=_MISSING)
+    if node is _MISSING:
+        raise ConfigError(f"--package {package}: no such key in the composed config (fix: "
+                          "a top-level key such as strategy, or a dotted one such as "
+                          "study.sampler)")
+    if not OmegaConf.is_config(node):
+        parent, _, leaf = package.rpartition(".")  # one value: printed as `key: value`
+        holder = OmegaConf.select(config, parent) if parent else config
+        return f"# @package {parent or '_global_'}\n" + str(
+            OmegaConf.to_yaml(OmegaConf.masked_copy(holder, [leaf])))
+    return f"# @package {package}\n{OmegaConf.to_yaml(node)}"
+
+
+_MISSING = object()
 
 
 def compose_config(overrides: Sequence[str] = (), config_dir: Path | None = None) -> RunConfig:
