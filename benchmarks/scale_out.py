@@ -86,8 +86,14 @@ def _child_sweep(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         overrides.append(f"executor.num_cpus={spec.get('cpus', 2)}")
     run = from_hydra(compose(overrides))
-    t0 = time.perf_counter()
-    result = run_sweep(run, progress=False)
+    for attempt in range(3):  # a loaded machine can time Ray's node start-up out: again
+        t0 = time.perf_counter()
+        try:
+            result = run_sweep(run, progress=False)
+            break
+        except Exception as exc:
+            if "timed out during startup" not in str(exc) or attempt == 2:
+                raise
     t = result.timings
     out = {
         "first_trial_s": (first[0] - t0) if first else float("nan"),
