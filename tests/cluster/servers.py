@@ -183,7 +183,7 @@ class RayCluster:
         self._log = log.open("w")
         self.proc: subprocess.Popen[str] = subprocess.Popen(
             [sys.executable, str(HERE / "ray_cluster.py"), str(folder),
-             self.dashboard.rsplit(":", 1)[1]],
+             self.dashboard.rsplit(":", 1)[1], str(free_port())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
             start_new_session=True, env={**cluster_env(), "RAY_TMPDIR": str(folder)})
         self.head = self._reply()
