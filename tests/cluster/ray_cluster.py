@@ -33,9 +33,13 @@ def main(folder: str, port: int, agent_port: int) -> None:
         "dashboard_host": LOOPBACK, "dashboard_port": port, "temp_dir": folder,
         "object_store_memory": 150 * 1024 * 1024, "dashboard_agent_listen_port": agent_port})
     print(_describe(cluster.head_node), flush=True)
+    added = 0
     for line in sys.stdin:
         if line.strip() == "add":
-            node = cluster.add_node(num_cpus=1, node_ip_address=LOOPBACK)
+            added += 1  # its own runtime_env folder, as on a machine of its own: nodes
+            # sharing one unpack the job's working_dir over each other's (the driver's cwd)
+            node = cluster.add_node(num_cpus=1, node_ip_address=LOOPBACK,
+                                    runtime_env_dir_name=f"runtime_resources_node{added}")
             print(_describe(node), flush=True)
     cluster.shutdown()
 
