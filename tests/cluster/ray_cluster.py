@@ -1,6 +1,8 @@
-"""A Ray cluster on 127.0.0.1, for the cluster tests: ``python ray_cluster.py FOLDER PORT``
-starts a head node (no CPUs: it runs the jobs' drivers; the dashboard and job API on
-127.0.0.1:PORT) with its files in FOLDER, prints ``{"node_id": ..., "raylet_pid": ...}``, then
+"""A Ray cluster on 127.0.0.1 for the cluster tests.
+
+``python ray_cluster.py FOLDER PORT AGENT_PORT`` starts a head node (no CPUs: it runs the jobs'
+drivers; the dashboard and job API on 127.0.0.1:PORT, its agent on AGENT_PORT rather than Ray's
+fixed default) with its files in FOLDER, prints ``{"node_id": ..., "raylet_pid": ...}``, then
 reads commands: ``add`` starts a worker node (its own raylet, 1 CPU) and prints the same line
 for it; end of input shuts the cluster down. Ray's own multi-node test cluster
 (``ray.cluster_utils.Cluster``): ``ray start --address`` refuses to join a loopback-only head."""
@@ -22,21 +24,25 @@ def _describe(node: object) -> str:
     return json.dumps({"node_id": node.unique_id, "raylet_pid": raylet.process.pid})  # type: ignore[attr-defined]
 
 
-def main(folder: str, port: int) -> None:
+def main(folder: str, port: int, agent_port: int) -> None:
     # RAY_TMPDIR=folder (set by the tests): Ray writes the cluster's address in folder/ray
     # rather than in the machine-wide default (shared by every Ray on the machine)
     Path(folder, "ray").mkdir(exist_ok=True)
     cluster = Cluster(initialize_head=True, head_node_args={
         "num_cpus": 0, "node_ip_address": LOOPBACK, "include_dashboard": True,
         "dashboard_host": LOOPBACK, "dashboard_port": port, "temp_dir": folder,
-        "object_store_memory": 150 * 1024 * 1024})
+        "object_store_memory": 150 * 1024 * 1024, "dashboard_agent_listen_port": agent_port})
     print(_describe(cluster.head_node), flush=True)
+    added = 0
     for line in sys.stdin:
         if line.strip() == "add":
-            node = cluster.add_node(num_cpus=1, node_ip_address=LOOPBACK)
+            added += 1  # its own runtime_env folder, as on a machine of its own: nodes
+            # sharing one unpack the job's working_dir over each other's (the driver's cwd)
+            node = cluster.add_node(num_cpus=1, node_ip_address=LOOPBACK,
+                                    runtime_env_dir_name=f"runtime_resources_node{added}")
             print(_describe(node), flush=True)
     cluster.shutdown()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

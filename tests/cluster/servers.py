@@ -183,7 +183,7 @@ class RayCluster:
         self._log = log.open("w")
         self.proc: subprocess.Popen[str] = subprocess.Popen(
             [sys.executable, str(HERE / "ray_cluster.py"), str(folder),
-             self.dashboard.rsplit(":", 1)[1]],
+             self.dashboard.rsplit(":", 1)[1], str(free_port())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
             start_new_session=True, env={**cluster_env(), "RAY_TMPDIR": str(folder)})
         self.head = self._reply()
@@ -230,4 +230,5 @@ def cluster_env() -> dict[str, str]:
     return {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
             "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
             "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "300",
+            "RAY_agent_register_timeout_ms": "300000",  # agents start slowly on a busy machine
             "MLFLOW_DISABLE_TELEMETRY": "true"}
