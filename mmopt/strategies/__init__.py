@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from mmopt.strategies._params import param_index, params_vector
 from mmopt.strategies._registry import (
     STRATEGIES,
     Strategy,
@@ -57,6 +58,8 @@ __all__ = [
     "discover_strategies",
     "get_strategy",
     "list_strategies",
+    "param_index",
+    "params_vector",
     "register_strategy",
     "warm_up",
 ]

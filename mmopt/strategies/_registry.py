@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from mmopt.errors import ConfigError
+from mmopt.strategies._params import params_vector
 
 __all__ = [
     "STRATEGIES",
@@ -32,14 +33,16 @@ class Strategy:
     """A strategy the engine can run: adding one needs no engine change.
 
     ``decide`` is compiled with ``mmopt.strategies.context.DECIDE_SIG``; ``to_vector`` turns a
-    params object into the float64 vector ``decide`` reads; ``feature_params`` returns the
+    params object into the float64 vector ``decide`` reads (default: generated from the params
+    dataclass, ``mmopt.strategies._params``; ``decide`` indexes it with ``param_index``);
+    ``feature_params`` returns the
     market-feature settings (or None when the strategy reads no volatility / OFI features).
     """
 
     name: str
     params_type: type
     decide: Any
-    to_vector: Callable[[Any], np.ndarray]
+    to_vector: Callable[[Any], np.ndarray] = params_vector
     n_levels: int = 1
     n_state: int = 0
     feature_params: Callable[[Any], np.ndarray | None] = field(default=_no_features)

@@ -49,6 +49,7 @@ from mmopt.strategies._checks import (
     param_field,
     warn_param,
 )
+from mmopt.strategies._params import param_index
 from mmopt.strategies._quoting import (
     ask_tick_outward,
     bid_tick_outward,
@@ -77,17 +78,6 @@ from mmopt.strategies.context import (
 __all__ = ["AVELLANEDA_STOIKOV", "AvellanedaStoikovParams", "as_spread_bps", "decide"]
 
 _NAME = "avellaneda_stoikov"
-_P_GAMMA = 0
-_P_K = 1
-_P_BETA = 2
-_P_ETA = 3
-_P_HORIZON = 4  # NaN = time left to the session's end
-_P_SIZE = 5
-_P_MAX = 6
-_P_MAX_SPREAD = 7
-_P_MICRO = 8
-_P_GUARD_RATIO = 9
-_P_GUARD_WIDEN = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,19 +141,23 @@ class AvellanedaStoikovParams:
                        "at the cap")
 
 
+# decide() reads the params vector by field name (mmopt.strategies._params)
+_P_GAMMA = param_index(AvellanedaStoikovParams, "gamma")
+_P_K = param_index(AvellanedaStoikovParams, "k")
+_P_BETA = param_index(AvellanedaStoikovParams, "beta_ofi")
+_P_ETA = param_index(AvellanedaStoikovParams, "eta_ofi")
+_P_HORIZON = param_index(AvellanedaStoikovParams, "horizon_s")
+_P_SIZE = param_index(AvellanedaStoikovParams, "quote_size")
+_P_MAX = param_index(AvellanedaStoikovParams, "max_inventory")
+_P_MAX_SPREAD = param_index(AvellanedaStoikovParams, "max_spread_bps")
+_P_MICRO = param_index(AvellanedaStoikovParams, "use_microprice")
+_P_GUARD_RATIO = param_index(AvellanedaStoikovParams, "vol_guard_ratio")
+_P_GUARD_WIDEN = param_index(AvellanedaStoikovParams, "vol_guard_widen")
+
+
 def as_spread_bps(gamma: float, k: float, sigma_bps: float, tau_s: float) -> float:
     """delta = gamma sigma^2 tau + (2/gamma) ln(1 + gamma/k), in bp (before guard and cap)."""
     return gamma * sigma_bps * sigma_bps * tau_s + (2.0 / gamma) * math.log1p(gamma / k)
-
-
-def _to_vector(p: AvellanedaStoikovParams) -> np.ndarray:
-    horizon = math.nan if p.horizon_s is None else float(p.horizon_s)
-    return np.array(
-        [p.gamma, p.k, p.beta_ofi, p.eta_ofi, horizon, p.quote_size, p.max_inventory,
-         p.max_spread_bps, 1.0 if p.use_microprice else 0.0, p.vol_guard_ratio,
-         p.vol_guard_widen],
-        dtype=np.float64,
-    )
 
 
 def _features(p: AvellanedaStoikovParams) -> np.ndarray:
@@ -220,7 +214,6 @@ AVELLANEDA_STOIKOV = register_strategy(
         name=_NAME,
         params_type=AvellanedaStoikovParams,
         decide=decide,
-        to_vector=_to_vector,
         n_levels=1,
         n_state=0,
         feature_params=_features,

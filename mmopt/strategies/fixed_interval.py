@@ -7,9 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from mmopt.strategies._checks import check_int, check_range, param_field
+from mmopt.strategies._params import param_index
 from mmopt.strategies._registry import Strategy, register_strategy
 from mmopt.strategies.context import (
     C_BEST_ASK_TICK,
@@ -26,10 +25,6 @@ from mmopt.strategies.context import (
 
 __all__ = ["FIXED_INTERVAL", "FixedIntervalParams"]
 
-_P_REFILL = 0
-_P_SIZE = 1
-_P_MAX = 2
-
 
 @dataclass(frozen=True, slots=True)
 class FixedIntervalParams:
@@ -45,8 +40,10 @@ class FixedIntervalParams:
         check_int(n, "max_position", self.max_position, 1)
 
 
-def _to_vector(p: FixedIntervalParams) -> np.ndarray:
-    return np.array([p.refill_interval_s, p.quote_size, p.max_position], dtype=np.float64)
+# decide() reads the params vector by field name (mmopt.strategies._params)
+_P_REFILL = param_index(FixedIntervalParams, "refill_interval_s")
+_P_SIZE = param_index(FixedIntervalParams, "quote_size")
+_P_MAX = param_index(FixedIntervalParams, "max_position")
 
 
 @jit_decide
@@ -69,7 +66,6 @@ FIXED_INTERVAL = register_strategy(
         name="fixed_interval",
         params_type=FixedIntervalParams,
         decide=decide,
-        to_vector=_to_vector,
         n_levels=1,
         n_state=0,
         description="quote the touch; re-quote a side refill_interval_s after its placement",

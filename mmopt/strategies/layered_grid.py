@@ -36,6 +36,7 @@ from mmopt.strategies._checks import (
     param_field,
     warn_param,
 )
+from mmopt.strategies._params import param_index
 from mmopt.strategies._quoting import (
     ask_tick_outward,
     bid_tick_outward,
@@ -64,16 +65,6 @@ __all__ = ["LAYERED_GRID", "MAX_LEVELS", "LayeredGridParams", "decide"]
 
 _NAME = "layered_grid"
 MAX_LEVELS = 8
-_P_K = 0
-_P_SKEW = 1
-_P_LEVELS = 2
-_P_SPACING = 3
-_P_MIN_REST_S = 4
-_P_REPLACE_BPS = 5
-_P_CUTOFF = 6
-_P_HORIZON = 7
-_P_SIZE = 8
-_P_MAX = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +113,17 @@ class LayeredGridParams:
                        "centre moves beyond the level-0 half spread")
 
 
-def _to_vector(p: LayeredGridParams) -> np.ndarray:
-    return np.array(
-        [p.k_vola_spread, p.skew_coeff, p.levels_per_side, p.level_spacing_coeff,
-         p.min_time_in_book_ms / 1000.0, p.replace_threshold_bps, p.imbalance_cutoff,
-         p.vol_horizon_s, p.quote_size, p.max_position],
-        dtype=np.float64,
-    )
+# decide() reads the params vector by field name (mmopt.strategies._params)
+_P_K = param_index(LayeredGridParams, "k_vola_spread")
+_P_SKEW = param_index(LayeredGridParams, "skew_coeff")
+_P_LEVELS = param_index(LayeredGridParams, "levels_per_side")
+_P_SPACING = param_index(LayeredGridParams, "level_spacing_coeff")
+_P_MIN_REST_MS = param_index(LayeredGridParams, "min_time_in_book_ms")
+_P_REPLACE_BPS = param_index(LayeredGridParams, "replace_threshold_bps")
+_P_CUTOFF = param_index(LayeredGridParams, "imbalance_cutoff")
+_P_HORIZON = param_index(LayeredGridParams, "vol_horizon_s")
+_P_SIZE = param_index(LayeredGridParams, "quote_size")
+_P_MAX = param_index(LayeredGridParams, "max_position")
 
 
 def _features(p: LayeredGridParams) -> np.ndarray:
@@ -155,7 +150,7 @@ def _place(ctx, orders, params, quotes, si, level, tk, qty, mid):
     if row >= 0:
         moved_bps = abs(tk - orders[row, O_TICK]) * ctx[C_TICK_SIZE] / mid * 1e4
         rested = ctx[C_TIME] - orders[row, O_SUBMIT_T]
-        if not (moved_bps > params[_P_REPLACE_BPS] and rested >= params[_P_MIN_REST_S]):
+        if not (moved_bps > params[_P_REPLACE_BPS] and rested >= params[_P_MIN_REST_MS] / 1000.0):
             return  # KEEP
     set_quote(quotes, si, level, tk, qty)
 
@@ -199,7 +194,6 @@ LAYERED_GRID = register_strategy(
         name=_NAME,
         params_type=LayeredGridParams,
         decide=decide,
-        to_vector=_to_vector,
         n_levels=MAX_LEVELS,
         n_state=0,
         feature_params=_features,

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 from numba import njit
 
 from mmopt.strategies._checks import check_int, check_range, param_field
+from mmopt.strategies._params import param_index
 from mmopt.strategies._registry import Strategy, register_strategy
 from mmopt.strategies.context import (
     A_TAKER_QTY,
@@ -38,12 +38,6 @@ from mmopt.strategies.context import (
 )
 
 __all__ = ["PRICE_FOLLOW", "PriceFollowParams"]
-
-_P_REFILL = 0
-_P_SIZE = 1
-_P_MAX = 2
-_P_MIN_NOTIONAL = 3
-_P_STOP = 4  # NaN = off
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +63,12 @@ class PriceFollowParams:
             check_range(n, "stop_loss_pct", self.stop_loss_pct, 0.0, low_open=True)
 
 
-def _to_vector(p: PriceFollowParams) -> np.ndarray:
-    stop = math.nan if p.stop_loss_pct is None else float(p.stop_loss_pct)
-    return np.array(
-        [p.refill_interval_s, p.quote_size, p.max_position, p.min_notional_before_quote, stop],
-        dtype=np.float64,
-    )
+# decide() reads the params vector by field name (mmopt.strategies._params)
+_P_REFILL = param_index(PriceFollowParams, "refill_interval_s")
+_P_SIZE = param_index(PriceFollowParams, "quote_size")
+_P_MAX = param_index(PriceFollowParams, "max_position")
+_P_MIN_NOTIONAL = param_index(PriceFollowParams, "min_notional_before_quote")
+_P_STOP = param_index(PriceFollowParams, "stop_loss_pct")
 
 
 @njit(cache=True)
@@ -118,7 +112,6 @@ PRICE_FOLLOW = register_strategy(
         name="price_follow",
         params_type=PriceFollowParams,
         decide=decide,
-        to_vector=_to_vector,
         n_levels=1,
         n_state=0,
         description="follow the touch every step; cooldown after fills; optional stop-loss",

@@ -35,6 +35,7 @@ from mmopt.strategies._checks import (
     reward_risk_warning,
     warn_param,
 )
+from mmopt.strategies._params import param_index
 from mmopt.strategies._quoting import (
     ask_tick_outward,
     bid_tick_outward,
@@ -65,18 +66,6 @@ from mmopt.strategies.context import (
 __all__ = ["SKEWED_WITH_STOPS", "SkewedWithStopsParams", "decide"]
 
 _NAME = "skewed_with_stops"
-_P_SKEW = 0
-_P_HALF_BPS = 1
-_P_RESERVATION = 2
-_P_GAMMA = 3
-_P_HORIZON = 4
-_P_STOP = 5  # NaN = off
-_P_TAKE = 6  # NaN = off
-_P_TRAIL_ON = 7  # NaN = off
-_P_TRAIL_DIST = 8
-_P_COOLDOWN = 9
-_P_SIZE = 10
-_P_MAX = 11
 
 # state slots
 S_SIDE = 0  # sign of the position being tracked (0 flat)
@@ -143,18 +132,19 @@ class SkewedWithStopsParams:
                        f"{self.max_position}: quotes are cut to the room left")
 
 
-def _nan_if_none(x: float | None) -> float:
-    return math.nan if x is None else float(x)
-
-
-def _to_vector(p: SkewedWithStopsParams) -> np.ndarray:
-    return np.array(
-        [p.inventory_skew, p.half_spread_bps, 1.0 if p.use_reservation else 0.0, p.gamma,
-         p.horizon_s, _nan_if_none(p.stop_loss_pct), _nan_if_none(p.take_profit_pct),
-         _nan_if_none(p.trailing_activation_pct), p.trailing_distance_pct, p.cooldown_s,
-         p.quote_size, p.max_position],
-        dtype=np.float64,
-    )
+# decide() reads the params vector by field name (mmopt.strategies._params)
+_P_SKEW = param_index(SkewedWithStopsParams, "inventory_skew")
+_P_HALF_BPS = param_index(SkewedWithStopsParams, "half_spread_bps")
+_P_RESERVATION = param_index(SkewedWithStopsParams, "use_reservation")
+_P_GAMMA = param_index(SkewedWithStopsParams, "gamma")
+_P_HORIZON = param_index(SkewedWithStopsParams, "horizon_s")
+_P_STOP = param_index(SkewedWithStopsParams, "stop_loss_pct")
+_P_TAKE = param_index(SkewedWithStopsParams, "take_profit_pct")
+_P_TRAIL_ON = param_index(SkewedWithStopsParams, "trailing_activation_pct")
+_P_TRAIL_DIST = param_index(SkewedWithStopsParams, "trailing_distance_pct")
+_P_COOLDOWN = param_index(SkewedWithStopsParams, "cooldown_s")
+_P_SIZE = param_index(SkewedWithStopsParams, "quote_size")
+_P_MAX = param_index(SkewedWithStopsParams, "max_position")
 
 
 def _features(p: SkewedWithStopsParams) -> np.ndarray | None:
@@ -244,7 +234,6 @@ SKEWED_WITH_STOPS = register_strategy(
         name=_NAME,
         params_type=SkewedWithStopsParams,
         decide=decide,
-        to_vector=_to_vector,
         n_levels=1,
         n_state=N_STATE,
         feature_params=_features,

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from mmopt.data._schema import EVENT_DTYPE, KIND_ASK, KIND_BID, KIND_BID_LEVEL, KIND_TRADE
 from mmopt.engine import EngineConfig, run_backtest
+from mmopt.engine.order_actions import ORDER_ARRIVE
 from mmopt.strategies import FixedIntervalParams, PriceFollowParams, get_strategy
 
 
@@ -77,8 +78,8 @@ def test_position_bound_equity_identity_arrival_and_fee_sign(
                                rtol=0, atol=1e-9)
     # no fill before its order reached the exchange
     ev = r.order_events
-    arrivals = dict(zip(ev["order_id"][ev["action"] == 2].tolist(),
-                        ev["ts_ns"][ev["action"] == 2].tolist(), strict=True))
+    arrivals = dict(zip(ev["order_id"][ev["action"] == ORDER_ARRIVE].tolist(),
+                        ev["ts_ns"][ev["action"] == ORDER_ARRIVE].tolist(), strict=True))
     for oid, ts, queue in zip(r.fills["order_id"], r.fills["ts_ns"], r.fills["queue_ns"],
                               strict=True):
         if int(oid) in arrivals:

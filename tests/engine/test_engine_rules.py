@@ -10,6 +10,7 @@ from engine_helpers import MS, T0, Script, fill_tuples, run
 
 from mmopt.data._schema import Instrument
 from mmopt.engine._records import ORDER_EVENT_DTYPE
+from mmopt.engine.order_actions import ORDER_ARRIVE, ORDER_SUBMIT
 
 BOOK = [(0, "bid", 100.0, 5.0), (0, "ask", 101.0, 5.0)]
 
@@ -97,7 +98,7 @@ def test_entry_latency_delays_arrival_and_queue_position() -> None:
     assert slow.fills[0]["queue_ns"] == 2 * MS
     events = slow.order_events
     assert events is not None and events.dtype == ORDER_EVENT_DTYPE
-    arrive = events[events["action"] == 2]
+    arrive = events[events["action"] == ORDER_ARRIVE]
     assert arrive["ts_ns"].tolist() == [T0 + 3 * MS]
 
 
@@ -118,7 +119,7 @@ def test_cancel_latency_lets_a_fill_in_first() -> None:
 def test_no_quoting_inside_auction_windows() -> None:
     rows = [*BOOK, (2, "sell", 99.0, 1.0), (8, "sell", 99.0, 1.0), (12, "bid", 99.0, 1.0)]
     r = run(rows, Script(bid=100.0, bid_qty=1.0), open_auction_end="00:00:01.005")
-    submits = r.order_events[r.order_events["action"] == 1]
+    submits = r.order_events[r.order_events["action"] == ORDER_SUBMIT]
     assert submits["ts_ns"].tolist() == [T0 + 5 * MS]
     assert fill_tuples(r) == [(8.0, 1, 100.0, 1.0, True)]
     rows = [*BOOK, (6, "sell", 99.0, 1.0), (12, "bid", 99.0, 1.0)]

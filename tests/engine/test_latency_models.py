@@ -12,11 +12,18 @@ from hypothesis import strategies as st
 
 from mmopt.engine import EngineConfig, run_backtest
 from mmopt.engine.latency import feed_latency, read_latency_file
+from mmopt.engine.order_actions import (
+    ORDER_ARRIVE,
+    ORDER_CANCEL_REQUEST,
+    ORDER_CANCELLED,
+    ORDER_SUBMIT,
+)
 from mmopt.errors import ConfigError, DataError
 
 ROWS = [(0, "bid", 100.0, 5.0), (0, "ask", 102.0, 5.0), (10, "bid", 100.0, 6.0),
         (50, "ask", 102.0, 6.0), (3000, "bid", 100.0, 7.0)]
-SUBMIT, ARRIVE, CANCEL_REQ, CANCELLED = 1, 2, 3, 4
+SUBMIT, ARRIVE, CANCEL_REQ, CANCELLED = (ORDER_SUBMIT, ORDER_ARRIVE, ORDER_CANCEL_REQUEST,
+                                         ORDER_CANCELLED)
 
 
 def _times(result, action: int) -> list[float]:

@@ -11,6 +11,7 @@ from engine_helpers import INST, KINDS, SCRIPTED, Script
 
 from mmopt.data._schema import EVENT_DTYPE, Instrument
 from mmopt.engine import EngineConfig, resolve_session, run_backtest
+from mmopt.engine.order_actions import ORDER_CANCELLED, ORDER_SUBMIT
 from mmopt.errors import ConfigError
 
 MS = 1_000_000
@@ -96,9 +97,9 @@ def test_orders_live_only_inside_the_session() -> None:
         **NY, "session_close": "09:31"})
     r = run_backtest(_stream(base, rows), INST, SCRIPTED, Script(bid=100.0, bid_qty=1.0), cfg)
     ev = r.order_events
-    submit = (ev["ts_ns"][ev["action"] == 1] - base) / MS
+    submit = (ev["ts_ns"][ev["action"] == ORDER_SUBMIT] - base) / MS
     assert submit.tolist() == [1000.0]  # the first decision at the open, not before
-    cancelled = (ev["ts_ns"][ev["action"] == 4] - base) / MS
+    cancelled = (ev["ts_ns"][ev["action"] == ORDER_CANCELLED] - base) / MS
     assert cancelled.tolist() == [61_000.0]  # the exchange cancels it at the close
     assert r.n_fills == 0 and r.n_cancelled == 1
     at_open = r.equity[r.equity["ts_ns"] == base + 1000 * MS]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine_helpers import INST, MS, T0, stream
 
 from mmopt.engine import EngineConfig, run_backtest
+from mmopt.engine.order_actions import ORDER_SUBMIT
 from mmopt.strategies import (
     FixedIntervalParams,
     PriceFollowParams,
@@ -18,7 +19,7 @@ MOVING = [(0, "bid", 100.0, 5.0), (0, "ask", 102.0, 5.0), (2.5, "bid", 101.0, 5.
 
 def _submit_times(result) -> list[float]:  # type: ignore[no-untyped-def]
     ev = result.order_events
-    return [(int(t) - T0) / MS for t in ev["ts_ns"][ev["action"] == 1]]
+    return [(int(t) - T0) / MS for t in ev["ts_ns"][ev["action"] == ORDER_SUBMIT]]
 
 
 def test_registry_lists_the_issue3_strategies() -> None:
@@ -44,7 +45,8 @@ def test_price_follow_cooldown_starts_on_fill() -> None:
     cfg = EngineConfig(step_ms=1.0, record_orders=True, decide_on_fill=True)
     r = run_backtest(stream(rows), INST, get_strategy("price_follow"),
                      PriceFollowParams(refill_interval_s=0.004), cfg)
-    bids = r.order_events[(r.order_events["action"] == 1) & (r.order_events["side"] == 1)]
+    ev = r.order_events
+    bids = ev[(ev["action"] == ORDER_SUBMIT) & (ev["side"] == 1)]
     assert [(int(t) - T0) / MS for t in bids["ts_ns"]] == [1.0, 6.0]  # fill at 2 ms + 4 ms
 
 
@@ -53,7 +55,7 @@ def test_price_follow_min_notional_and_position_sizing() -> None:
     cfg = EngineConfig(step_ms=1.0, record_orders=True)
     r = run_backtest(stream(rows), INST, get_strategy("price_follow"),
                      PriceFollowParams(min_notional_before_quote=300.0), cfg)
-    sides = r.order_events["side"][r.order_events["action"] == 1].tolist()
+    sides = r.order_events["side"][r.order_events["action"] == ORDER_SUBMIT].tolist()
     assert sides == [-1]  # bid 100 x 1 = 100 < 300: only the ask (102 x 5) is quoted
     sweep = [(0, "bid", 100.0, 1.0), (0, "ask", 102.0, 5.0), (2, "sell", 99.0, 1.0),
              (4, "sell", 99.0, 1.0), (6, "sell", 99.0, 1.0), (9, "bid", 99.0, 1.0)]

@@ -21,6 +21,7 @@ from mmopt.data._schema import EVENT_DTYPE, KIND_ASK, KIND_ASK_LEVEL, Instrument
 from mmopt.data.synth import generate_events
 from mmopt.engine import BacktestResult, EngineConfig, run_backtest
 from mmopt.engine.clock import exchange_times
+from mmopt.engine.order_actions import ORDER_SUBMIT
 from mmopt.strategies import get_strategy, list_strategies
 
 NAMES = list_strategies()
@@ -132,7 +133,7 @@ def test_no_quotes_inside_auction_windows(name: str) -> None:
     opens = day + (9 * 3600 + 120) * 10**9
     closes = day + (9 * 3600 + 480) * 10**9
     assert result.order_events is not None
-    submits = result.order_events[result.order_events["action"] == 1]
+    submits = result.order_events[result.order_events["action"] == ORDER_SUBMIT]
     assert submits.shape[0] > 0, "the strategy must quote between the auctions"
     assert np.all((submits["ts_ns"] >= opens) & (submits["ts_ns"] < closes))
     # what rests at the close is cancelled at the first decision (one step + latencies)
@@ -199,7 +200,7 @@ def test_survives_an_empty_book_side(name: str) -> None:
     result = _run(name, stream, instrument)
     params = _defaults(name)
     assert result.order_events is not None
-    submits = result.order_events[result.order_events["action"] == 1]
+    submits = result.order_events[result.order_events["action"] == ORDER_SUBMIT]
     assert np.all(np.isfinite(submits["price"][submits["price"] == submits["price"]]))
     assert np.all(np.isfinite(result.fills["price"]))
     assert result.max_abs_position <= _limit(params) * instrument.lot_size * (1 + 1e-9)
