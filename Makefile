@@ -1,6 +1,7 @@
 # mmopt: two commands on a fresh machine.
 #   make sweep   create .venv (pinned), generate the embedded synthetic data, run the default sweep
-#   make test    create .venv (pinned), run ruff, mypy and pytest
+#   make test    create .venv (pinned), run ruff, mypy and pytest (all but the `docker` test)
+#   make test-docker  build the image and run docker/compose.yaml with podman (.ci/run runs it)
 #   make bench   print the data, engine and strategy throughput benchmarks
 #   make bench-sweep  print the sweep overhead and utilisation benchmarks (starts Ray)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -9,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv sweep test lint typecheck pytest bench bench-sweep clean
+.PHONY: venv sweep test test-docker lint typecheck pytest bench bench-sweep clean
 
 venv: $(STAMP)
 
@@ -37,7 +38,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not docker" $(PYTEST_ARGS)
+
+# The container stack (tests/docker, marker docker): 10-20 min, so outside the default run;
+# CI runs it after `make test` (.ci/run).
+test-docker: $(STAMP)
+	$(BIN)/python -m pytest -m docker tests/docker $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
