@@ -234,11 +234,21 @@ def show_command(
                                  "(default: the config's run_dir, then the storage's folder).")
     ] = None,
 ) -> None:
-    from mmopt.search.inspect import DEFAULT_COLUMNS, KEY_METRICS, load_study, study_table
+    from mmopt.search.inspect import (
+        DEFAULT_COLUMNS,
+        KEY_METRICS,
+        fold_studies,
+        load_study,
+        study_table,
+    )
 
     if top <= 0:
         raise typer.BadParameter("must be >= 1", param_hint="--top")
     url = _storage_url(storage, study)
+    folds = fold_studies(study, url)
+    if folds:  # a walk-forward: its folds are the studies, its summary.json the result
+        _show_walk_forward(study, folds, url, run_dir, as_json)
+        return
     if as_json:
         text, _ = _summary_text(load_study(study, url), url, run_dir)
         typer.echo(text, nl=False)
@@ -252,18 +262,69 @@ def show_command(
     _print_honesty(console, study, url, run_dir)
 
 
-def _summary_text(loaded: Any, url: str, run_dir: str | None) -> tuple[str, Path | None]:
-    from mmopt.search.honesty import stored_summary
+def _summary_dirs(url: str, run_dir: str | None) -> list[Path]:
+    """Where a sweep's summary.json may be: --run-dir, else the config's run_dir and the
+    storage file's folder."""
     from mmopt.search.storage import storage_path
 
     if run_dir is not None:
-        candidates = [Path(run_dir)]
-    else:
-        candidates = [Path(from_hydra(compose([])).run_dir)]
-        db = storage_path(url)
-        if db is not None:
-            candidates.append(db.parent)
-    return stored_summary(loaded, candidates)
+        return [Path(run_dir)]
+    candidates = [Path(from_hydra(compose([])).run_dir)]
+    db = storage_path(url)
+    if db is not None:
+        candidates.append(db.parent)
+    return candidates
+
+
+def _summary_text(loaded: Any, url: str, run_dir: str | None) -> tuple[str, Path | None]:
+    from mmopt.search.honesty import stored_summary
+
+    return stored_summary(loaded, _summary_dirs(url, run_dir))
+
+
+def _show_walk_forward(study: str, folds: list[str], url: str, run_dir: str | None,
+                       as_json: bool) -> None:
+    """``mmopt show`` of a walk-forward: its summary.json (--json), or one row per fold, the
+    stitched out-of-sample objective and the last fold's overfitting statistics."""
+    from rich.table import Table
+
+    from mmopt.search.honesty import walk_forward_summary
+    from mmopt.search.honesty_view import honesty_lines
+
+    text, path = walk_forward_summary(study, folds, _summary_dirs(url, run_dir))
+    if as_json:
+        typer.echo(text, nl=False)
+        return
+    data = json.loads(text)
+    console = Console()
+    table = Table(title=f"walk-forward {study}: {len(folds)} folds")
+    for name in ("fold", "train", "test", "chosen", "IS", "OOS", "winner rank"):
+        table.add_column(name, justify="left" if name in ("train", "test") else "right",
+                         no_wrap=name in ("train", "test"))
+    for row in data.get("folds") or []:
+        train, test = row["train_dates"], row["test_dates"]
+        table.add_row(str(row["fold"]), _dates(train), _dates(test),
+                      f"#{row['is_best_trial']}", _fmt(row["is_objective"]),
+                      _fmt(row["oos_objective"]), str(row["oos_winner_rank"]))
+    console.print(table)
+    stitched = data.get("stitched_out_of_sample")
+    if stitched is not None:
+        names = data.get("objective_names") or ["objective"]
+        console.print(f"stitched out-of-sample {names[0]} = {_fmt(stitched)}")
+    if data.get("best_trial") is not None:
+        console.print(f"last fold's chosen trial #{data['best_trial']} ({folds[-1]}):")
+        for line in honesty_lines(data):
+            console.print(line)
+    console.print(f"summary: from {path}; each fold's trials: mmopt show {folds[0]} ...",
+                  markup=False, style="dim", overflow="fold")
+
+
+def _dates(dates: list[str]) -> str:
+    return dates[0] if len(dates) == 1 else f"{dates[0]}..{dates[-1]} ({len(dates)})"
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.6g}"
 
 
 def _print_honesty(console: Console, study: str, url: str, run_dir: str | None) -> None:

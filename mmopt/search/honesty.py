@@ -5,7 +5,9 @@ builds the ``StudySummary`` from the study's trials (each complete trial keeps i
 time slice in its ``mmopt`` user attr, see ``_trials``), writes ``RUN_DIR/STUDY/summary.json``
 and returns the ``SweepSummary`` with it attached (the tracker logs it on the parent run).
 ``stored_summary`` gives the same for ``mmopt show``: the file if the sweep wrote one,
-otherwise rebuilt from the storage (no hold-out re-run then).
+otherwise rebuilt from the storage (no hold-out re-run then). A walk-forward's name is not a
+study in the storage (its folds are, ``<name>-fold<k>``): ``walk_forward_summary`` finds its
+``summary.json``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from mmopt.config import RunConfig
+from mmopt.errors import ConfigError
 from mmopt.metrics.overfit_report import overfit_report
 from mmopt.metrics.slices import TrialSlices
 from mmopt.search._trials import ATTR_SLICES, ATTR_SUMMARY
@@ -34,7 +37,7 @@ from mmopt.tracking.study_summary import (
     write_summary_json,
 )
 
-__all__ = ["build_study_summary", "conclude", "stored_summary"]
+__all__ = ["build_study_summary", "conclude", "stored_summary", "walk_forward_summary"]
 
 
 def _slices(trial: FrozenTrial) -> TrialSlices | None:
@@ -139,3 +142,25 @@ def stored_summary(study: optuna.Study, run_dirs: Sequence[str | Path] = ()
     rebuilt = build_study_summary(study, status="stored",
                                   objective_names=_objective_names(study, None))
     return rebuilt.to_json(), None
+
+
+def walk_forward_summary(name: str, fold_studies: Sequence[str],
+                         run_dirs: Sequence[str | Path]) -> tuple[str, Path]:
+    """The ``summary.json`` text and path of the walk-forward ``name`` whose fold studies
+    (``<name>-fold<k>``) are ``fold_studies``: the first of ``run_dirs`` that has it.
+    ConfigError naming the folders looked in when none has (the fold studies keep the
+    trials; ``mmopt show <name>-fold<k>`` shows one)."""
+    looked = []
+    for run_dir in run_dirs:
+        path = summary_path(run_dir, name)
+        looked.append(str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+            if json.loads(text).get("study") == name:
+                return text, path
+        except (OSError, ValueError, AttributeError):
+            continue
+    raise ConfigError(
+        f"study: {name!r} is a walk-forward (fold studies {', '.join(fold_studies)}) and its "
+        f"summary.json is not in {', '.join(looked) or 'any folder'} (fix: pass --run-dir, the "
+        f"sweep's run_dir; or show one fold: mmopt show {fold_studies[0]})")

@@ -58,7 +58,8 @@ def honesty_lines(summary: Mapping[str, Any]) -> list[Text]:
             f"{pbo['n_combinations']} combinations, {pbo['n_trials']} trials x "
             f"{pbo['n_slices']} time slices); logit median {_num(q.get('0.5'))}, "
             f"5-95% [{_num(q.get('0.05'))}, {_num(q.get('0.95'))}]; in-sample winner loses "
-            f"out of sample in {_num(pbo['prob_oos_loss'])} of combinations"))
+            f"money out of sample (Sharpe < 0) in {_num(pbo['prob_oos_loss'])} of "
+            "combinations"))
     dsr = report.get("deflated_sharpe")
     if dsr:
         lines.append(Text(

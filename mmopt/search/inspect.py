@@ -56,6 +56,19 @@ def load_study(name: str, url: str) -> optuna.Study:
                           f"{', '.join(names) or 'none'}") from None
 
 
+def fold_studies(name: str, url: str) -> list[str]:
+    """The fold studies ``<name>-fold<k>`` (k = 0, 1, ...) of the walk-forward ``name`` in
+    ``url``; empty when ``name`` is itself a study there or has no fold 0."""
+    path = storage_path(url)
+    if path is not None and not path.exists():
+        return []
+    names = {s.study_name for s in optuna.get_all_study_summaries(open_storage(url))}
+    folds: list[str] = []
+    while name not in names and f"{name}-fold{len(folds)}" in names:
+        folds.append(f"{name}-fold{len(folds)}")
+    return folds
+
+
 def best_trials(study: optuna.Study) -> tuple[list[FrozenTrial], bool]:
     """The best feasible trial (the feasible Pareto front if multi-objective) and True; when
     no complete trial is feasible, the best complete trial(s) by objective alone and False;

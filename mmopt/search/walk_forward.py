@@ -471,7 +471,8 @@ def _study_summary(run: RunConfig, last: _FoldState | None, wf: WalkForwardSumma
         best=[last.chosen] if last.chosen is not None else [],
         best_feasible=last.chosen_feasible, holdout=holdout,
         holdout_dates=run.data.holdout_dates, folds=rows)
-    result = dataclasses.replace(result, study=run.study.name)
+    result = dataclasses.replace(result, study=run.study.name,
+                                 stitched_out_of_sample=wf.stitched_value)
     path = summary_path(run.run_dir, run.study.name)
     try:
         write_summary_json(path, result.to_json())

@@ -71,6 +71,8 @@ class StudySummary:
     holdout_dates: tuple[str, ...]
     overfitting: OverfitReport
     folds: tuple[FoldRow, ...] = ()
+    # walk-forward only: the objective pooled over every fold's chosen trial on its test dates
+    stitched_out_of_sample: float | None = None
 
     @property
     def objective_in_sample(self) -> float:
@@ -108,6 +110,7 @@ class StudySummary:
             "verdict_text": report.text,
             "overfitting": report.as_dict(),
             "folds": [row.as_dict() for row in self.folds],
+            "stitched_out_of_sample": self.stitched_out_of_sample,
         }
 
     def as_dict_finite(self) -> dict[str, Any]:

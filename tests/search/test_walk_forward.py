@@ -100,6 +100,7 @@ def test_walk_forward_runs_a_study_per_fold_and_stitches_its_test_results(
     assert [r["oos_winner_rank"] for r in summary["folds"]] == [
         f.oos_winner(True).in_sample_rank for f in folds]
     assert "pbo" in summary and "deflated_sharpe" in summary
+    assert summary["stitched_out_of_sample"] == pytest.approx(pooled)
 
 
 def _pooled(run: RunConfig, folds: tuple) -> float:
@@ -126,6 +127,19 @@ def test_same_command_resumes_and_cli_prints_the_fold_table(
     assert "3 folds, 0 trials run" in again  # every fold's study was complete: resumed
     table = lambda text: text[text.index("walk-forward folds"):text.index("stitched")]  # noqa: E731
     assert table(again) == table(first)
+    # `mmopt show` of the walk-forward's name (not a study: its folds are) reads its summary
+    storage = ["--storage", next(a.split("=", 1)[1] for a in wf_args
+                                 if a.startswith("study.storage="))]
+    run_dir = next(a.split("=", 1)[1] for a in wf_args if a.startswith("run_dir="))
+    assert main(["show", "wf", *storage, "--json", "--run-dir", run_dir]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == json.loads((Path(run_dir) / "wf" / "summary.json").read_text())
+    assert [r["fold"] for r in shown["folds"]] == [0, 1, 2]
+    assert main(["show", "wf", *storage, "--run-dir", run_dir]) == 0
+    text = capsys.readouterr().out
+    assert "walk-forward wf: 3 folds" in text and "stitched out-of-sample" in text
+    assert main(["show", "wf", *storage, "--run-dir", str(Path(run_dir) / "elsewhere")]) != 0
+    assert "is a walk-forward" in capsys.readouterr().err
 
 
 def test_run_sweep_refuses_walk_forward(wf_args: list[str]) -> None:
