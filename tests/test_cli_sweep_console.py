@@ -125,6 +125,16 @@ def test_progress_off_a_terminal_is_a_summary_line_every_few_seconds(
                      r"1.1 trial/s, 6 s elapsed, ETA 1 s", lines[1])  # 7 trials in 6.5 s
 
 
+def test_progress_of_several_studies_names_no_single_best() -> None:
+    stream = io.StringIO()
+    bar = Progress(4, 0, enabled=True, study_name="wf (2 folds)", stream=stream, every_s=0.0,
+                   show_best=False)
+    bar.trial_done("COMPLETE")
+    bar.close()
+    assert "best=" not in stream.getvalue()
+    assert "wf (2 folds): 1/4 trials (complete=1 pruned=0 failed=0)" in stream.getvalue()
+
+
 def test_sweep_progress_in_a_log_is_summary_lines(
     data_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

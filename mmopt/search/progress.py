@@ -45,8 +45,9 @@ class Progress:
 
     def __init__(self, total: int, done: int, *, enabled: bool, study_name: str,
                  stream: TextIO | None = None, every_s: float | None = None,
-                 terminal: bool | None = None) -> None:
+                 terminal: bool | None = None, show_best: bool = True) -> None:
         self._bar: Any = None
+        self._show_best = show_best  # False: several studies at once (walk-forward folds)
         self._stream = sys.stderr if stream is None else stream
         self._lines = False
         self._every = summary_every_s() if every_s is None else every_s
@@ -91,8 +92,11 @@ class Progress:
         return self._best
 
     def _counts(self) -> str:
+        counts = f"complete={self.complete} pruned={self.pruned} failed={self.failed}"
+        if not self._show_best:
+            return counts
         best = "-" if self._best is None else f"{self._best[0]:.6g} (#{self._best[1]})"
-        return f"complete={self.complete} pruned={self.pruned} failed={self.failed} best={best}"
+        return f"{counts} best={best}"
 
     def _refresh(self) -> None:
         self._bar.set_postfix_str(self._counts(), refresh=True)

@@ -227,7 +227,7 @@ def _drive(run: RunConfig, folds: tuple[Fold, ...], runs: list[RunConfig],
         _backfill(buffer, study, fold.index)               # trials it has already logged
     n_done = [sum(counts_toward_total(t) for t in s.get_trials(deepcopy=False)) for s in studies]
     bar = Progress(run.study.n_trials * len(folds), sum(n_done), enabled=progress_on,
-                   study_name=f"{run.study.name} ({len(folds)} folds)")
+                   study_name=f"{run.study.name} ({len(folds)} folds)", show_best=False)
 
     def on_record(index: int) -> Any:
         def told(record: TrialRecord) -> None:
