@@ -117,6 +117,7 @@ class RayExecutor:
         deadline = time.monotonic() + timeout_s
         while True:
             self._pump()
+            self._collect_ready()  # a timeout of 0 is a poll: it still sees what finished
             if all(j.done for j in jobs):
                 return True
             remaining = deadline - time.monotonic()
@@ -130,12 +131,17 @@ class RayExecutor:
                 self.dispatch.fail_all("no shard owner is left (every Ray worker died or "
                                        "no CPU is free for one); see the Ray logs")
                 continue
-            ready, _ = self._ray.wait(refs, num_returns=1, timeout=min(remaining, POLL_S),
-                                      fetch_local=True)
-            if ready:
-                ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0)
-            for ref in ready:
-                self._collect(ref)
+            self._ray.wait(refs, num_returns=1, timeout=min(remaining, POLL_S),
+                           fetch_local=True)
+
+    def _collect_ready(self) -> None:
+        """Take the result of every call (and new owner) that has finished, without blocking."""
+        refs = [*self._in_flight, *self._starting]
+        if not refs:
+            return
+        ready, _ = self._ray.wait(refs, num_returns=len(refs), timeout=0, fetch_local=False)
+        for ref in ready:
+            self._collect(ref)
 
     def result(self, pending: Any) -> Any:
         job = self._job(pending)

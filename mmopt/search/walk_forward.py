@@ -328,8 +328,8 @@ def _schedule(states: list[_FoldState], executor: Executor, spec_ref: Any,
                 waiting += st.pending
         if all(st.finished for st in states):
             return
-        if not moved and waiting:
-            executor.wait(waiting[:1], POLL_S / 10)
+        if not moved and waiting:  # block (not spin) until a call finishes or a tick is due
+            executor.wait(waiting, POLL_S / 10)
             tick()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -120,6 +121,21 @@ def test_a_failing_call_fails_only_itself_in_order(executor: Executor) -> None:
 
 def test_wait_on_nothing_is_done(executor: Executor) -> None:
     assert executor.wait([], timeout_s=0.0)
+
+
+def test_polling_with_no_timeout_sees_a_finished_call(executor: Executor) -> None:
+    """``wait(..., 0)`` is a poll: it must notice calls that finished meanwhile, also when
+    the caller polls a call that is already done first (a walk-forward's scheduler did, and
+    spun for minutes on results Ray had long returned)."""
+    first = executor.submit(math.sqrt, 4.0)
+    assert executor.wait([first], timeout_s=120.0)
+    second = executor.submit(math.sqrt, 9.0)
+    deadline = time.monotonic() + 120.0
+    while not executor.wait([second], timeout_s=0.0):
+        assert executor.wait([first], timeout_s=0.0)  # a done call: True at once
+        assert time.monotonic() < deadline, "a finished call was never seen by wait(.., 0)"
+        time.sleep(0.01)
+    assert executor.result(second) == 3.0
 
 
 def test_warm_runs_and_reports_seconds(executor: Executor) -> None:
