@@ -33,6 +33,10 @@ class Report:
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.files)
 
+    def moved(self, src: Path, dst: Path) -> Report:
+        """The same report after its folder ``src`` was moved into ``dst``."""
+        return Report(dst, tuple(dst / p.relative_to(src) for p in self.files), self.skipped)
+
 
 def write_report(
     summary: SweepSummary, out_dir: str | Path, objective_names: Sequence[str] = ()

@@ -61,6 +61,7 @@ class LoggerProcess:
                 fcntl.fcntl(self._proc.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
         self._lock = threading.Lock()
         self._seq = 0
+        self._stop_seq: int | None = None
         self.state = LoggerState()
         self.dead: str | None = None
         self._send(("init", (location, experiment)))
@@ -74,11 +75,18 @@ class LoggerProcess:
         self._send(("sync", self._seq))
         return self._await(self._seq, timeout)
 
+    def request_stop(self) -> None:
+        """Tell the child to stop after what is queued, without waiting (``close`` waits)."""
+        if self._stop_seq is None:
+            self._seq += 1
+            self._stop_seq = self._seq
+            self._send(("stop", self._seq))
+
     def close(self, timeout: float | None = None) -> LoggerState:
         """Let the child write everything queued, take its last state and let it exit."""
-        self._seq += 1
-        self._send(("stop", self._seq))
-        self._await(self._seq, timeout)
+        self.request_stop()
+        assert self._stop_seq is not None
+        self._await(self._stop_seq, timeout)
         stdin = self._proc.stdin
         if stdin is not None:
             with contextlib.suppress(OSError):

@@ -26,6 +26,8 @@ skipped; warnings raised in the tracker's process are re-raised in the driver on
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 import time
 import warnings
 from collections.abc import Sequence
@@ -116,10 +118,13 @@ class MlflowTracker:
         Runs on the caller's thread once the tracker's process has exited.
         """
         self._finished = True
+        staged: Path | None = None
         if self._process is not None:
+            self._process.request_stop()
+            staged = self._stage_report(summary)  # while the child drains its queue
             self._state = self._process.close()
             self._reraise_warnings()
-        self._finish(summary)
+        self._finish(summary, staged)
 
     def ui_command(self) -> str | None:
         return self.location.ui_command()
@@ -168,9 +173,26 @@ class MlflowTracker:
             warnings.warn(message, TrackingWarning, stacklevel=3)
         self._state = dataclasses.replace(self._state, warnings=())
 
-    def _finish(self, summary: SweepSummary) -> None:
+    def _stage_report(self, summary: SweepSummary) -> Path | None:
+        """Write the report (plots, tables) into a staging folder under ``run_dir/reports``
+        while the tracker's process still logs trials; ``_finish_parent`` moves it into the
+        parent run's folder once the parent's id is known. None if there is nothing to
+        write or it failed (then it is tried again there, and a failure is warned)."""
+        if self._report_writer is None or self._info is None:
+            return None
+        staging = Path(self._info.run_dir) / "reports" / f".staging-{os.getpid()}-{time.time_ns()}"
+        try:
+            self.report = self._report_writer(summary, staging, self._info.objective_names)
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            return None
+        return staging
+
+    def _finish(self, summary: SweepSummary, staged: Path | None = None) -> None:
         io = self._io if self._inline is not None else self._attach()
         if io is None or self._info is None:
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
             broken = self._inline.broken if self._inline is not None else self._state.broken
             if self._process is not None and self._process.dead and not broken:
                 broken = self._process.dead
@@ -181,7 +203,7 @@ class MlflowTracker:
             ))
         began = time.perf_counter()
         try:
-            self._finish_parent(summary, io, self._info)
+            self._finish_parent(summary, io, self._info, staged)
         finally:
             self._finish_s += time.perf_counter() - began
 
@@ -197,10 +219,16 @@ class MlflowTracker:
                                   dict(state.trial_runs))
         return self._attached
 
-    def _finish_parent(self, summary: SweepSummary, io: MlflowIO, info: SweepInfo) -> None:
+    def _finish_parent(self, summary: SweepSummary, io: MlflowIO, info: SweepInfo,
+                       staged: Path | None = None) -> None:
         out_dir = Path(info.run_dir) / "reports" / str(io.parent_id)
         try:
-            if self._report_writer is not None:
+            if staged is not None:
+                _move_into(staged, out_dir)
+                moved = getattr(self.report, "moved", None)  # mmopt.report.Report
+                if moved is not None:
+                    self.report = moved(staged, out_dir)
+            elif self._report_writer is not None:
                 self.report = self._report_writer(summary, out_dir, info.objective_names)
             if summary.report is not None:  # the study's summary.json, beside the report
                 out_dir.mkdir(parents=True, exist_ok=True)
@@ -222,6 +250,18 @@ class MlflowTracker:
                 **({"error": clip(summary.error, MAX_TAG_VALUE)} if summary.error else {}),
             },
         )
+
+
+def _move_into(staged: Path, out_dir: Path) -> None:
+    """Move every file of ``staged`` into ``out_dir`` (same relative paths; a file of an
+    earlier report of the same parent run is replaced, as writing in place would), then
+    remove ``staged``."""
+    for path in sorted(staged.rglob("*")):
+        if path.is_file():
+            target = out_dir / path.relative_to(staged)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    shutil.rmtree(staged, ignore_errors=True)
 
 
 def _warn(message: str) -> None:

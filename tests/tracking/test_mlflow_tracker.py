@@ -265,6 +265,10 @@ def test_artifacts_are_in_the_artifact_dir(fake_sweep: FakeSweep) -> None:
     assert png.startswith(b"\x89PNG")
     config_text = next(on_disk.rglob("config.yaml")).read_text()
     assert "s3cret" not in config_text and "alice:***@db" in config_text
+    # the report is drawn while the tracker's process drains, then moved under the parent's id
+    reports = fake_sweep.run_dir / "reports"
+    assert [p.name for p in reports.iterdir()] == [run_id]
+    assert {p.name for p in (reports / run_id).iterdir()} >= report
 
 
 def test_ui_command_opens_this_store(fake_sweep: FakeSweep) -> None:
