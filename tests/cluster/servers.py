@@ -172,6 +172,7 @@ def mlflow_post(url: str, endpoint: str, body: dict[str, Any]) -> dict[str, Any]
 class Node:
     node_id: str
     raylet_pid: int
+    gcs_address: str
 
 
 class RayCluster:

@@ -17,6 +17,25 @@ REPO = Path(__file__).resolve().parents[2]
 EVENTS_PER_DAY = 20000
 
 
+def data_overrides(data_root: Path) -> list[str]:
+    """The tiny synthetic data of every cluster sweep (2 securities x 2 days)."""
+    return ["experiment=smoke", f"data.root={data_root}", "data.generate.n_days=2",
+            f"data.generate.events_per_day={EVENTS_PER_DAY}"]
+
+
+def warm_in_tree(data_root: Path, run_dir: Path) -> None:
+    """One local trial of the cluster sweeps' strategy on their data, in a process of its own:
+    generates the data in ``data_root`` and compiles the kernels into this checkout's own
+    numba cache (``__pycache__``), where the rest of the test run loads them too."""
+    command = [sys.executable, "-c", "import sys; from mmopt.cli import main; sys.exit(main())",
+               "sweep", *data_overrides(data_root), f"run_dir={run_dir}", "study=random",
+               "study.n_trials=1", "study.storage=null", "executor=local", "tracking=none"]
+    env = {**cluster_env(), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900,
+                          cwd=REPO)
+    assert done.returncode == 0, f"the local warm-up sweep failed:\n{done.stderr[-5000:]}"
+
+
 @dataclass(frozen=True)
 class Sweep:
     """One study: its name, trial count and where everything goes."""
@@ -31,8 +50,7 @@ class Sweep:
 
     def overrides(self) -> list[str]:
         return [
-            "experiment=smoke", f"run_dir={self.run_dir}", f"data.root={self.data_root}",
-            "data.generate.n_days=2", f"data.generate.events_per_day={EVENTS_PER_DAY}",
+            *data_overrides(self.data_root), f"run_dir={self.run_dir}",
             "study=default", f"study.name={self.name}", f"study.n_trials={self.n_trials}",
             "study.sampler.n_startup_trials=2", "study.pruner.n_startup_trials=2",
             "executor.trials_per_task=1", f"tracking.experiment={self.name}",
@@ -43,7 +61,8 @@ class Sweep:
         submitted)."""
         command = [
             sys.executable, str(REPO / "jobs" / "submit_sweep.py"),
-            "--address", cluster.dashboard, "--storage", self.pg.url("optuna"),
+            "--address", cluster.dashboard, "--gcs-address", cluster.head.gcs_address,
+            "--storage", self.pg.url("optuna"),
             "--tracking-uri", self.mlflow_url, "--numba-cache-dir", str(self.numba_cache),
             "--working-dir", str(REPO), "--submission-id", submission_id,
             *([] if wait else ["--no-wait"]), "--", *self.overrides(),

@@ -4,7 +4,6 @@ server backed by PostgreSQL; a worker node that joins mid-sweep loads numba's ca
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,7 @@ from sweeps import Sweep, job_logs, wait_job, wait_until
 
 from mmopt.cluster.first_result import parse_line
 
-OPT_IN = "MMOPT_CLUSTER_SWEEP_TEST"
-pytestmark = [
-    pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1500),
-    # Not yet passing end to end (see docs/cluster.md, "Status"): run it with the variable set.
-    pytest.mark.skipif(not os.environ.get(OPT_IN), reason=(
-        f"the cluster sweep test is unfinished (docs/cluster.md, Status): set {OPT_IN}=1")),
-]
+pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 @pytest.fixture
@@ -54,6 +47,7 @@ def test_a_sweep_on_the_cluster_lands_in_postgresql_and_mlflow(
     assert firsts, "no worker printed its first-result line"
     assert late is not None
     on_late = [f for f in firsts if late.node_id.startswith(f.node_id)]
+    print(logs[-4000:])
     print("\n".join(f.line() for f in firsts))
     if on_late:  # the late node ran work: it loaded every kernel, compiled none
         assert all(f.cache.compiled == 0 and f.cache.loaded > 0 for f in on_late), on_late
