@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Submit ``mmopt sweep`` to a Ray cluster as a Ray job.
 
-The job's entrypoint runs on the head node as the sweep driver; it joins the cluster
-(``executor.address=auto``, or the head's GCS address given with ``--gcs-address``), keeps the Optuna study in a shared database and logs to an MLflow
-server, so any machine can resume the study or browse the results::
+The job's entrypoint runs on the head node as the sweep driver; it joins the cluster (the
+head's GCS address given with ``--gcs-address``, else ``executor.address=auto``), keeps the
+Optuna study in a shared database and logs to an MLflow server, so any machine can resume the
+study or browse the results::
 
     python jobs/submit_sweep.py -- strategy=layered_grid study.n_trials=300
     python jobs/submit_sweep.py --dry-run -- data=binance   # print the command only
 
 Defaults match docker/compose.yaml (override with the options or the environment variables
-RAY_ADDRESS, MMOPT_RAY_GCS_ADDRESS, MMOPT_STUDY_STORAGE, MMOPT_TRACKING_URI, MMOPT_DATA_ROOT). Everything after ``--``
-is passed to ``mmopt sweep`` as Hydra overrides and wins over the defaults here.
+RAY_ADDRESS, MMOPT_RAY_GCS_ADDRESS, MMOPT_STUDY_STORAGE, MMOPT_TRACKING_URI, MMOPT_DATA_ROOT).
+Everything after ``--`` is passed to ``mmopt sweep`` as Hydra overrides and wins over the
+defaults here.
 Needs only the ``ray`` CLI on the submitting machine (``pip install "ray[default]"``).
 
 Passwords never go on a command line (neither ``ray job submit``'s nor the job's): a storage

@@ -56,7 +56,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster
     cluster = None
     try:
         cluster = RayCluster(folder, tmp_path_factory.mktemp("ray") / "ray_cluster.log")
-        cluster.workers += [cluster.add_node(), cluster.add_node()]
+        cluster.restore(2)
         yield cluster
     finally:
         if cluster is not None:

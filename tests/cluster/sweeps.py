@@ -47,13 +47,14 @@ class Sweep:
     numba_cache: Path
     pg: Postgres
     mlflow_url: str
+    extra: tuple[str, ...] = ()  # more overrides (after the ones here: they win)
 
     def overrides(self) -> list[str]:
         return [
             *data_overrides(self.data_root), f"run_dir={self.run_dir}",
             "study=default", f"study.name={self.name}", f"study.n_trials={self.n_trials}",
             "study.sampler.n_startup_trials=2", "study.pruner.n_startup_trials=2",
-            "executor.trials_per_task=1", f"tracking.experiment={self.name}",
+            "executor.trials_per_task=1", f"tracking.experiment={self.name}", *self.extra,
         ]
 
     def submit(self, cluster: RayCluster, submission_id: str, wait: bool = False) -> int:
@@ -94,6 +95,33 @@ class Sweep:
     def finished(self) -> Counter[str]:
         return Counter(state for _, state in self.trials() if state in ("COMPLETE", "PRUNED"))
 
+    def n_finished(self) -> int:
+        return sum(self.finished().values())
+
+    def check_nothing_lost_or_doubled(self) -> Counter[str]:
+        """Exactly ``n_trials`` finished trials with as many distinct parameter sets; every
+        other trial a FAIL written for a dead driver's trial and re-run (``mmopt.requeue``);
+        one MLflow child run per trial, its status the trial's. Returns the states."""
+        import optuna
+
+        study = optuna.load_study(study_name=self.name, storage=self.pg.url("optuna"))
+        trials = study.get_trials(deepcopy=False)
+        done = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
+        states = Counter(t.state.name for t in trials)
+        assert len(done) == self.n_trials, states
+        assert len({tuple(sorted(t.params.items())) for t in done}) == self.n_trials
+        others = [t for t in trials if t not in done]
+        assert all(t.state.name == "FAIL" and "mmopt.requeue" in t.user_attrs
+                   for t in others), [(t.number, t.state.name, t.user_attrs) for t in others]
+        retries = {t.user_attrs.get("mmopt.retry_of") for t in done} - {None}
+        assert retries == {t.number for t in others}, (retries, [t.number for t in others])
+        # one child run per trial of the study (a re-run trial's is FAILED), none twice
+        _, children = self.runs()
+        status = {str(run_name(c)): run_status(c) for c in children}
+        assert len(status) == len(children) == len(trials), sorted(status)
+        assert status == {f"trial-{t.number}": MLFLOW_STATUS[t.state.name] for t in trials}
+        return states
+
     def runs(self) -> tuple[dict[str, object], list[dict[str, object]]]:
         """The study's parent run and its child runs, read through MLflow's REST API."""
         found = mlflow_post(self.mlflow_url, "experiments/search", {"max_results": 1000})
@@ -111,6 +139,21 @@ class Sweep:
         parent_id = parents[0]["info"]["run_id"]  # type: ignore[index]
         children = [r for r in runs if tags(r).get("mlflow.parentRunId") == parent_id]
         return parents[0], children
+
+
+MLFLOW_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+
+
+def run_name(run: dict[str, object]) -> object:
+    info = run.get("info", {})
+    assert isinstance(info, dict)
+    return info.get("run_name")
+
+
+def run_status(run: dict[str, object]) -> object:
+    info = run.get("info", {})
+    assert isinstance(info, dict)
+    return info.get("status")
 
 
 def wait_job(cluster: RayCluster, submission_id: str, timeout_s: float = 900) -> str:
