@@ -171,6 +171,18 @@ def wait_job(cluster: RayCluster, submission_id: str, timeout_s: float = 900) ->
                          f"{client.get_job_logs(submission_id)[-5000:]}")
 
 
+def job_timings(cluster: RayCluster, submission_id: str) -> str:
+    """How long the job took, and the driver's own account of its phases (for the log)."""
+    from ray.job_submission import JobSubmissionClient
+
+    info = JobSubmissionClient(cluster.dashboard).get_job_info(submission_id)
+    wall = ((info.end_time or 0) - (info.start_time or 0)) / 1000
+    lines = job_logs(cluster, submission_id).splitlines()
+    phases = [" ".join(lines[i:i + 3]) for i, line in enumerate(lines)
+              if " trials run in" in line or line.startswith("time: data")]
+    return f"job {submission_id}: {wall:.1f} s from submission to end; " + " | ".join(phases)
+
+
 def job_logs(cluster: RayCluster, submission_id: str) -> str:
     from ray.job_submission import JobSubmissionClient
 
