@@ -3,6 +3,8 @@ it left in PostgreSQL (Optuna's API) and in the MLflow server (its REST API)."""
 
 from __future__ import annotations
 
+import functools
+import re
 import subprocess
 import sys
 import time
@@ -10,11 +12,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from servers import Postgres, RayCluster, cluster_env, mlflow_post
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS_PER_DAY = 20000
+IN_FLIGHT_KEY = "mmopt:in_flight"  # the study attr where the driver lists its trials in flight
 
 
 def data_overrides(data_root: Path) -> list[str]:
@@ -81,6 +85,29 @@ class Sweep:
                   f"{done.stderr[-5000:]}")
         return done.returncode
 
+    @functools.cached_property
+    def storage(self) -> Any:
+        """Optuna's storage of the study, opened once (polling needs to be quick)."""
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        return optuna.storages.RDBStorage(self.pg.url("optuna"),
+                                          engine_kwargs={"pool_pre_ping": True})
+
+    def progress(self) -> tuple[int, int]:
+        """(trials in flight, trials finished) as the driver last wrote them; (0, 0) before
+        the study exists."""
+        import optuna
+
+        try:
+            study_id = self.storage.get_study_id_from_name(self.name)
+        except KeyError:
+            return 0, 0
+        in_flight = self.storage.get_study_system_attrs(study_id).get(IN_FLIGHT_KEY) or []
+        done = self.storage.get_all_trials(study_id, deepcopy=False, states=(
+            optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))
+        return len(in_flight), len(done)
+
     def trials(self) -> list[tuple[int, str]]:
         """(number, state) of every trial in PostgreSQL ([] before the study exists)."""
         import optuna
@@ -96,7 +123,7 @@ class Sweep:
         return Counter(state for _, state in self.trials() if state in ("COMPLETE", "PRUNED"))
 
     def n_finished(self) -> int:
-        return sum(self.finished().values())
+        return self.progress()[1]
 
     def check_nothing_lost_or_doubled(self) -> Counter[str]:
         """Exactly ``n_trials`` finished trials with as many distinct parameter sets; every
@@ -177,10 +204,9 @@ def job_timings(cluster: RayCluster, submission_id: str) -> str:
 
     info = JobSubmissionClient(cluster.dashboard).get_job_info(submission_id)
     wall = ((info.end_time or 0) - (info.start_time or 0)) / 1000
-    lines = job_logs(cluster, submission_id).splitlines()
-    phases = [" ".join(lines[i:i + 3]) for i, line in enumerate(lines)
-              if " trials run in" in line or line.startswith("time: data")]
-    return f"job {submission_id}: {wall:.1f} s from submission to end; " + " | ".join(phases)
+    text = " ".join(job_logs(cluster, submission_id).split())  # the console wraps lines
+    phases = re.findall(r"\d+ trials run in [\d.]+ s|time: data .*? report [\d.]+ s", text)
+    return f"job {submission_id}: {wall:.1f} s from submission to end; " + "; ".join(phases)
 
 
 def job_logs(cluster: RayCluster, submission_id: str) -> str:
@@ -191,15 +217,20 @@ def job_logs(cluster: RayCluster, submission_id: str) -> str:
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str,
                cluster: RayCluster, submission_id: str) -> None:
-    """Poll ``predicate``; fails with the job's log when it times out or the job ended."""
+    """Poll ``predicate`` (every 0.1 s: the faults are injected as soon as it holds); fails
+    with the job's log when it times out or the job ended."""
     from ray.job_submission import JobSubmissionClient
 
     client = JobSubmissionClient(cluster.dashboard)
     deadline = time.monotonic() + timeout_s
+    next_status = 0.0
     while not predicate():
-        status = client.get_job_status(submission_id)
-        if time.monotonic() > deadline or status.is_terminal():
-            log = job_logs(cluster, submission_id)[-5000:]
-            raise AssertionError(f"waiting for {what}: job {submission_id} {status.value} "
-                                 f"after {timeout_s} s:\n{log}")
-        time.sleep(0.5)
+        now = time.monotonic()
+        if now > next_status:
+            next_status = now + 2.0
+            status = client.get_job_status(submission_id)
+            if now > deadline or status.is_terminal():
+                log = job_logs(cluster, submission_id)[-5000:]
+                raise AssertionError(f"waiting for {what}: job {submission_id} {status.value} "
+                                     f"after {timeout_s} s:\n{log}")
+        time.sleep(0.1)
