@@ -176,6 +176,8 @@ class RayExecutor:
         from ray.exceptions import RayActorError
 
         calls = {o.actor.node.remote(): o for o in owners}
+        if not calls:
+            return
         ready, late = self._ray.wait(list(calls), num_returns=len(calls),
                                      timeout=START_TIMEOUT_S)
         for ref in ready:
