@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Submit ``mmopt sweep`` to a Ray cluster as a Ray job.
 
-The job's entrypoint runs on the head node as the sweep driver; it joins the cluster
-(``executor.address=auto``), keeps the Optuna study in a shared database and logs to an MLflow
-server, so any machine can resume the study or browse the results::
+The job's entrypoint runs on the head node as the sweep driver; it joins the cluster (the
+head's GCS address given with ``--gcs-address``, else ``executor.address=auto``), keeps the
+Optuna study in a shared database and logs to an MLflow server, so any machine can resume the
+study or browse the results::
 
     python jobs/submit_sweep.py -- strategy=layered_grid study.n_trials=300
     python jobs/submit_sweep.py --dry-run -- data=binance   # print the command only
 
 Defaults match docker/compose.yaml (override with the options or the environment variables
-RAY_ADDRESS, MMOPT_STUDY_STORAGE, MMOPT_TRACKING_URI, MMOPT_DATA_ROOT). Everything after ``--``
-is passed to ``mmopt sweep`` as Hydra overrides and wins over the defaults here.
+RAY_ADDRESS, MMOPT_RAY_GCS_ADDRESS, MMOPT_STUDY_STORAGE, MMOPT_TRACKING_URI, MMOPT_DATA_ROOT).
+Everything after ``--`` is passed to ``mmopt sweep`` as Hydra overrides and wins over the
+defaults here.
 Needs only the ``ray`` CLI on the submitting machine (``pip install "ray[default]"``).
 
 Passwords never go on a command line (neither ``ray job submit``'s nor the job's): a storage
@@ -47,6 +49,7 @@ DEFAULTS = {
     "storage": ("MMOPT_STUDY_STORAGE", "postgresql+psycopg2://mmopt:mmopt@postgres:5432/optuna"),
     "tracking_uri": ("MMOPT_TRACKING_URI", "http://mlflow:5000"),
     "data_root": ("MMOPT_DATA_ROOT", ""),
+    "gcs_address": ("MMOPT_RAY_GCS_ADDRESS", ""),
 }
 
 
@@ -62,12 +65,32 @@ def _default(name: str) -> str:
     return os.environ.get(env, value)
 
 
+def check_gcs_address(value: str) -> str:
+    """HOST:PORT (the GCS, not the dashboard's http:// URL), or empty for ``auto``."""
+    if not value:
+        return value
+    host, sep, port = value.rpartition(":")
+    if "://" in value or not sep or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"--gcs-address {value!r}: expected HOST:PORT of the Ray head's GCS (the "
+            "`--port` of `ray start --head`, 6379 by default), not the dashboard's URL")
+    return value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Submit `mmopt sweep` to a Ray cluster (ray job submit).",
         epilog="Arguments after `--` are Hydra overrides for `mmopt sweep`.",
     )
     parser.add_argument("--address", default=_default("address"), help="Ray dashboard address")
+    parser.add_argument(
+        "--gcs-address",
+        default=_default("gcs_address"),
+        type=check_gcs_address,
+        help="the head's GCS address HOST:PORT (`ray start --head --port`), joined by the "
+        "job's driver as executor.address; empty = auto (the cluster Ray's job supervisor "
+        "found on the head, which can be another Ray when several run on that machine)",
+    )
     parser.add_argument("--storage", default=_default("storage"), help="Optuna storage URL")
     parser.add_argument("--tracking-uri", default=_default("tracking_uri"), help="MLflow server")
     parser.add_argument(
@@ -119,7 +142,7 @@ def sweep_overrides(args: argparse.Namespace) -> list[str]:
     """The cluster settings as Hydra overrides; the user's own come last and win."""
     base = [
         "executor=ray",
-        "executor.address=auto",
+        f"executor.address={args.gcs_address or 'auto'}",
         _setting(args, "storage"),
         "tracking=mlflow",
         _setting(args, "tracking_uri"),

@@ -154,21 +154,60 @@ class RayExecutor:
     def warm(self, fn: Callable[..., Any], *args: Any) -> float:
         """Warm one owner first (on a fresh checkout it compiles the kernels and writes
         numba's cache), then every other at once (they load the cache). Each first checks it
-        can read the data (``Resident`` arguments): a node that cannot fails here, named."""
+        can read the data (``Resident`` arguments): a node that cannot fails here, named.
+        An owner that finds no CPU within ``START_TIMEOUT_S`` (the CPU of a node lost just
+        before, still counted) or dies while warming is dropped; the others go on."""
         start = time.perf_counter()
         self._warm_call = (fn, args)
-        owners = self.dispatch.live()
         try:
+            self._drop_unplaced(self.dispatch.live())
+            owners = self.dispatch.live()
             for group in (owners[:1], owners[1:]):
-                done = self._ray.get([o.actor.warm.remote(fn, *args) for o in group])
-                for owner, (pid, _, node) in zip(group, done, strict=True):
-                    self.warmed_pids.add(pid)
-                    owner.node = node
+                calls = [(o, o.actor.warm.remote(fn, *args)) for o in group]
+                for owner, call in calls:
+                    self._warmed(owner, call)
+        except TaskError:
+            raise
         except Exception as exc:
             raise TaskError(f"warming the Ray shard owners failed: {_cause(exc)}") from None
+        if not self.dispatch.live():
+            raise TaskError("no Ray shard owner could start: every one was lost or found no "
+                            f"free CPU within {START_TIMEOUT_S:.0f} s (see the Ray logs)")
         if self.runtime is not None:
             self.runtime.remember_processes()
         return time.perf_counter() - start
+
+    def _drop_unplaced(self, owners: list[Owner]) -> None:
+        """Wait for ``owners`` to be placed on a CPU; drop those that are not in time."""
+        from ray.exceptions import RayActorError
+
+        calls = {o.actor.node.remote(): o for o in owners}
+        if not calls:
+            return
+        ready, late = self._ray.wait(list(calls), num_returns=len(calls),
+                                     timeout=START_TIMEOUT_S)
+        for ref in ready:
+            try:
+                calls[ref].node = self._ray.get(ref)
+            except RayActorError as exc:
+                self._lost(calls[ref], exc)
+        for ref in late:
+            owner = calls[ref]
+            print(f"note: shard owner {owner.index} found no free CPU in {START_TIMEOUT_S:.0f}"
+                  " s (a node lost?); the sweep goes on without it", file=sys.stderr)
+            self._kill(owner)
+
+    def _warmed(self, owner: Owner, call: Any) -> None:
+        """Wait for ``owner``'s warm call; an owner that died meanwhile is dropped."""
+        from ray.exceptions import RayActorError
+
+        try:
+            pid, _, node = self._ray.get(call)
+        except RayActorError as exc:
+            self._lost(owner, exc)
+            return
+        self.warmed_pids.add(pid)
+        owner.node = node
 
     def close(self) -> None:
         """Stop the owners; shut down a runtime this executor started (and reap it)."""

@@ -172,6 +172,19 @@ def load_working_study(
     return study, len(todo)
 
 
+def _storage_cause(exc: BaseException) -> str:
+    """The database's own error behind Optuna's generic one ("An exception is raised during
+    the commit ... e.g. exceeding max length" also when the server went away): its type and
+    first line."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    cause = getattr(exc, "orig", None) or exc  # SQLAlchemy's DBAPIError wraps the driver's
+    lines = str(cause).strip().splitlines() or [""]
+    package = type(cause).__module__.split(".")[0]
+    name = type(cause).__name__ if package == "builtins" else f"{package}.{type(cause).__name__}"
+    return f"{name}: {lines[0].strip()}"
+
+
 class StudyWriter:
     """The background thread that writes to the persistent study (FIFO, one thread).
 
@@ -217,7 +230,9 @@ class StudyWriter:
             raise self._error
         if self._error is not None:
             raise MmoptError(mask_secrets(
-                f"study.storage: writing to {self._persistent.url} failed: {self._error}"))
+                f"study.storage: writing to {self._persistent.url} failed: "
+                f"{_storage_cause(self._error)}; the trials written before are in the study: "
+                "once the storage is reachable again, run the same command to resume"))
 
     def close(self, release: bool = True) -> None:
         """Write everything queued, then release the lease (a later driver may start at once)."""

@@ -156,7 +156,7 @@ def mlflow_server(backend_uri: str, artifacts: Path, log: Path) -> Iterator[str]
                 time.sleep(0.5)
             yield url
         finally:
-            stop_tree(proc)
+            stop_tree(proc, grace_s=5)  # a test server: nothing to save
 
 
 def mlflow_post(url: str, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +172,7 @@ def mlflow_post(url: str, endpoint: str, body: dict[str, Any]) -> dict[str, Any]
 class Node:
     node_id: str
     raylet_pid: int
+    gcs_address: str
 
 
 class RayCluster:
@@ -186,8 +187,9 @@ class RayCluster:
              self.dashboard.rsplit(":", 1)[1], str(free_port())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
             start_new_session=True, env={**cluster_env(), "RAY_TMPDIR": str(folder)})
-        self.head = self._reply()
         self.workers: list[Node] = []
+        self._killed: list[Node] = []
+        self.head = self._reply()
 
     def _reply(self) -> Node:
         assert self.proc.stdout is not None
@@ -199,10 +201,38 @@ class RayCluster:
         return Node(**json.loads(line))
 
     def add_node(self) -> Node:
+        """Start a worker node (1 CPU), listed in ``workers``."""
         assert self.proc.stdin is not None
         self.proc.stdin.write("add\n")
         self.proc.stdin.flush()
-        return self._reply()
+        node = self._reply()
+        self.workers.append(node)
+        return node
+
+    def kill_raylet(self, node: Node) -> None:
+        """``kill -9`` a worker node's raylet (its workers and agents then exit on their own);
+        ``restore`` removes what is left and starts a replacement."""
+        os.kill(node.raylet_pid, signal.SIGKILL)
+        self.workers.remove(node)
+        self._killed.append(node)
+
+    def remove(self, node: Node) -> None:
+        """Stop every process of a worker node (SIGKILL)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"remove {node.node_id}\n")
+        self.proc.stdin.flush()
+        assert json.loads(self.proc.stdout.readline()) == {"removed": node.node_id}
+        if node in self.workers:
+            self.workers.remove(node)
+
+    def restore(self, n_workers: int = 2) -> None:
+        """Remove what is left of killed nodes; start or stop worker nodes to ``n_workers``."""
+        while self._killed:
+            self.remove(self._killed.pop())
+        while len(self.workers) > n_workers:
+            self.remove(self.workers[-1])
+        while len(self.workers) < n_workers:
+            self.add_node()
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
