@@ -126,16 +126,23 @@ class Sweep:
         return self.progress()[1]
 
     def check_nothing_lost_or_doubled(self) -> Counter[str]:
-        """Exactly ``n_trials`` finished trials with as many distinct parameter sets; every
-        other trial a FAIL written for a dead driver's trial and re-run (``mmopt.requeue``);
-        one MLflow child run per trial, its status the trial's. Returns the states."""
+        """Exactly ``n_trials`` trials that count (complete, pruned, or failed by their own
+        evaluation, e.g. a NaN objective: a resumed driver samples on from another seed, so
+        its parameter sets differ from an undisturbed run's) with as many distinct parameter
+        sets; every other trial a FAIL written for a dead driver's trial and re-run
+        (``mmopt.requeue``); one MLflow child run per trial, its status the trial's. Returns
+        the states."""
         import optuna
+
+        from mmopt.search.mirror import counts_toward_total
 
         study = optuna.load_study(study_name=self.name, storage=self.pg.url("optuna"))
         trials = study.get_trials(deepcopy=False)
-        done = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
+        done = [t for t in trials if counts_toward_total(t)]
         states = Counter(t.state.name for t in trials)
-        assert len(done) == self.n_trials, states
+        own_fails = [(t.number, t.user_attrs.get("error")) for t in done if t.state.name == "FAIL"]
+        assert all(error and "driver stopped" not in error for _, error in own_fails), own_fails
+        assert len(done) == self.n_trials, (states, own_fails)
         assert len({tuple(sorted(t.params.items())) for t in done}) == self.n_trials
         others = [t for t in trials if t not in done]
         assert all(t.state.name == "FAIL" and "mmopt.requeue" in t.user_attrs
