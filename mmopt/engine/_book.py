@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmopt.engine._jit import hot
+from mmopt.engine._jit import cold, hot
 
 NO_BID = np.int64(-(2**62))  # best bid of an empty side (hftbacktest: INVALID_MIN)
 NO_ASK = np.int64(2**62)  # best ask of an empty side (INVALID_MAX)
@@ -45,6 +45,14 @@ def sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa):
     bk[BK_MAX_BID] = maxb
     bk[BK_MIN_ASK] = mina
     bk[BK_MAX_ASK] = maxa
+
+
+@hot
+def book_scalars(bk):
+    """The book's scalars (bb, ba, lowb, higha, minb, maxb, mina, maxa), for a row loop's
+    locals; ``sync_book`` writes them back."""
+    return (bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_LOW_BID], bk[BK_HIGH_ASK], bk[BK_MIN_BID],
+            bk[BK_MAX_BID], bk[BK_MIN_ASK], bk[BK_MAX_ASK])
 
 
 @hot
@@ -95,7 +103,7 @@ def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
     return 0.0
 
 
-@hot
+@cold
 def _ov_best(ov_t, ov_q, n_ov, lo, hi, highest):
     """Highest (else lowest) overflow tick in [lo, hi] with qty > 0; NO_BID (NO_ASK) if none."""
     best = NO_BID if highest else NO_ASK
@@ -142,7 +150,7 @@ def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
     return NO_ASK
 
 
-@hot
+@cold
 def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Bid level update at relative tick t; returns the previous qty at t."""
     if remove:
@@ -168,7 +176,7 @@ def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     return prev
 
 
-@hot
+@cold
 def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Ask level update at relative tick t; returns the previous qty at t."""
     if remove:
@@ -194,7 +202,7 @@ def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     return prev
 
 
-@hot
+@cold
 def _clear_side(dense, ov_q, bk, i_min, i_max, i_nov, i_best, no_best, i_scan, no_scan):
     lo = max(bk[i_min], 0)
     hi = min(bk[i_max], bk[BK_W] - 1)
@@ -263,3 +271,83 @@ def remove_asks_below(ask, aov_t, aov_q, bk, t):
         bk[BK_BEST_ASK] = na
         if na == NO_ASK:
             bk[BK_HIGH_ASK] = NO_BID
+
+
+# ---- the row fast path: the book's scalars in the caller's locals (registers), not in bk ----
+
+
+@hot
+def bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lowb, higha,
+              minb, maxb, mina, maxa):
+    """``update_bid`` on a book whose scalars the caller keeps in locals (the row loops):
+    returns (previous qty at r, bb, ba, lowb, minb, maxb). Outside the dense window it goes
+    through ``update_bid`` (bk synced before, read back after)."""
+    w = bk[BK_W]
+    if 0 <= r < w:
+        prev = bid[r]
+        if not remove:
+            bid[r] = q
+            if r > bb:
+                bb = r
+                if bb >= ba:
+                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, bb, higha)
+            lowb = min(lowb, r)
+            minb = min(minb, r)
+            maxb = max(maxb, r)
+        else:
+            bid[r] = 0.0
+            if r == bb:
+                lo = max(lowb, 0)
+                k = r - 1
+                while k >= lo and bid[k] <= 0.0:
+                    k -= 1
+                if k >= lo:
+                    bb = k
+                elif bk[BK_NOV_BID] > 0 and lowb < 0:
+                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, r, lowb)
+                else:
+                    bb = NO_BID
+                if bb == NO_BID:
+                    lowb = NO_ASK
+        return prev, bb, ba, lowb, minb, maxb
+    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+    prev = update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove)
+    return prev, bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_LOW_BID], bk[BK_MIN_BID], bk[BK_MAX_BID]
+
+
+@hot
+def ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lowb, higha,
+              minb, maxb, mina, maxa):
+    """``update_ask`` with the book's scalars in locals: returns (previous qty at r, bb, ba,
+    higha, mina, maxa)."""
+    w = bk[BK_W]
+    if 0 <= r < w:
+        prev = ask[r]
+        if not remove:
+            ask[r] = q
+            if r < ba:
+                ba = r
+                if bb >= ba:
+                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, ba, lowb)
+            higha = max(higha, r)
+            mina = min(mina, r)
+            maxa = max(maxa, r)
+        else:
+            ask[r] = 0.0
+            if r == ba:
+                hi = min(higha, w - 1)
+                k = r + 1
+                while k <= hi and ask[k] <= 0.0:
+                    k += 1
+                if k <= hi:
+                    ba = k
+                elif bk[BK_NOV_ASK] > 0 and higha >= w:
+                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, r, higha)
+                else:
+                    ba = NO_ASK
+                if ba == NO_ASK:
+                    higha = NO_BID
+        return prev, bb, ba, higha, mina, maxa
+    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+    prev = update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove)
+    return prev, bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_HIGH_ASK], bk[BK_MIN_ASK], bk[BK_MAX_ASK]
