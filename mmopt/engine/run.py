@@ -166,7 +166,7 @@ def _pack(
     ic[S.IC_INVERSE] = int(inst.is_inverse)
     ic[S.IC_BASE] = market.base
     ic[S.IC_W] = market.window
-    ic[S.IC_NOV] = market.n_overflow
+    ic[S.IC_NOV] = overflow_capacity(market.n_overflow)
     ic[S.IC_MAXORD] = max(config.max_orders, 2 * strategy.n_levels + 2)
     fc = np.zeros(S.FC_N)
     fc[S.FC_TICK] = inst.tick_size
@@ -193,6 +193,15 @@ def _pack(
         fc[S.FC_INIT_POS] = init_pos
         fc[S.FC_INIT_PRICE] = _first_price(market)
     return ic, fc, int(n_grid)
+
+
+def overflow_capacity(n_overflow: int) -> int:
+    """Slots of the book's overflow hash table per side: a power of two >= 2 x the shard's
+    distinct ticks outside the dense window (mmopt.engine._book)."""
+    cap = 2
+    while cap < 2 * n_overflow:
+        cap *= 2
+    return cap
 
 
 def _first_price(market: MarketData) -> float:
