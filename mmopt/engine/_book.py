@@ -1,8 +1,10 @@
 """Local L2 book on the tick grid (numba).
 
-A dense window of ``W`` ticks per side (index = tick - base, "relative ticks") plus a small
-overflow store for the rare levels outside the window. Best-price rules are those of
-hftbacktest's HashMapMarketDepth (see docs/engine.md, Book):
+A dense window of ``W`` ticks per side (index = tick - base, "relative ticks") plus an
+overflow store for the levels outside the window: an open-addressing hash table (capacity a
+power of two, at least twice the shard's distinct outside ticks; slot key = tick & (capacity -
+1), linear probing; key 0 marks an empty slot, as tick 0 is always inside the window).
+Best-price rules are those of hftbacktest's HashMapMarketDepth (see docs/engine.md, Book):
 * a level update sets the level (qty >= lot/2) or removes it;
 * removing the best level rescans towards the far side, down to the lowest bid ever inserted;
 * a better price becomes best at once; if it crosses the other side, the other best moves past
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmopt.engine._jit import hot
+from mmopt.engine._jit import cold, hot
 
 NO_BID = np.int64(-(2**62))  # best bid of an empty side (hftbacktest: INVALID_MIN)
 NO_ASK = np.int64(2**62)  # best ask of an empty side (INVALID_MAX)
@@ -31,7 +33,9 @@ BK_NOV_BID = 7  # overflow entries used
 BK_NOV_ASK = 8
 BK_MIN_BID = 9
 BK_MAX_ASK = 10
-BK_SIZE = 11
+BK_OV_HIGH_BID = 11  # highest overflow bid tick stored with qty > 0 since last cut (a bound)
+BK_OV_LOW_ASK = 12
+BK_SIZE = 13
 
 
 @hot
@@ -48,19 +52,31 @@ def sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa):
 
 
 @hot
+def book_scalars(bk):
+    """The book's scalars (bb, ba, lowb, higha, minb, maxb, mina, maxa), for a row loop's
+    locals; ``sync_book`` writes them back."""
+    return (bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_LOW_BID], bk[BK_HIGH_ASK], bk[BK_MIN_BID],
+            bk[BK_MAX_BID], bk[BK_MIN_ASK], bk[BK_MAX_ASK])
+
+
+@hot
 def book_init(bk, w):
     sync_book(bk, NO_BID, NO_ASK, NO_ASK, NO_BID, NO_ASK, NO_BID, NO_ASK, NO_BID)
     bk[BK_W] = w
     bk[BK_NOV_BID] = 0
     bk[BK_NOV_ASK] = 0
+    bk[BK_OV_HIGH_BID] = NO_BID
+    bk[BK_OV_LOW_ASK] = NO_ASK
 
 
 @hot
-def _ov_index(ov_t, n, t):
-    for j in range(n):
-        if ov_t[j] == t:
-            return j
-    return -1
+def _ov_slot(ov_t, t):
+    """The overflow table's slot holding tick ``t``, or the empty slot where it would go."""
+    mask = ov_t.shape[0] - 1
+    j = t & mask
+    while ov_t[j] != t and ov_t[j] != 0:
+        j = (j + 1) & mask
+    return j
 
 
 @hot
@@ -68,8 +84,10 @@ def qty_at(dense, ov_t, ov_q, n_ov, w, t):
     """Stored qty at relative tick ``t`` (0 if none)."""
     if 0 <= t < w:
         return dense[t]
-    j = _ov_index(ov_t, n_ov, t)
-    return ov_q[j] if j >= 0 else 0.0
+    if n_ov == 0:
+        return 0.0
+    j = _ov_slot(ov_t, t)
+    return ov_q[j] if ov_t[j] == t else 0.0
 
 
 @hot
@@ -80,26 +98,37 @@ def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
         prev = dense[t]
         dense[t] = q
         return prev
-    n = bk[nslot]
-    j = _ov_index(ov_t, n, t)
-    if j >= 0:
+    return _set_overflow(ov_t, ov_q, bk, nslot, t, q)
+
+
+@cold
+def _set_overflow(ov_t, ov_q, bk, nslot, t, q):
+    """``_set_qty`` outside the window: the hash table, and the side's overflow bound."""
+    if q > 0.0:
+        if nslot == BK_NOV_BID:
+            bk[BK_OV_HIGH_BID] = max(bk[BK_OV_HIGH_BID], t)
+        else:
+            bk[BK_OV_LOW_ASK] = min(bk[BK_OV_LOW_ASK], t)
+    j = _ov_slot(ov_t, t)
+    if ov_t[j] == t:
         prev = ov_q[j]
         ov_q[j] = q
         return prev
     if q > 0.0:
-        if n >= ov_t.shape[0]:
+        n = bk[nslot]
+        if 2 * (n + 1) > ov_t.shape[0]:
             raise ValueError("book overflow store full: prepare_market() sized it too small")
-        ov_t[n] = t
-        ov_q[n] = q
+        ov_t[j] = t
+        ov_q[j] = q
         bk[nslot] = n + 1
     return 0.0
 
 
-@hot
+@cold
 def _ov_best(ov_t, ov_q, n_ov, lo, hi, highest):
     """Highest (else lowest) overflow tick in [lo, hi] with qty > 0; NO_BID (NO_ASK) if none."""
     best = NO_BID if highest else NO_ASK
-    for j in range(n_ov):
+    for j in range(ov_t.shape[0]):  # empty slots have qty 0
         t = ov_t[j]
         if lo <= t <= hi and ov_q[j] > 0.0 and ((t > best) if highest else (t < best)):
             best = t
@@ -142,7 +171,7 @@ def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
     return NO_ASK
 
 
-@hot
+@cold
 def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Bid level update at relative tick t; returns the previous qty at t."""
     if remove:
@@ -168,7 +197,7 @@ def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     return prev
 
 
-@hot
+@cold
 def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Ask level update at relative tick t; returns the previous qty at t."""
     if remove:
@@ -194,14 +223,15 @@ def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     return prev
 
 
-@hot
+@cold
 def _clear_side(dense, ov_q, bk, i_min, i_max, i_nov, i_best, no_best, i_scan, no_scan):
     lo = max(bk[i_min], 0)
     hi = min(bk[i_max], bk[BK_W] - 1)
     for t in range(lo, hi + 1):
         dense[t] = 0.0
-    for j in range(bk[i_nov]):
-        ov_q[j] = 0.0
+    if bk[i_nov] > 0:
+        for j in range(ov_q.shape[0]):
+            ov_q[j] = 0.0
     bk[i_best] = no_best
     bk[i_scan] = no_scan
     bk[i_max] = NO_BID
@@ -213,6 +243,7 @@ def clear_bids(bid, bov_q, bk):
     """A `bid` row with a NaN price: the bid side is empty."""
     _clear_side(bid, bov_q, bk, BK_MIN_BID, BK_MAX_BID, BK_NOV_BID, BK_BEST_BID, NO_BID,
                 BK_LOW_BID, NO_ASK)
+    bk[BK_OV_HIGH_BID] = NO_BID
 
 
 @hot
@@ -220,6 +251,15 @@ def clear_asks(ask, aov_q, bk):
     """An `ask` row with a NaN price: the ask side is empty."""
     _clear_side(ask, aov_q, bk, BK_MIN_ASK, BK_MAX_ASK, BK_NOV_ASK, BK_BEST_ASK, NO_ASK,
                 BK_HIGH_ASK, NO_BID)
+    bk[BK_OV_LOW_ASK] = NO_ASK
+
+
+@cold
+def _zero_overflow(ov_t, ov_q, t, above):
+    """Every overflow level above (else below) tick ``t`` is gone."""
+    for j in range(ov_t.shape[0]):
+        if (ov_t[j] > t) if above else (ov_t[j] < t):
+            ov_q[j] = 0.0
 
 
 @hot
@@ -234,9 +274,9 @@ def remove_bids_above(bid, bov_t, bov_q, bk, t):
     w = bk[BK_W]
     for k in range(max(t + 1, 0), min(hi, w - 1) + 1):
         bid[k] = 0.0
-    for j in range(bk[BK_NOV_BID]):
-        if bov_t[j] > t:
-            bov_q[j] = 0.0
+    if bk[BK_NOV_BID] > 0 and bk[BK_OV_HIGH_BID] > t:
+        _zero_overflow(bov_t, bov_q, t, True)
+        bk[BK_OV_HIGH_BID] = t
     bk[BK_MAX_BID] = t  # a tighter bound: nothing above t is stored now
     if bk[BK_BEST_BID] > t:
         nb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, t + 1, bk[BK_LOW_BID])
@@ -254,12 +294,92 @@ def remove_asks_below(ask, aov_t, aov_q, bk, t):
     w = bk[BK_W]
     for k in range(max(lo, 0), min(t - 1, w - 1) + 1):
         ask[k] = 0.0
-    for j in range(bk[BK_NOV_ASK]):
-        if aov_t[j] < t:
-            aov_q[j] = 0.0
+    if bk[BK_NOV_ASK] > 0 and bk[BK_OV_LOW_ASK] < t:
+        _zero_overflow(aov_t, aov_q, t, False)
+        bk[BK_OV_LOW_ASK] = t
     bk[BK_MIN_ASK] = t
     if bk[BK_BEST_ASK] < t:
         na = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, t - 1, bk[BK_HIGH_ASK])
         bk[BK_BEST_ASK] = na
         if na == NO_ASK:
             bk[BK_HIGH_ASK] = NO_BID
+
+
+# ---- the row fast path: the book's scalars in the caller's locals (registers), not in bk ----
+
+
+@hot
+def bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lowb, higha,
+              minb, maxb, mina, maxa):
+    """``update_bid`` on a book whose scalars the caller keeps in locals (the row loops):
+    returns (previous qty at r, bb, ba, lowb, minb, maxb). Outside the dense window it goes
+    through ``update_bid`` (bk synced before, read back after)."""
+    w = bk[BK_W]
+    if 0 <= r < w:
+        prev = bid[r]
+        if not remove:
+            bid[r] = q
+            if r > bb:
+                bb = r
+                if bb >= ba:
+                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, bb, higha)
+            lowb = min(lowb, r)
+            minb = min(minb, r)
+            maxb = max(maxb, r)
+        else:
+            bid[r] = 0.0
+            if r == bb:
+                lo = max(lowb, 0)
+                k = r - 1
+                while k >= lo and bid[k] <= 0.0:
+                    k -= 1
+                if k >= lo:
+                    bb = k
+                elif bk[BK_NOV_BID] > 0 and lowb < 0:
+                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, r, lowb)
+                else:
+                    bb = NO_BID
+                if bb == NO_BID:
+                    lowb = NO_ASK
+        return prev, bb, ba, lowb, minb, maxb
+    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+    prev = update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove)
+    return prev, bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_LOW_BID], bk[BK_MIN_BID], bk[BK_MAX_BID]
+
+
+@hot
+def ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lowb, higha,
+              minb, maxb, mina, maxa):
+    """``update_ask`` with the book's scalars in locals: returns (previous qty at r, bb, ba,
+    higha, mina, maxa)."""
+    w = bk[BK_W]
+    if 0 <= r < w:
+        prev = ask[r]
+        if not remove:
+            ask[r] = q
+            if r < ba:
+                ba = r
+                if bb >= ba:
+                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, ba, lowb)
+            higha = max(higha, r)
+            mina = min(mina, r)
+            maxa = max(maxa, r)
+        else:
+            ask[r] = 0.0
+            if r == ba:
+                hi = min(higha, w - 1)
+                k = r + 1
+                while k <= hi and ask[k] <= 0.0:
+                    k += 1
+                if k <= hi:
+                    ba = k
+                elif bk[BK_NOV_ASK] > 0 and higha >= w:
+                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, r, higha)
+                else:
+                    ba = NO_ASK
+                if ba == NO_ASK:
+                    higha = NO_BID
+        return prev, bb, ba, higha, mina, maxa
+    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+    prev = update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove)
+    return prev, bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_HIGH_ASK], bk[BK_MIN_ASK], bk[BK_MAX_ASK]

@@ -18,7 +18,7 @@ from mmopt.engine._book import (
     depth_below,
     qty_at,
 )
-from mmopt.engine._jit import hot
+from mmopt.engine._jit import cold, hot
 from mmopt.engine._latency import response_latency
 from mmopt.engine._orders import (
     account_exchange,
@@ -243,7 +243,7 @@ def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     record_event(ei, ef, cnt, ic, t, oid, ACT_ARRIVE, side, price, of[slot, OF_QTY])
 
 
-@hot
+@cold
 def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
     """A taker order: fills at the touch and walks the book; rejected if that side is empty."""
     bk, oi, of, _rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
@@ -292,7 +292,7 @@ def arrive_cancel(E, ei, ef, slot, t):
 
 
 
-@hot
+@cold
 def expire_session(E, ei, ef, t):
     """The session closes at exchange time ``t``: the exchange cancels every resting order of
     ours (a day order), so none is live against post-session rows; orders still in flight are

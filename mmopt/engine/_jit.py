@@ -1,8 +1,14 @@
-"""The numba decorator of the engine's helpers: cached, and without reference counting.
+"""The numba decorators of the engine's helpers: cached, and without reference counting.
 
 ``_nrt=False`` (numba's switch for its runtime) removes the atomic reference-count updates on
 every array passed between functions, which otherwise dominate the cost of the small helpers
 called per order and per decision. Helpers compiled with it must not allocate arrays.
+
+``hot`` helpers are force-inlined into the kernel (per row, order and decision). ``cold`` ones
+(paths a typical run takes rarely or never: non-constant latency models, the latency guard's
+window, taker orders, session expiry, clearing a side, the overflow store) are compiled as
+functions of their own and called: inlining them at every call site made the kernel's loops
+bigger and slower and its compilation longer, for code that does not run per row.
 """
 
 from __future__ import annotations
@@ -12,3 +18,4 @@ from typing import Any
 from numba import njit
 
 hot: Any = njit(cache=True, _nrt=False, forceinline=True)  # type: ignore[call-overload]
+cold: Any = njit(cache=True, _nrt=False)  # type: ignore[call-overload]

@@ -30,17 +30,16 @@ from mmopt.engine._book import (
     BK_W,
     NO_ASK,
     NO_BID,
+    ask_level,
+    bid_level,
     book_init,
+    book_scalars,
     clear_asks,
     clear_bids,
-    depth_above,
-    depth_below,
     qty_at,
     remove_asks_below,
     remove_bids_above,
     sync_book,
-    update_ask,
-    update_bid,
 )
 from mmopt.engine._exchange import (
     MAX_TAKER_LEVELS,
@@ -64,7 +63,7 @@ from mmopt.engine._features import (
     features_on_top,
     features_refresh,
 )
-from mmopt.engine._jit import hot
+from mmopt.engine._jit import cold, hot
 from mmopt.engine._latency import guard_update
 from mmopt.engine._local import (
     fill_context,
@@ -180,7 +179,6 @@ from mmopt.engine.market import (
     CODE_ASK_DEL,
     CODE_ASK_SET,
     CODE_ASK_TOP,
-    CODE_ASK_TOP_DEL,
     CODE_BID_CLEAR,
     CODE_BID_DEL,
     CODE_BID_SET,
@@ -200,9 +198,10 @@ _RO_I8 = types.Array(types.int64, 1, "C", readonly=True)
 _RO_I1 = types.Array(types.int8, 1, "C", readonly=True)
 _RO_F8 = types.Array(types.float64, 1, "C", readonly=True)
 _RO_I2 = types.Array(types.int64, 2, "C", readonly=True)
+_RO_I4 = types.Array(types.int32, 1, "C", readonly=True)
 KERNEL_SIG = types.Tuple((_I2, _F2, _I2, _F2, _I1, _F1, _I2))(
-    _RO_I8, _RO_I1, _RO_I8, _RO_F8, _RO_I8, _RO_I1, _RO_I8, _RO_F8, _I1, _F1, DECIDE_FN, _F1,
-    _F1, _F1, _I1, _F2, _B2, _RO_I2
+    _RO_I8, _RO_I1, _RO_I8, _RO_F8, _RO_I8, _RO_I4, _I1, _F1, DECIDE_FN, _F1, _F1, _F1, _I1, _F2,
+    _B2, _RO_I2
 )
 
 
@@ -217,7 +216,7 @@ def _rng_uniform(ctr):
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@hot
+@cold
 def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
     """Intensity model: each resting order fills with prob 1 - exp(-lambda * dt)."""
     bk, oi, of, rest, ctr, _cnt, _acc, _rp, _rpq, fc, ic, _rq, _ul, _lat = E
@@ -319,7 +318,7 @@ def _on_top(E, B, fstate, t):
     features_on_top(fstate, t, pb, qb, pa, qa)
 
 
-@hot
+@cold
 def _queue_removed(E, B, row, t):
     """Stored levels beyond ``t`` (above for bids, row 0; below for asks, row 1) are about to
     go: our resting orders there see their level removed, once per tick (as hftbacktest does
@@ -350,9 +349,13 @@ def _queue_removed(E, B, row, t):
 def _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n, sh, lim, lt):
     """Two clocks: rows with local time ``ts + sh <= lim`` into the strategy's own book (no
     fills: the exchange side has its own book). ``lt`` holds the stale-depth bounds (last top
-    tick per side). Returns the next row."""
+    tick per side). The book's scalars live in locals here (the same fast path as the
+    exchange's rows). Returns the next row."""
     bk = EL[0]
     bid, ask, bov_t, bov_q, aov_t, aov_q = BL
+    bb, ba, lowb, higha, minb, maxb, mina, maxa = book_scalars(bk)
+    topb = lt[0]
+    topa = lt[1]
     while il < n:
         t = ts[il] + sh
         if t > lim:
@@ -363,35 +366,54 @@ def _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n, sh, lim, lt
         il += 1
         if c == CODE_IGNORE or c == CODE_BUY_TRADE or c == CODE_SELL_TRADE:  # noqa: SIM109
             continue
-        pb = bk[BK_BEST_BID]
-        pa = bk[BK_BEST_ASK]
+        pb = bb
+        pa = ba
+        if c >= CODE_BID_TOP:  # a best-price row: the better levels are gone first
+            if c == CODE_BID_TOP or c == CODE_BID_TOP_DEL:  # noqa: SIM109
+                topb = r
+                if maxb > r:
+                    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                    remove_bids_above(bid, bov_t, bov_q, bk, r)
+                    bb = bk[BK_BEST_BID]
+                    lowb = bk[BK_LOW_BID]
+                    maxb = bk[BK_MAX_BID]
+                c = CODE_BID_SET if c == CODE_BID_TOP else CODE_BID_DEL
+            else:
+                topa = r
+                if mina < r:
+                    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                    remove_asks_below(ask, aov_t, aov_q, bk, r)
+                    ba = bk[BK_BEST_ASK]
+                    higha = bk[BK_HIGH_ASK]
+                    mina = bk[BK_MIN_ASK]
+                c = CODE_ASK_SET if c == CODE_ASK_TOP else CODE_ASK_DEL
+        elif (c == CODE_BID_SET or c == CODE_BID_DEL) and r > topb:  # noqa: SIM109
+            continue  # stale depth: better than the last best bid row
+        elif (c == CODE_ASK_SET or c == CODE_ASK_DEL) and r < topa:  # noqa: SIM109
+            continue
         if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
-            if r > lt[0]:
-                continue  # stale depth: better than the last best bid row
-            update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL)
+            _prev, bb, ba, lowb, minb, maxb = bid_level(
+                bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL, bb, ba, lowb,
+                higha, minb, maxb, mina, maxa)
         elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
-            if r < lt[1]:
-                continue
-            update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL)
-        elif c == CODE_BID_TOP or c == CODE_BID_TOP_DEL:  # noqa: SIM109
-            lt[0] = r
-            remove_bids_above(bid, bov_t, bov_q, bk, r)
-            update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_TOP_DEL)
-        elif c == CODE_ASK_TOP or c == CODE_ASK_TOP_DEL:  # noqa: SIM109
-            lt[1] = r
-            remove_asks_below(ask, aov_t, aov_q, bk, r)
-            update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_TOP_DEL)
-        elif c == CODE_BID_CLEAR:
-            lt[0] = NO_BID
-            clear_bids(bid, bov_q, bk)
+            _prev, bb, ba, higha, mina, maxa = ask_level(
+                bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL, bb, ba, lowb,
+                higha, minb, maxb, mina, maxa)
         else:
-            lt[1] = NO_ASK
-            clear_asks(ask, aov_q, bk)
-        if use_feat:
-            bb = bk[BK_BEST_BID]
-            ba = bk[BK_BEST_ASK]
-            if bb != pb or ba != pa or r == bb or r == ba:  # noqa: SIM109
-                _on_top(EL, BL, fstate, t)
+            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+            if c == CODE_BID_CLEAR:
+                topb = NO_BID
+                clear_bids(bid, bov_q, bk)
+            else:
+                topa = NO_ASK
+                clear_asks(ask, aov_q, bk)
+            bb, ba, lowb, higha, minb, maxb, mina, maxa = book_scalars(bk)
+        if use_feat and (bb != pb or ba != pa or r == bb or r == ba):  # noqa: SIM109
+            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+            _on_top(EL, BL, fstate, t)
+    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+    lt[0] = topb
+    lt[1] = topa
     return il
 
 
@@ -452,7 +474,7 @@ def _init_state(ic, fc, n_ov, w, lat):
     return E, B
 
 
-@hot
+@cold
 def _end_flat(E, B, fi, ff, ei, ef, t):
     """Close what is left at the last book with a taker order (end_flat)."""
     acc, fc = E[6], E[9]
@@ -468,10 +490,11 @@ def _end_flat(E, B, fi, ff, ei, ef, t):
 
 
 @njit(KERNEL_SIG, cache=True)
-def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decide, params, state,
-               feat_params, eq_ts, eq_f, eq_b, lat):
-    """``ts``..``qty``: rows in local order; ``ex_*``: the same rows in exchange-time order (the
-    same arrays with one clock). Local times are ``ts + ic[IC_LOCAL_SHIFT]``."""
+def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, state, feat_params,
+               eq_ts, eq_f, eq_b, lat):
+    """``ts``..``qty``: the rows in local order; ``ex_ts``: their exchange times (``ts`` with
+    one clock). Two clocks: the exchange side visits the rows in the order ``ex_order`` (by
+    exchange time, no second copy of the rows); local times are ``ts + ic[IC_LOCAL_SHIFT]``."""
     n = ts.shape[0]
     m = ic[IC_MAXORD]
     w = ic[IC_W]
@@ -541,7 +564,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decid
             acks = grow_rows(acks, cnt[N_ACKS] + m + 8)
         t_rp = next_response_time(rp, ctr)
         t_rq = next_request_time(rq, ctr)
-        t_row = ex_ts[i] if i < n else INF_NS
+        t_row = INF_NS if i >= n else ex_ts[ex_order[i]] if two else ex_ts[i]
         t_dec = min(next_step, fill_dec)
         t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
         t_other = min(t_rq, min(t_dec, t_eq))
@@ -569,12 +592,13 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decid
             bmax = ctr[CT_BUY_MAX]
             smin = ctr[CT_SELL_MIN]
             while i < n:
-                t = ex_ts[i]
+                j = ex_order[i] if two else i
+                t = ex_ts[j]
                 if t >= lim:
                     break
-                c = ex_code[i]
-                r = ex_rel[i]
-                q = ex_qty[i]
+                c = code[j]
+                r = rel[j]
+                q = qty[j]
                 i += 1
                 pb = bb
                 pa = ba
@@ -607,85 +631,18 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decid
                 elif (c == CODE_ASK_SET or c == CODE_ASK_DEL) and r < topa:  # noqa: SIM109
                     continue
                 if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
-                    if 0 <= r < w:
-                        prev = bid[r]
-                        if c == CODE_BID_SET:
-                            bid[r] = q
-                            if r > bb:
-                                bb = r
-                                if bb >= ba:
-                                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, bb,
-                                                     higha)
-                            lowb = min(lowb, r)
-                            minb = min(minb, r)
-                            maxb = max(maxb, r)
-                        else:
-                            bid[r] = 0.0
-                            if r == bb:
-                                lo = max(lowb, 0)
-                                k = r - 1
-                                while k >= lo and bid[k] <= 0.0:
-                                    k -= 1
-                                if k >= lo:
-                                    bb = k
-                                elif bk[BK_NOV_BID] > 0 and lowb < 0:
-                                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, r, lowb)
-                                else:
-                                    bb = NO_BID
-                                if bb == NO_BID:
-                                    lowb = NO_ASK
-                    else:
-                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                        prev = update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q,
-                                          c == CODE_BID_DEL)
-                        bb = bk[BK_BEST_BID]
-                        ba = bk[BK_BEST_ASK]
-                        lowb = bk[BK_LOW_BID]
-                        minb = bk[BK_MIN_BID]
-                        maxb = bk[BK_MAX_BID]
+                    prev, bb, ba, lowb, minb, maxb = bid_level(
+                        bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL, bb,
+                        ba, lowb, higha, minb, maxb, mina, maxa)
                     if nrb > 0 and bmin <= r <= bmax:
                         queue_depth(E, 0, r, prev, q)
                     if bb > pb and nrs > 0 and bb >= smin:
                         sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
                         nfill = on_cross(E, fi, ff, ei, ef, cs, cq, True, bb, t)
                 elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
-                    if 0 <= r < w:
-                        prev = ask[r]
-                        if c == CODE_ASK_SET:
-                            ask[r] = q
-                            if r < ba:
-                                ba = r
-                                if bb >= ba:
-                                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, ba,
-                                                     lowb)
-                            higha = max(higha, r)
-                            mina = min(mina, r)
-                            maxa = max(maxa, r)
-                        else:
-                            ask[r] = 0.0
-                            if r == ba:
-                                hi = min(higha, w - 1)
-                                k = r + 1
-                                while k <= hi and ask[k] <= 0.0:
-                                    k += 1
-                                if k <= hi:
-                                    ba = k
-                                elif bk[BK_NOV_ASK] > 0 and higha >= w:
-                                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, r,
-                                                     higha)
-                                else:
-                                    ba = NO_ASK
-                                if ba == NO_ASK:
-                                    higha = NO_BID
-                    else:
-                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                        prev = update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q,
-                                          c == CODE_ASK_DEL)
-                        bb = bk[BK_BEST_BID]
-                        ba = bk[BK_BEST_ASK]
-                        higha = bk[BK_HIGH_ASK]
-                        mina = bk[BK_MIN_ASK]
-                        maxa = bk[BK_MAX_ASK]
+                    prev, bb, ba, higha, mina, maxa = ask_level(
+                        bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL, bb,
+                        ba, lowb, higha, minb, maxb, mina, maxa)
                     smax = ctr[CT_SELL_MAX]
                     if nrs > 0 and smin <= r <= smax:
                         queue_depth(E, 1, r, prev, q)
@@ -728,7 +685,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty, ic, fc, decid
                 if nfill > 0:
                     break  # responses may now be due at t: re-evaluate the next event
             sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-            t_done = max(t_done, ex_ts[i - 1])
+            t_done = max(t_done, ex_ts[ex_order[i - 1]] if two else ex_ts[i - 1])
             continue
         if t_rq <= t_dec and t_rq <= t_eq:
             head = ctr[CT_RQ_HEAD]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from mmopt.engine._jit import hot
+from mmopt.engine._jit import cold, hot
 from mmopt.engine._slots import (
     AK_ID,
     AK_LAT,
@@ -46,7 +46,7 @@ def _uniform(ctr):
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@hot
+@cold
 def random_latency(ctr, fc, median):
     """Lognormal around ``median`` (Box-Muller), times the spike multiplier with the spike
     probability; two or three draws per call, deterministic per seed."""
@@ -59,7 +59,7 @@ def random_latency(ctr, fc, median):
     return np.int64(round(lat))
 
 
-@hot
+@cold
 def table_latency(lat, tcol, vcol, t, interp):
     """The latency at ``t`` from the table: the first / last row's value outside its span,
     else linear interpolation between the rows around ``t`` (or the latest row's value)."""
@@ -127,13 +127,18 @@ def record_ack(E, acks, t, latency, oid):
 
 @hot
 def guard_update(E, acks, t):
-    """Latency guard at local time ``t``: the nearest-rank P99 of the acks received in
-    (t - window, t] is above the threshold iff at least n - ceil(0.99 n) + 1 of those n acks
-    are; quoting pauses while it is (an empty window resumes it)."""
+    """Latency guard at local time ``t`` (a no-op without a guard threshold)."""
     cnt, ctr, ic = E[5], E[4], E[10]
+    if ic[IC_GUARD_NS] > 0:
+        _guard_window(cnt, ctr, ic, acks, t)
+
+
+@cold
+def _guard_window(cnt, ctr, ic, acks, t):
+    """The nearest-rank P99 of the acks received in (t - window, t] is above the threshold iff
+    at least n - ceil(0.99 n) + 1 of those n acks are; quoting pauses while it is (an empty
+    window resumes it)."""
     thr = ic[IC_GUARD_NS]
-    if thr <= 0:
-        return
     head = ctr[CT_GUARD_HEAD]
     start = t - ic[IC_GUARD_WIN]
     n_all = cnt[N_ACKS]

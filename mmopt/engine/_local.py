@@ -16,7 +16,7 @@ from mmopt.engine._book import (
     NO_BID,
     qty_at,
 )
-from mmopt.engine._jit import hot
+from mmopt.engine._jit import cold, hot
 from mmopt.engine._latency import entry_latency, record_ack
 from mmopt.engine._orders import (
     account_local,
@@ -326,7 +326,7 @@ def reconcile(E, ei, ef, quotes, act, t, allowed):
             _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos)
 
 
-@hot
+@cold
 def send_taker(E, ei, ef, t, side, qty):
     """A taker order unless one is already in flight; the tick field is unused."""
     acc = E[6]

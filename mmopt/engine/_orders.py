@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 from mmopt.engine._book import BK_BEST_ASK, BK_BEST_BID, NO_ASK, NO_BID
-from mmopt.engine._jit import hot
+from mmopt.engine._jit import cold, hot
 from mmopt.engine._slots import (
     AC_AVG,
     AC_BAL,
@@ -168,6 +168,12 @@ def fee_of(fc, ic, side, amount, qty, maker):
     fee = (fc[FC_MAKER] if maker else fc[FC_TAKER]) * amount
     if ic[IC_FEE_EXTRA] == 0:
         return fee
+    return _with_extra_fees(fee, fc, side, amount, qty, maker)
+
+
+@cold
+def _with_extra_fees(fee, fc, side, amount, qty, maker):
+    """``fee`` plus the per-unit, flat and buy- or sell-only parts of one fill's fee."""
     if side > 0:
         fee += fc[FC_BUY_BPS] * amount + fc[FC_BUY_UNIT] * qty
     else:

@@ -13,6 +13,7 @@ from mmopt.data._schema import (
     KIND_BID,
     KIND_BID_LEVEL,
     KIND_TRADE,
+    NO_EXCH_TS,
     Instrument,
 )
 from mmopt.engine.clock import exchange_times, local_clock_shift
@@ -55,6 +56,7 @@ CODE_ASK_TOP_DEL = 12
 _DAY_NS = 86_400 * 1_000_000_000
 _MIN_MARGIN = 4096  # ticks of dense book beyond the traded range on each side
 _MAX_WINDOW = 1 << 23  # dense ticks per side (64 MiB of float64)
+_MAX_ROWS = 2**31 - 1  # rows of one shard (the exchange order is an int32 permutation)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -62,9 +64,11 @@ class MarketData:
     """One shard ready for the kernel; reused by every trial, picklable (numpy arrays only).
 
     ``ts``/``code``/``rel``/``qty`` are the rows in local (``ts_ns``) order, as recorded. When the
-    shard has exchange times (``two_clocks``), ``ex_*`` are the same rows in exchange-time order
-    (``ex_ts``: exchange times, null ones estimated, see mmopt.engine.clock); otherwise ``ex_*``
-    are the local arrays themselves. The local clock shift is applied per run (EngineConfig).
+    shard has exchange times (``two_clocks``), ``ex_ts`` is each row's exchange time (null ones
+    estimated, see mmopt.engine.clock) and ``ex_order`` the rows' order by exchange time (a
+    stable int32 permutation: the exchange side reads the same rows through it, no second
+    copy); otherwise ``ex_ts`` is ``ts`` and ``ex_order`` empty. The local clock shift is
+    applied per run (EngineConfig).
     """
 
     instrument: Instrument
@@ -76,14 +80,19 @@ class MarketData:
     window: int  # dense ticks per side
     n_overflow: int  # distinct ticks outside the window (capacity of the overflow store)
     day_start_ns: int  # UTC midnight of the first event
-    ex_ts: np.ndarray  # int64 exchange times, non-decreasing (== ts with one clock)
-    ex_code: np.ndarray
-    ex_rel: np.ndarray
-    ex_qty: np.ndarray
+    ex_ts: np.ndarray  # int64 exchange time of each row, local order (== ts with one clock)
+    ex_order: np.ndarray  # int32 rows in exchange-time order (two clocks; else empty)
     two_clocks: bool = False  # the rows carry exchange times
     min_feed_latency_ns: int = 0  # smallest ts_ns - exch_ts_ns as recorded (two clocks)
     n_estimated_exch: int = 0  # rows whose null exchange time was estimated
-    exch_ts: np.ndarray | None = None  # int64 exchange times (-1: none), for the feed latency
+    exch_known: np.ndarray | None = None  # bool: the row carried an exchange time (None: none)
+
+    @property
+    def exch_ts(self) -> np.ndarray | None:
+        """The recorded exchange times (-1 where none), or None when no row carries one."""
+        if self.exch_known is None:
+            return None
+        return np.where(self.exch_known, self.ex_ts, NO_EXCH_TS)
 
     @property
     def n_events(self) -> int:
@@ -140,14 +149,14 @@ def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
     n_overflow = int(np.unique(rel[outside]).shape[0]) if outside.any() else 0
     ts = np.ascontiguousarray(events["ts_ns"], dtype=np.int64)
     day_start = (int(ts[0]) // _DAY_NS) * _DAY_NS
-    exch = exchange_times(ts, np.ascontiguousarray(events["exch_ts_ns"], dtype=np.int64))
+    raw_exch = events["exch_ts_ns"]
+    exch = exchange_times(ts, raw_exch)
     if exch is None:
-        ex_ts, ex_code, ex_rel, ex_qty = ts, code, rel, qty
+        ex_ts, ex_order = ts, np.zeros(0, dtype=np.int32)
     else:
-        order = exch.order
-        ex_ts = np.ascontiguousarray(exch.exch_ts[order])
-        ex_code, ex_rel, ex_qty = code[order], rel[order], qty[order]
-    for arr in (ts, code, rel, qty, ex_ts, ex_code, ex_rel, ex_qty):
+        ex_ts, ex_order = exch.exch_ts, exch.order
+    known = raw_exch >= 0
+    for arr in (ts, code, rel, qty, ex_ts, ex_order, known):
         arr.flags.writeable = False
     return MarketData(
         instrument=instrument,
@@ -160,24 +169,12 @@ def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
         n_overflow=n_overflow + 1,
         day_start_ns=day_start,
         ex_ts=ex_ts,
-        ex_code=ex_code,
-        ex_rel=ex_rel,
-        ex_qty=ex_qty,
+        ex_order=ex_order,
         two_clocks=exch is not None,
         min_feed_latency_ns=0 if exch is None else exch.min_latency_ns,
         n_estimated_exch=0 if exch is None else exch.n_estimated,
-        exch_ts=_exch_ts(events),
+        exch_known=known if known.any() else None,
     )
-
-
-def _exch_ts(events: np.ndarray) -> np.ndarray | None:
-    """The exchange times (read-only), or None when no row carries one."""
-    exch = events["exch_ts_ns"]
-    if not (exch >= 0).any():
-        return None
-    out = np.ascontiguousarray(exch, dtype=np.int64)
-    out.flags.writeable = False
-    return out
 
 
 def _window(ticks: np.ndarray, code: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
@@ -204,6 +201,11 @@ def _check_events(events: np.ndarray, instrument: Instrument) -> None:
         )
     if events.shape[0] == 0:
         raise DataError(f"{instrument.security}: the event array is empty; pick a non-empty shard")
+    if events.shape[0] > _MAX_ROWS:
+        raise DataError(
+            f"{instrument.security}: {events.shape[0]} rows in one shard; the engine takes at "
+            f"most {_MAX_ROWS}: split the shard (e.g. one shard per hour)"
+        )
     ts = events["ts_ns"]
     bad = np.flatnonzero(np.diff(ts) < 0)
     if bad.shape[0]:

@@ -72,8 +72,6 @@ def run_backtest(
                            session)
     ic[S.IC_TWO_CLOCKS] = int(two_clocks)
     ic[S.IC_LOCAL_SHIFT] = shift
-    ex = (market.ex_ts, market.ex_code, market.ex_rel, market.ex_qty) if two_clocks else (
-        market.ts, market.code, market.rel, market.qty)
     lat = _latency_table(market, config, shift if two_clocks else None)
     feat = strategy.feature_params(params_obj)
     ic[S.IC_USE_FEAT] = 0 if feat is None else 1
@@ -84,8 +82,8 @@ def run_backtest(
     eq_b = np.zeros((n_grid + 1, 2), dtype=np.bool_)
     state = np.zeros(max(1, strategy.n_state))
     fi, ff, ei, ef, cnt, acc, acks = _kernel().run_kernel(
-        _ro(market.ts), _ro(market.code), _ro(market.rel), _ro(market.qty), _ro(ex[0]),
-        _ro(ex[1]), _ro(ex[2]), _ro(ex[3]), ic, fc,
+        _ro(market.ts), _ro(market.code), _ro(market.rel), _ro(market.qty),
+        _ro(market.ex_ts if two_clocks else market.ts), _ro(market.ex_order), ic, fc,
         strategy.decide, np.ascontiguousarray(strategy.to_vector(params_obj), dtype=np.float64),
         state, feat_vec, eq_ts, eq_f, eq_b, _ro(lat),
     )  # fmt: skip
@@ -100,7 +98,8 @@ def _latency_table(market: MarketData, config: EngineConfig, shift: int | None) 
     return np.ascontiguousarray(kernel_latency_table(
         config.latency_model, config.entry_latency_ns, config.response_latency_ns,
         latency_file=config.latency_file, mult=config.feed_latency_mult, ts=market.ts,
-        exch_ts=market.exch_ts, shift_ns=shift, security=market.instrument.security,
+        exch_ts=market.exch_ts if config.latency_model == "feed" else None, shift_ns=shift,
+        security=market.instrument.security,
     ))  # fmt: skip
 
 
@@ -167,7 +166,7 @@ def _pack(
     ic[S.IC_INVERSE] = int(inst.is_inverse)
     ic[S.IC_BASE] = market.base
     ic[S.IC_W] = market.window
-    ic[S.IC_NOV] = market.n_overflow
+    ic[S.IC_NOV] = overflow_capacity(market.n_overflow)
     ic[S.IC_MAXORD] = max(config.max_orders, 2 * strategy.n_levels + 2)
     fc = np.zeros(S.FC_N)
     fc[S.FC_TICK] = inst.tick_size
@@ -194,6 +193,15 @@ def _pack(
         fc[S.FC_INIT_POS] = init_pos
         fc[S.FC_INIT_PRICE] = _first_price(market)
     return ic, fc, int(n_grid)
+
+
+def overflow_capacity(n_overflow: int) -> int:
+    """Slots of the book's overflow hash table per side: a power of two >= 2 x the shard's
+    distinct ticks outside the dense window (mmopt.engine._book)."""
+    cap = 2
+    while cap < 2 * n_overflow:
+        cap *= 2
+    return cap
 
 
 def _first_price(market: MarketData) -> float:
