@@ -102,7 +102,7 @@ def _run_engine(pythonpath: Path, npy: Path, spec: dict[str, Any], clocks: str =
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", type=Path, help="a worktree of commit 4c31852 (the old engine)")
-    ap.add_argument("--data", type=Path, default=REPO.parent.parent / "shared" / "data"
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data"
                     / "binance", help="the Binance Hive root (shared real data)")
     ap.add_argument("--securities", default="", help="comma list; default every security")
     ap.add_argument("--child", nargs=3, metavar=("NPY", "INSTRUMENT_JSON", "CLOCKS"),
