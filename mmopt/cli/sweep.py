@@ -297,10 +297,13 @@ def _show_walk_forward(study: str, folds: list[str], url: str, run_dir: str | No
         return
     data = json.loads(text)
     console = Console()
+    if not console.is_terminal:  # a log file: the table in full, not cut to 80 columns
+        console = Console(width=max(console.width, WIDE_WIDTH))
     table = Table(title=f"walk-forward {study}: {len(folds)} folds")
-    for name in ("fold", "train", "test", "chosen", "IS", "OOS", "winner rank"):
+    for name in ("fold", "train", "test", "chosen", "in-sample", "out-of-sample",
+                 "OOS winner's IS rank"):
         table.add_column(name, justify="left" if name in ("train", "test") else "right",
-                         no_wrap=name in ("train", "test"))
+                         no_wrap=True)
     for row in data.get("folds") or []:
         train, test = row["train_dates"], row["test_dates"]
         table.add_row(str(row["fold"]), _dates(train), _dates(test),
