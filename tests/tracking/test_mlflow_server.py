@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import mlflow_server as start_mlflow_server
 from tracking_builders import copy_store, curves, sweep_info, toy_study, trial
 
 from mmopt.config import TrackingConfig
@@ -22,61 +16,15 @@ from mmopt.tracking.mlflow import MlflowTracker
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
-STARTUP_TIMEOUT_S = 120.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def mlflow_server(mlflow_template: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``mlflow server`` on 127.0.0.1 (tests/servers.py) over a copy of the template store."""
     store = tmp_path / "server"
     copy_store(mlflow_template, store)
     artifacts = store / "artifacts"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    mlflow_cli = Path(sys.executable).with_name("mlflow")
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            str(mlflow_cli), "server", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--backend-store-uri", f"sqlite:///{store}/mlflow.db",
-            "--serve-artifacts", "--artifacts-destination", str(artifacts),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"},
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(
-                    f"mlflow server did not start:\n{(tmp_path / 'server.log').read_text()}"
-                )
-            time.sleep(0.5)
+    with start_mlflow_server(f"sqlite:///{store}/mlflow.db", artifacts,
+                             tmp_path / "server.log") as url:
         yield url, artifacts
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
 
 
 def test_fake_sweep_over_http(

@@ -1,4 +1,5 @@
-"""Servers the cluster tests start on 127.0.0.1 and stop themselves: PostgreSQL (the distro's
+"""Servers tests start on 127.0.0.1 and stop themselves (the cluster suite, the PostgreSQL
+storage test, the MLflow-server tracker test): PostgreSQL (the distro's
 server tools, as ``nobody`` when run as root), ``mlflow server`` backed by it, and a Ray
 cluster (a head with the dashboard and worker nodes, each its own raylet) run by
 ``ray_cluster.py`` in a process of its own. Nothing is skipped silently: with ``CI`` set, a
@@ -26,7 +27,7 @@ import psutil
 import pytest
 
 PG_TOOLS = ("initdb", "pg_ctl", "runuser")
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "cluster"  # ray_cluster.py
 BIN = Path(sys.executable).parent
 
 
