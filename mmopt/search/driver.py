@@ -40,6 +40,7 @@ from mmopt.search.mirror import (
 from mmopt.search.objective import WorkSpec, warm_worker
 from mmopt.search.preflight import preflight
 from mmopt.search.progress import Progress
+from mmopt.search.report_writer import write_report_lazily
 from mmopt.search.samplers import make_pruner, make_sampler
 from mmopt.search.selection import chosen_records
 from mmopt.search.shards import ShardPlan, plan_shard_set, rung_bounds
@@ -116,9 +117,7 @@ def run_sweep(
         executor = executor or make_executor(run.executor)
         phases.data_s, phases.executor_s = t1 - t0, time.perf_counter() - t1
         if tracker is None:
-            from mmopt.report import write_report  # matplotlib: only for a tracker we make
-
-            tracker = make_tracker(run.tracking, run.run_dir, report_writer=write_report)
+            tracker = make_tracker(run.tracking, run.run_dir, report_writer=write_report_lazily)
         return _drive(run, study, shard_set, spec, executor, tracker, writer, n_target,
                       progress, started, len(trials), phases)
     finally:

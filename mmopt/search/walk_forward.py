@@ -49,6 +49,7 @@ from mmopt.search.mirror import StudyWriter, counts_toward_total, load_working_s
 from mmopt.search.objective import WorkSpec, evaluate, replay, warm_worker
 from mmopt.search.preflight import preflight
 from mmopt.search.progress import Progress
+from mmopt.search.report_writer import write_report_lazily
 from mmopt.search.samplers import make_pruner, make_sampler
 from mmopt.search.selection import choose
 from mmopt.search.shards import ShardPlan, ShardSource, order_for_rungs, plan_shard_set, rung_bounds
@@ -160,9 +161,7 @@ def run_walk_forward(
         executor = executor or make_executor(run.executor)
         phases.data_s, phases.executor_s = t1 - t0, time.perf_counter() - t1
         if tracker is None:
-            from mmopt.report import write_report
-
-            tracker = make_tracker(run.tracking, run.run_dir, report_writer=write_report)
+            tracker = make_tracker(run.tracking, run.run_dir, report_writer=write_report_lazily)
         return _drive(run, folds, runs, studies, writers, shard_set, executor, tracker,
                       progress, started, n_existing, phases)
     finally:

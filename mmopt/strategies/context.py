@@ -24,7 +24,6 @@ from mmopt.engine.layout import (
     C_LOT_SIZE,
     C_POSITION,
     C_TICK_SIZE,
-    DECIDE_SIG,
     Q_QTY,
     Q_TICK,
 )
@@ -41,8 +40,10 @@ __all__ = [
 __all__ += _layout.__all__
 
 
-#: decorator for a strategy's decide: ``@jit_decide`` (cached, compiled with DECIDE_SIG, no NRT)
-jit_decide: Any = njit(DECIDE_SIG, cache=True, _nrt=False)  # type: ignore[call-overload]
+#: decorator for a strategy's decide: ``@jit_decide`` (cached, no NRT). It compiles (or loads
+#: from numba's cache) with DECIDE_SIG when the kernel first receives it, not at import: a
+#: process that only lists or validates strategies (the sweep's driver) never loads LLVM code.
+jit_decide: Any = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
 
 
 @hot

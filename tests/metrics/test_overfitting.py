@@ -232,3 +232,22 @@ def _slices(pnl: np.ndarray) -> TrialSlices:
     return TrialSlices(tuple(groups.tolist()), int(pnl.shape[0]), 60.0, 60.0 * pnl.shape[0],
                        mean, std, skew, kurt, down)
 
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=4, max_size=300))
+def test_sample_moments_match_scipy_bias_corrected_estimators(values: list[float]) -> None:
+    # sample_moments writes scipy.stats.skew/kurtosis(bias=False) out in numpy (the driver does
+    # not import scipy.stats); scipy is the oracle here
+    stats = pytest.importorskip("scipy.stats")
+    x = np.asarray(values)
+    mean, std, skew, kurt = sample_moments(x)
+    assert mean == float(x.mean())
+    if math.isnan(skew):
+        assert float(np.ptp(x)) == 0.0 or std == 0.0
+        return
+    spread = float(np.std(x)) / max(1.0, float(np.max(np.abs(x))))
+    if spread < 1e-6:  # almost constant: both lose every digit to cancellation
+        return
+    assert skew == pytest.approx(float(stats.skew(x, bias=False)), rel=1e-9, abs=1e-9)
+    assert kurt == pytest.approx(float(stats.kurtosis(x, bias=False)) + 3.0, rel=1e-9, abs=1e-9)
