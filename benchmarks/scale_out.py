@@ -12,8 +12,8 @@ The datasets are made with the synthetic generator into a temporary directory (i
 process, so the driver measured never generated anything). Every measurement runs in its own
 process. Last line: a JSON object. Under load, sizes and trials can be lowered (flags).
 
-    .venv/bin/python benchmarks/scale_out.py [--sizes-mb 1024 4096] [--trials 16]
-        [--scale-events 400000] [--old-commit bee745a]
+    .venv/bin/python benchmarks/scale_out.py [--sizes-mb 1024 4096] [--trials 64]
+        [--scale-events 2000000] [--old-commit bee745a]
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _child_sweep(spec: dict[str, Any]) -> dict[str, Any]:
             first.append(time.perf_counter())
         tell(self, *args)
 
-    _loop.SweepLoop._tell = timed_tell  # type: ignore[method-assign]
+    _loop.SweepLoop._tell = timed_tell  # type: ignore[method-assign,assignment]
     overrides = list(spec["overrides"])
     cluster = None
     if spec.get("nodes"):
@@ -87,7 +87,7 @@ def _child_sweep(spec: dict[str, Any]) -> dict[str, Any]:
         overrides.append(f"executor.num_cpus={spec.get('cpus', 2)}")
     run = from_hydra(compose(overrides))
     for attempt in range(3):  # a loaded machine can time Ray's node start-up out: again
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         try:
             result = run_sweep(run, progress=False)
             break
@@ -101,6 +101,7 @@ def _child_sweep(spec: dict[str, Any]) -> dict[str, Any]:
         "trials_per_min": 60.0 * t.n_told / t.loop_s if t.loop_s else float("nan"),
         "loop_s": t.loop_s, "n_told": t.n_told, "warm_s": t.warm_s, "data_s": t.data_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "driver_cpu_s": time.process_time() - cpu0,
     }
     if cluster is not None:
         import ray
@@ -131,11 +132,13 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--events-per-shard", type=int, default=2_000_000,
                         help="events per shard of the RSS / first-trial datasets")
     parser.add_argument("--rss-trials", type=int, default=4)
-    parser.add_argument("--scale-events", type=int, default=400_000,
+    parser.add_argument("--scale-events", type=int, default=2_000_000,
                         help="events per shard of the 1-vs-2-node sweep (2 x 2 shards)")
-    parser.add_argument("--trials", type=int, default=16, help="trials of the 1-vs-2 sweep")
+    parser.add_argument("--trials", type=int, default=64, help="trials of the 1-vs-2 sweep")
     parser.add_argument("--skip-nodes", action="store_true",
                         help="skip the 1-vs-2-node part (ratio null)")
+    parser.add_argument("--skip-rss", action="store_true",
+                        help="only the 1-vs-2-node part (no RSS / first-trial datasets)")
     parser.add_argument("--old-commit", default="bee745a",
                         help="commit with driver-side loading, or 'none'")
     return parser.parse_args()
@@ -167,11 +170,13 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="mmopt_scale_") as name:
         tmp = Path(name)
-        # bytes per event on disk, from a small dataset
-        probe = tmp / "probe"
-        probe_mb = _run_child("generate", {"overrides": _overrides(
-            probe, tmp / "gen", 100_000, 1, 1, "p")})["dataset_mb"]
-        per_event = probe_mb * 2**20 / (100_000 * N_SECURITIES)
+        # bytes per event on disk, from one day of shards as large as the datasets' (Parquet
+        # compresses a larger shard better: a small probe overestimates and undersizes them)
+        per_event = math.nan
+        if not a.skip_rss:
+            probe_mb = _run_child("generate", {"overrides": _overrides(
+                tmp / "probe", tmp / "gen", a.events_per_shard, 1, 1, "p")})["dataset_mb"]
+            per_event = probe_mb * 2**20 / (a.events_per_shard * N_SECURITIES)
 
         # 1. 1 vs 2 worker nodes
         nodes: dict[int, dict[str, Any]] = {}
@@ -184,16 +189,20 @@ def main() -> None:
                 nodes[k] = _run_child("sweep", {"nodes": k, "overrides": _overrides(
                     scale_root, tmp / f"n{k}", a.scale_events, 2, a.trials, f"n{k}")})
             ratio = nodes[2]["trials_per_min"] / nodes[1]["trials_per_min"]
-            print(f"{'worker nodes':<14} {'trials/min':>11} {'loop s':>8} {'warm s':>8}")
+            print(f"{'worker nodes':<14} {'trials/min':>11} {'loop s':>8} {'warm s':>8} "
+                  f"{'driver CPU s':>13}")
             for k, row in nodes.items():
                 print(f"{k:<14} {row['trials_per_min']:>11.2f} {row['loop_s']:>8.1f} "
-                      f"{row['warm_s']:>8.1f}")
+                      f"{row['warm_s']:>8.1f} {row['driver_cpu_s']:>13.1f}")
             print(f"ratio 2 over 1 node: {ratio:.2f}x", flush=True)
 
         # 2. driver peak RSS with two dataset sizes (local runtime, 2 CPUs)
-        rss = []
-        print(f"\n{'dataset MB':>11} {'shards':>7} {'driver peak RSS MB':>19} "
-              f"{'first trial s':>14}", flush=True)
+        rss: list[tuple[Path, int, float, dict[str, Any]]] = []
+        if a.skip_rss:
+            a.sizes_mb, a.old_commit = [], "none"
+        else:
+            print(f"\n{'dataset MB':>11} {'shards':>7} {'driver peak RSS MB':>19} "
+                  f"{'first trial s':>14}", flush=True)
         for target in a.sizes_mb:
             root, n_days = _dataset(tmp, target, a.events_per_shard, per_event)
             mb = _run_child("generate", {"overrides": _overrides(
@@ -206,9 +215,10 @@ def main() -> None:
                   f"{row['first_trial_s']:>14.1f}", flush=True)
 
         # 3. time to the first trial, this checkout vs driver-side loading
-        root, n_days, mb, new = rss[0]
         old = None
-        if a.old_commit != "none":
+        new = rss[0][3] if rss else {"first_trial_s": math.nan}
+        if rss and a.old_commit != "none":
+            root, n_days, mb, _ = rss[0]
             tree = _old_tree(tmp, a.old_commit)
             old = _run_child("sweep", {"cpus": 2, "overrides": _overrides(
                 root, tmp / "old", a.events_per_shard, n_days, a.rss_trials, "o")},
@@ -223,7 +233,7 @@ def main() -> None:
         "trials_per_min_2": nodes[2]["trials_per_min"] if nodes else None,
         "driver_peak_rss_mb": [round(r[3]["peak_rss_mb"], 1) for r in rss],
         "dataset_mb": [round(r[2], 1) for r in rss],
-        "first_trial_s": round(new["first_trial_s"], 2),
+        "first_trial_s": round(new["first_trial_s"], 2) if rss else None,
         "first_trial_s_driver_loading": None if old is None else round(old["first_trial_s"], 2),
         "driver_peak_rss_mb_driver_loading": None if old is None else round(
             old["peak_rss_mb"], 1),
