@@ -41,3 +41,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(_SESSION_STATUS[-1])
+
+
+# --- parallel runs (pytest-xdist) ----------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``-n N --dist loadgroup``, the tests that start servers or a multi-node cluster
+    (markers ``cluster``, ``docker``) run one after another in one worker: two clusters at once
+    would share the machine's cores and their fault tests' time limits."""
+    for item in items:
+        if item.get_closest_marker("cluster") or item.get_closest_marker("docker"):
+            item.add_marker(pytest.mark.xdist_group("servers"))

@@ -179,8 +179,6 @@ class RayExecutor:
 
     def _drop_unplaced(self, owners: list[Owner]) -> None:
         """Wait for ``owners`` to be placed on a CPU; drop those that are not in time."""
-        from ray.exceptions import RayActorError
-
         calls = {o.actor.node.remote(): o for o in owners}
         if not calls:
             return
@@ -189,7 +187,7 @@ class RayExecutor:
         for ref in ready:
             try:
                 calls[ref].node = self._ray.get(ref)
-            except RayActorError as exc:
+            except _owner_lost_errors() as exc:
                 self._lost(calls[ref], exc)
         for ref in late:
             owner = calls[ref]
@@ -199,11 +197,9 @@ class RayExecutor:
 
     def _warmed(self, owner: Owner, call: Any) -> None:
         """Wait for ``owner``'s warm call; an owner that died meanwhile is dropped."""
-        from ray.exceptions import RayActorError
-
         try:
             pid, _, node = self._ray.get(call)
-        except RayActorError as exc:
+        except _owner_lost_errors() as exc:
             self._lost(owner, exc)
             return
         self.warmed_pids.add(pid)
@@ -267,7 +263,7 @@ class RayExecutor:
             self._starting[call] = (owner, time.monotonic())
 
     def _collect(self, ref: Any) -> None:
-        from ray.exceptions import RayActorError, RayError, RayTaskError
+        from ray.exceptions import RayError, RayTaskError
 
         if ref in self._starting:
             self._started(ref)
@@ -277,7 +273,9 @@ class RayExecutor:
             return  # a call of a lost owner, already given to another: never counted twice
         try:
             value = self._ray.get(ref)
-        except RayActorError as exc:
+        except _owner_lost_errors() as exc:
+            # the owner died, or its node did and took the result with it (a result in the
+            # node's object store is lost even when the call had finished): a lost owner
             assert job.owner is not None
             self._lost(job.owner, exc)
             return
@@ -326,6 +324,21 @@ class RayExecutor:
             self._ray.kill(owner.actor, no_restart=True)
         except Exception:  # already gone
             return
+
+
+def _owner_lost_errors() -> tuple[type[Exception], ...]:
+    """Ray's errors that mean a call's owner (or the node holding its result) is gone, not that
+    the call itself failed: the call is retried elsewhere (``executor.max_retries``)."""
+    from ray.exceptions import (
+        LocalRayletDiedError,
+        NodeDiedError,
+        ObjectLostError,
+        RayActorError,
+        WorkerCrashedError,
+    )
+
+    return (RayActorError, ObjectLostError, NodeDiedError, WorkerCrashedError,
+            LocalRayletDiedError)
 
 
 def _cause(exc: BaseException) -> str:

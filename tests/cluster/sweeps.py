@@ -125,6 +125,14 @@ class Sweep:
     def n_finished(self) -> int:
         return self.progress()[1]
 
+    def failures(self) -> list[tuple[int, str | None]]:
+        """``(number, error)`` of every FAIL trial of the study (for assertion messages)."""
+        import optuna
+
+        study = optuna.load_study(study_name=self.name, storage=self.pg.url("optuna"))
+        return [(t.number, t.user_attrs.get("error")) for t in study.get_trials(deepcopy=False)
+                if t.state.name == "FAIL"]
+
     def check_nothing_lost_or_doubled(self) -> Counter[str]:
         """Exactly ``n_trials`` trials that count (complete, pruned, or failed by their own
         evaluation, e.g. a NaN objective: a resumed driver samples on from another seed, so

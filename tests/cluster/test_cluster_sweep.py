@@ -85,7 +85,7 @@ def test_a_worker_node_killed_mid_sweep_loses_no_trial(
     print(job_timings(ray_cluster, "node-lost-1"))
     assert at_kill < FAULT_TRIALS, "the sweep ended before the node was killed"
     states = sweep.check_nothing_lost_or_doubled()
-    assert states == {"COMPLETE": FAULT_TRIALS}, states
+    assert states == {"COMPLETE": FAULT_TRIALS}, (states, sweep.failures(), logs[-5000:])
     assert "was lost" in logs, logs[-5000:]  # the executor saw the owner go and retried
     print([line for line in logs.splitlines() if "was lost" in line])
     ray_cluster.restore(2)

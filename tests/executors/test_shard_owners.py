@@ -180,3 +180,58 @@ def test_shard_cache_mb_must_be_positive(tmp_path: Path) -> None:
     assert load_config([f"run_dir={tmp_path}"]).executor.shard_cache_mb is None
     with pytest.raises(ConfigError, match=r"executor\.shard_cache_mb"):
         load_config(["executor.shard_cache_mb=0", f"run_dir={tmp_path}"])
+
+
+@pytest.mark.ray
+def test_a_result_lost_with_its_node_is_retried_not_failed(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    undisturbed: list[tuple[int, str, dict[str, Any], Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A node killed just after a call finished takes the call's result (in that node's object
+    # store) with it: ray.get raises ObjectLostError, not RayActorError. The call is retried on
+    # another owner like any call of a lost owner; no trial fails for it.
+    import ray
+    from ray.exceptions import ObjectLostError
+
+    import mmopt.search.driver as driver
+
+    make = driver.make_executor
+    lost: list[str] = []
+
+    class LosesOneResult:
+        """The ray module, except that the first fetched call result is lost."""
+
+        def __init__(self, executor: Any) -> None:
+            self._executor = executor
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(ray, name)
+
+        def get(self, ref: Any, *args: Any, **kwargs: Any) -> Any:
+            if not lost and ref in collecting:
+                lost.append(ref.hex())
+                raise ObjectLostError(ref.hex(), "", "")
+            return ray.get(ref, *args, **kwargs)
+
+    collecting: set[Any] = set()  # the call result being collected (not a warm-up's)
+
+    def spy(config: ExecutorConfig) -> Any:
+        executor = make(config)
+        executor._ray = LosesOneResult(executor)
+        collect = executor._collect
+
+        def collect_call(ref: Any) -> None:
+            collecting.clear()
+            if ref in executor._in_flight:
+                collecting.add(ref)
+            collect(ref)
+
+        executor._collect = collect_call
+        return executor
+
+    monkeypatch.setattr(driver, "make_executor", spy)
+    assert main(_args(data_root, tmp_path, "executor=ray", "executor.num_cpus=2")) == 0
+    assert lost, "no call result was fetched"
+    assert _trials(tmp_path) == undisturbed  # retried: none failed, none counted twice
+    assert "was lost (ObjectLostError)" in capsys.readouterr().err
