@@ -37,8 +37,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two pytest-xdist workers (CI has 2 cores; much of the suite waits on Ray, servers and
+# subprocesses): the tests that start servers or a cluster share one worker
+# (tests/conftest.py), so no two clusters run at once. PYTEST_XDIST=-n0 runs it serially.
+PYTEST_XDIST ?= -n 2 --dist loadgroup
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -m "not docker" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not docker" $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # The container stack (tests/docker, marker docker): 10-20 min, so outside the default run;
 # CI runs it after `make test` (.ci/run).
