@@ -40,6 +40,24 @@ def warm_in_tree(data_root: Path, run_dir: Path) -> None:
     assert done.returncode == 0, f"the local warm-up sweep failed:\n{done.stderr[-5000:]}"
 
 
+
+def open_rdb(url: str) -> Any:
+    """Optuna's storage at ``url``. A job's driver may be creating the schema at that moment
+    (PostgreSQL: UniqueViolation on ``CREATE TYPE studydirection``); like mmopt's own
+    ``open_storage``, try again: the second attempt finds the schema made."""
+    import optuna
+    import sqlalchemy as sa
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for attempt in range(10):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+        except sa.exc.SQLAlchemyError:
+            if attempt == 9:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
 @dataclass(frozen=True)
 class Sweep:
     """One study: its name, trial count and where everything goes."""
@@ -91,8 +109,7 @@ class Sweep:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        return optuna.storages.RDBStorage(self.pg.url("optuna"),
-                                          engine_kwargs={"pool_pre_ping": True})
+        return open_rdb(self.pg.url("optuna"))
 
     def progress(self) -> tuple[int, int]:
         """(trials in flight, trials finished) as the driver last wrote them; (0, 0) before
@@ -114,7 +131,7 @@ class Sweep:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
-            study = optuna.load_study(study_name=self.name, storage=self.pg.url("optuna"))
+            study = self.study()
         except KeyError:
             return []
         return [(t.number, t.state.name) for t in study.get_trials(deepcopy=False)]
@@ -125,11 +142,16 @@ class Sweep:
     def n_finished(self) -> int:
         return self.progress()[1]
 
-    def failures(self) -> list[tuple[int, str | None]]:
-        """``(number, error)`` of every FAIL trial of the study (for assertion messages)."""
+    def study(self) -> Any:
+        """The study in PostgreSQL (KeyError before the job has created it)."""
         import optuna
 
-        study = optuna.load_study(study_name=self.name, storage=self.pg.url("optuna"))
+        return optuna.load_study(study_name=self.name, storage=open_rdb(self.pg.url("optuna")))
+
+    def failures(self) -> list[tuple[int, str | None]]:
+        """``(number, error)`` of every FAIL trial of the study (for assertion messages)."""
+
+        study = self.study()
         return [(t.number, t.user_attrs.get("error")) for t in study.get_trials(deepcopy=False)
                 if t.state.name == "FAIL"]
 
@@ -140,11 +162,10 @@ class Sweep:
         sets; every other trial a FAIL written for a dead driver's trial and re-run
         (``mmopt.requeue``); one MLflow child run per trial, its status the trial's. Returns
         the states."""
-        import optuna
 
         from mmopt.search.mirror import counts_toward_total
 
-        study = optuna.load_study(study_name=self.name, storage=self.pg.url("optuna"))
+        study = self.study()
         trials = study.get_trials(deepcopy=False)
         done = [t for t in trials if counts_toward_total(t)]
         states = Counter(t.state.name for t in trials)
