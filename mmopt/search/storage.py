@@ -93,10 +93,13 @@ def open_storage(url: str) -> BaseStorage:
 
 def _rdb_storage(url: str) -> BaseStorage:
     """An RDBStorage; drivers started together on a new database may race to create its
-    schema (``IntegrityError ... alembic_version``): the loser retries and finds it made."""
+    schema (``IntegrityError ... alembic_version``, PostgreSQL's ``CREATE TYPE``): the loser
+    retries and finds it made. A server's pooled connections are checked before use
+    (``pool_pre_ping``), so a connection the server dropped (a restart) is replaced."""
     import sqlalchemy as sa
 
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    kwargs: dict[str, object] = ({"connect_args": {"timeout": 60}} if url.startswith("sqlite")
+                                 else {"pool_pre_ping": True})
     for attempt in range(_INIT_TRIES):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)

@@ -16,6 +16,8 @@ from typing import Any
 
 from servers import Postgres, RayCluster, cluster_env, mlflow_post
 
+from mmopt.search.storage import open_storage
+
 REPO = Path(__file__).resolve().parents[2]
 EVENTS_PER_DAY = 20000
 IN_FLIGHT_KEY = "mmopt:in_flight"  # the study attr where the driver lists its trials in flight
@@ -40,23 +42,6 @@ def warm_in_tree(data_root: Path, run_dir: Path) -> None:
     assert done.returncode == 0, f"the local warm-up sweep failed:\n{done.stderr[-5000:]}"
 
 
-
-def open_rdb(url: str) -> Any:
-    """Optuna's storage at ``url``. A job's driver may be creating the schema at that moment
-    (PostgreSQL: UniqueViolation on ``CREATE TYPE studydirection``); like mmopt's own
-    ``open_storage``, try again: the second attempt finds the schema made."""
-    import optuna
-    import sqlalchemy as sa
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    for attempt in range(10):
-        try:
-            return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
-        except sa.exc.SQLAlchemyError:
-            if attempt == 9:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")
 
 @dataclass(frozen=True)
 class Sweep:
@@ -109,7 +94,7 @@ class Sweep:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        return open_rdb(self.pg.url("optuna"))
+        return open_storage(self.pg.url("optuna"))
 
     def progress(self) -> tuple[int, int]:
         """(trials in flight, trials finished) as the driver last wrote them; (0, 0) before
@@ -146,7 +131,7 @@ class Sweep:
         """The study in PostgreSQL (KeyError before the job has created it)."""
         import optuna
 
-        return optuna.load_study(study_name=self.name, storage=open_rdb(self.pg.url("optuna")))
+        return optuna.load_study(study_name=self.name, storage=open_storage(self.pg.url("optuna")))
 
     def failures(self) -> list[tuple[int, str | None]]:
         """``(number, error)`` of every FAIL trial of the study (for assertion messages)."""
