@@ -316,9 +316,10 @@ def bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
     through ``update_bid`` (bk synced before, read back after)."""
     w = bk[BK_W]
     if 0 <= r < w:
-        prev = bid[r]
+        u = np.uint64(r)  # in the window: unsigned, no negative-index wraparound
+        prev = bid[u]
         if not remove:
-            bid[r] = q
+            bid[u] = q
             if r > bb:
                 bb = r
                 if bb >= ba:
@@ -327,7 +328,7 @@ def bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
             minb = min(minb, r)
             maxb = max(maxb, r)
         else:
-            bid[r] = 0.0
+            bid[u] = 0.0
             if r == bb:
                 lo = max(lowb, 0)
                 k = r - 1
@@ -354,9 +355,10 @@ def ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
     higha, mina, maxa)."""
     w = bk[BK_W]
     if 0 <= r < w:
-        prev = ask[r]
+        u = np.uint64(r)  # in the window: unsigned, no negative-index wraparound
+        prev = ask[u]
         if not remove:
-            ask[r] = q
+            ask[u] = q
             if r < ba:
                 ba = r
                 if bb >= ba:
@@ -365,7 +367,7 @@ def ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
             mina = min(mina, r)
             maxa = max(maxa, r)
         else:
-            ask[r] = 0.0
+            ask[u] = 0.0
             if r == ba:
                 hi = min(higha, w - 1)
                 k = r + 1

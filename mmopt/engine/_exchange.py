@@ -39,7 +39,12 @@ from mmopt.engine._slots import (
     ACT_CANCELLED,
     ACT_FILL,
     ACT_REJECT,
+    CT_BUY_MAX,
+    CT_BUY_MIN,
     CT_N_REST_BUY,
+    CT_N_REST_SELL,
+    CT_SELL_MAX,
+    CT_SELL_MIN,
     EX_DONE,
     EX_REST,
     FC_LOT,
@@ -147,6 +152,42 @@ def queue_depth(E, row, tick, prev_qty, new_qty):
             prob = 1.0
         est = front - (1.0 - prob) * chg + min(back - prob * chg, 0.0)
         of[s, OF_FRONT] = new_qty if math.isnan(est) else min(est, new_qty)
+
+
+@hot
+def resting_bounds(E):
+    """Our resting orders for the row loop: (n buys, n sells, lowest and highest buy tick,
+    lowest and highest sell tick)."""
+    ctr = E[4]
+    return (ctr[CT_N_REST_BUY], ctr[CT_N_REST_SELL], ctr[CT_BUY_MIN], ctr[CT_BUY_MAX],
+            ctr[CT_SELL_MIN], ctr[CT_SELL_MAX])
+
+
+@cold
+def queue_removed(E, bk, B, row, t):
+    """Stored levels beyond ``t`` (above for bids, row 0; below for asks, row 1) of the book
+    ``bk``/``B`` are about to go: our resting orders there see their level removed, once per
+    tick (as hftbacktest does for each explicit removal)."""
+    oi, rest, ctr = E[1], E[3], E[4]
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
+    n = ctr[CT_N_REST_BUY + row]
+    for j in range(n):
+        tk = oi[rest[row, j], OI_TICK]
+        if (tk <= t) if row == 0 else (tk >= t):
+            continue
+        seen = False
+        for k in range(j):
+            if oi[rest[row, k], OI_TICK] == tk:
+                seen = True
+                break
+        if seen:
+            continue
+        if row == 0:
+            prev = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], tk)
+        else:
+            prev = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], tk)
+        if prev > 0.0:
+            queue_depth(E, row, tk, prev, 0.0)
 
 
 @hot

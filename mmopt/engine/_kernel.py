@@ -5,7 +5,9 @@ local time is T (the strategy's book; two clocks only), responses due at T, rows
 time is T (the exchange's book + fills), requests arriving at T, the decision at T, the equity
 sample at T. With one clock both books are one and the rows are applied once. Compiled once
 with an explicit signature (the strategy's ``decide`` is a first-class function argument), so
-the on-disk cache serves every strategy.
+the on-disk cache serves every strategy. ``run_kernel`` allocates the state and the outputs;
+``_event_loop`` (no allocation, no reference counting) runs the events, returning to
+``run_kernel`` only to grow an output buffer; the row loops are in ``_rows.py``.
 """
 
 from __future__ import annotations
@@ -18,28 +20,10 @@ from numba import njit, types
 from mmopt.engine._book import (
     BK_BEST_ASK,
     BK_BEST_BID,
-    BK_HIGH_ASK,
-    BK_LOW_BID,
-    BK_MAX_ASK,
-    BK_MAX_BID,
-    BK_MIN_ASK,
-    BK_MIN_BID,
-    BK_NOV_ASK,
-    BK_NOV_BID,
     BK_SIZE,
-    BK_W,
     NO_ASK,
     NO_BID,
-    ask_level,
-    bid_level,
     book_init,
-    book_scalars,
-    clear_asks,
-    clear_bids,
-    qty_at,
-    remove_asks_below,
-    remove_bids_above,
-    sync_book,
 )
 from mmopt.engine._exchange import (
     MAX_TAKER_LEVELS,
@@ -47,9 +31,6 @@ from mmopt.engine._exchange import (
     arrive_new,
     expire_session,
     fill_order,
-    on_cross,
-    on_trade,
-    queue_depth,
 )
 from mmopt.engine._features import (
     F_ELAPSED_S,
@@ -60,10 +41,9 @@ from mmopt.engine._features import (
     F_VOL_ROLL,
     FEATURE_STATE_SIZE,
     features_init,
-    features_on_top,
     features_refresh,
 )
-from mmopt.engine._jit import cold, hot
+from mmopt.engine._jit import cold, hot, step
 from mmopt.engine._latency import guard_update
 from mmopt.engine._local import (
     fill_context,
@@ -81,8 +61,8 @@ from mmopt.engine._orders import (
     net_cash,
     next_request_time,
     next_response_time,
-    tick_price,
 )
+from mmopt.engine._rows import exchange_rows, local_rows
 from mmopt.engine._slots import (
     AC_AVG,
     AC_BAL,
@@ -174,20 +154,16 @@ from mmopt.engine.layout import (
     DECIDE_FN,
     O_NCOL,
 )
-from mmopt.engine.market import (
-    CODE_ASK_CLEAR,
-    CODE_ASK_DEL,
-    CODE_ASK_SET,
-    CODE_ASK_TOP,
-    CODE_BID_CLEAR,
-    CODE_BID_DEL,
-    CODE_BID_SET,
-    CODE_BID_TOP,
-    CODE_BID_TOP_DEL,
-    CODE_BUY_TRADE,
-    CODE_IGNORE,
-    CODE_SELL_TRADE,
-)
+
+# Where the event loop stands when it returns to grow an output buffer (see _event_loop).
+LOOP_DTYPE = np.dtype([
+    ("row", np.int64),  # next row in exchange-time order
+    ("local_row", np.int64),  # next row in local-time order (two clocks)
+    ("next_step", np.int64),  # local time of the next decision on the step grid
+    ("fill_decision", np.int64),  # local time of a decision a fill triggered (INF_NS: none)
+    ("eq_k", np.int64),  # next equity sample
+    ("t_done", np.int64),  # time of the last event processed
+])
 
 _I1 = types.Array(types.int64, 1, "C")
 _I2 = types.Array(types.int64, 2, "C")
@@ -305,118 +281,6 @@ def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
     cnt[N_EQ] = k + 1
 
 
-@hot
-def _on_top(E, B, fstate, t):
-    bk, fc, ic = E[0], E[9], E[10]
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    bb = bk[BK_BEST_BID]
-    ba = bk[BK_BEST_ASK]
-    pb = tick_price(bb, fc, ic) if bb != NO_BID else np.nan
-    pa = tick_price(ba, fc, ic) if ba != NO_ASK else np.nan
-    qb = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], bb) if bb != NO_BID else 0.0
-    qa = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], ba) if ba != NO_ASK else 0.0
-    features_on_top(fstate, t, pb, qb, pa, qa)
-
-
-@cold
-def _queue_removed(E, B, row, t):
-    """Stored levels beyond ``t`` (above for bids, row 0; below for asks, row 1) are about to
-    go: our resting orders there see their level removed, once per tick (as hftbacktest does
-    for each explicit removal)."""
-    bk, oi, rest, ctr = E[0], E[1], E[3], E[4]
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    n = ctr[CT_N_REST_BUY + row]
-    for j in range(n):
-        tk = oi[rest[row, j], OI_TICK]
-        if (tk <= t) if row == 0 else (tk >= t):
-            continue
-        seen = False
-        for k in range(j):
-            if oi[rest[row, k], OI_TICK] == tk:
-                seen = True
-                break
-        if seen:
-            continue
-        if row == 0:
-            prev = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], tk)
-        else:
-            prev = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], tk)
-        if prev > 0.0:
-            queue_depth(E, row, tk, prev, 0.0)
-
-
-@hot
-def _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n, sh, lim, lt):
-    """Two clocks: rows with local time ``ts + sh <= lim`` into the strategy's own book (no
-    fills: the exchange side has its own book). ``lt`` holds the stale-depth bounds (last top
-    tick per side). The book's scalars live in locals here (the same fast path as the
-    exchange's rows). Returns the next row."""
-    bk = EL[0]
-    bid, ask, bov_t, bov_q, aov_t, aov_q = BL
-    bb, ba, lowb, higha, minb, maxb, mina, maxa = book_scalars(bk)
-    topb = lt[0]
-    topa = lt[1]
-    while il < n:
-        t = ts[il] + sh
-        if t > lim:
-            break
-        c = code[il]
-        r = rel[il]
-        q = qty[il]
-        il += 1
-        if c == CODE_IGNORE or c == CODE_BUY_TRADE or c == CODE_SELL_TRADE:  # noqa: SIM109
-            continue
-        pb = bb
-        pa = ba
-        if c >= CODE_BID_TOP:  # a best-price row: the better levels are gone first
-            if c == CODE_BID_TOP or c == CODE_BID_TOP_DEL:  # noqa: SIM109
-                topb = r
-                if maxb > r:
-                    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                    remove_bids_above(bid, bov_t, bov_q, bk, r)
-                    bb = bk[BK_BEST_BID]
-                    lowb = bk[BK_LOW_BID]
-                    maxb = bk[BK_MAX_BID]
-                c = CODE_BID_SET if c == CODE_BID_TOP else CODE_BID_DEL
-            else:
-                topa = r
-                if mina < r:
-                    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                    remove_asks_below(ask, aov_t, aov_q, bk, r)
-                    ba = bk[BK_BEST_ASK]
-                    higha = bk[BK_HIGH_ASK]
-                    mina = bk[BK_MIN_ASK]
-                c = CODE_ASK_SET if c == CODE_ASK_TOP else CODE_ASK_DEL
-        elif (c == CODE_BID_SET or c == CODE_BID_DEL) and r > topb:  # noqa: SIM109
-            continue  # stale depth: better than the last best bid row
-        elif (c == CODE_ASK_SET or c == CODE_ASK_DEL) and r < topa:  # noqa: SIM109
-            continue
-        if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
-            _prev, bb, ba, lowb, minb, maxb = bid_level(
-                bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL, bb, ba, lowb,
-                higha, minb, maxb, mina, maxa)
-        elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
-            _prev, bb, ba, higha, mina, maxa = ask_level(
-                bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL, bb, ba, lowb,
-                higha, minb, maxb, mina, maxa)
-        else:
-            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-            if c == CODE_BID_CLEAR:
-                topb = NO_BID
-                clear_bids(bid, bov_q, bk)
-            else:
-                topa = NO_ASK
-                clear_asks(ask, aov_q, bk)
-            bb, ba, lowb, higha, minb, maxb, mina, maxa = book_scalars(bk)
-        if use_feat and (bb != pb or ba != pa or r == bb or r == ba):  # noqa: SIM109
-            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-            _on_top(EL, BL, fstate, t)
-    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-    lt[0] = topb
-    lt[1] = topa
-    return il
-
-
 @njit(cache=True)
 def _init_state(ic, fc, n_ov, w, lat):
     m = ic[IC_MAXORD]
@@ -489,19 +353,120 @@ def _end_flat(E, B, fi, ff, ei, ef, t):
         arrive_new(E, B, fi, ff, ei, ef, rq[head % rq.shape[0], RQ_SLOT], t)
 
 
+@hot
+def _next_request_arrives(E, B, ctr, rq, fi, ff, ei, ef, t):
+    """The oldest request in flight reaches the exchange at ``t`` (a new order or a cancel)."""
+    head = ctr[CT_RQ_HEAD]
+    k = head % rq.shape[0]
+    ctr[CT_RQ_HEAD] = head + 1
+    if rq[k, RQ_KIND] == RQK_NEW:
+        arrive_new(E, B, fi, ff, ei, ef, rq[k, RQ_SLOT], t)
+    else:
+        arrive_cancel(E, ei, ef, rq[k, RQ_SLOT], t)
+
+
+@step
+def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, ts, code, rel, qty,
+                ex_ts, ex_order, decide, params, state, eq_ts, eq_f, eq_b, loop):
+    """The event loop (no allocation, no reference counting): returns True when the shard is
+    done, False when an output buffer must grow first (the loop's position is in ``loop``)."""
+    bk, _oi, _of, _rest, ctr, cnt, _acc, rp, rpq, fc, ic, rq, _ul, _lat = E
+    n = ts.shape[0]
+    two = ic[IC_TWO_CLOCKS] == 1
+    sh = ic[IC_LOCAL_SHIFT] if two else 0
+    n_l = n if two else 0
+    use_feat = ic[IC_USE_FEAT] == 1
+    feat_x = use_feat and not two
+    dec_on_fill = ic[IC_DEC_ON_FILL] == 1
+    n_grid = ic[IC_N_EQ]
+    t0 = ts[0] + sh
+    pos = loop[0]
+    i = pos.row
+    il = pos.local_row
+    next_step = pos.next_step
+    fill_dec = pos.fill_decision
+    eq_k = pos.eq_k
+    t_done = pos.t_done
+    done = False
+    while True:
+        if _needs_room(cnt, ic, fi, ei, acks):
+            break  # the caller grows the output buffers and calls again
+        t_rp = next_response_time(rp, ctr)
+        t_rq = next_request_time(rq, ctr)
+        t_row = INF_NS if i >= n else ex_ts[ex_order[i]] if two else ex_ts[i]
+        t_dec = min(next_step, fill_dec)
+        t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
+        t_other = min(t_rq, min(t_dec, t_eq))
+        t_x = ctr[CT_SESS_CLOSE]
+        if t_x <= t_rp and t_x <= t_row and t_x <= t_other and i < n:
+            expire_session(E, ei, ef, t_x)  # before the rows at the close time
+            ctr[CT_SESS_CLOSE] = INF_NS
+            continue
+        # local rows first at a tie; they only touch the strategy's book (two clocks)
+        lim_l = min(min(t_rp, t_row), t_other)
+        if il < n_l and ts[il] + sh <= lim_l:
+            il = local_rows(E, EL[0], BL, fc, ic, fstate, use_feat, ts, code, rel, qty, il, n_l,
+                            sh, lim_l, lt)
+            t_done = max(t_done, ts[il - 1] + sh)
+            continue
+        if t_rp <= t_row and t_rp <= t_other:
+            if on_response(E, rp, rpq, t_rp, acks) and dec_on_fill:
+                fill_dec = min(fill_dec, t_rp)
+            t_done = max(t_done, t_rp)
+            continue
+        if t_row <= t_other:
+            lim = min(t_rp, t_other + 1)
+            i = exchange_rows(E, bk, B, fc, ic, fi, ff, ei, ef, cs, cq, fstate, feat_x, code, rel,
+                              qty, ex_ts, ex_order, two, i, n, lim, xt)
+            t_done = max(t_done, ex_ts[ex_order[i - 1]] if two else ex_ts[i - 1])
+            continue
+        if t_rq <= t_dec and t_rq <= t_eq:
+            _next_request_arrives(E, B, ctr, rq, fi, ff, ei, ef, t_rq)
+            t_done = max(t_done, t_rq)
+            continue
+        if t_dec <= t_eq:
+            if not (i < n or il < n_l or t_rq < INF_NS or t_rp < INF_NS):
+                done = True  # as hftbacktest's elapse: no decision once nothing is left
+                break
+            trig = (1 if t_dec == next_step else 0) | (2 if t_dec == fill_dec else 0)
+            _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t_dec,
+                      t0, trig, acks)
+            if t_dec == next_step:
+                next_step += ic[IC_STEP]
+            if t_dec == fill_dec:
+                fill_dec = INF_NS
+            continue
+        _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, t_eq)
+        eq_k += 1
+    pos.row = i
+    pos.local_row = il
+    pos.next_step = next_step
+    pos.fill_decision = fill_dec
+    pos.eq_k = eq_k
+    pos.t_done = t_done
+    return done
+
+
+@hot
+def _needs_room(cnt, ic, fi, ei, acks):
+    """An output buffer may be too small for the next event (fills, order events, acks)."""
+    m = ic[IC_MAXORD]
+    return (cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8 > fi.shape[0]
+            or (ic[IC_RECORD] == 1 and cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8 > ei.shape[0])
+            or cnt[N_ACKS] + m + 8 > acks.shape[0])
+
+
 @njit(KERNEL_SIG, cache=True)
 def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, state, feat_params,
                eq_ts, eq_f, eq_b, lat):
     """``ts``..``qty``: the rows in local order; ``ex_ts``: their exchange times (``ts`` with
     one clock). Two clocks: the exchange side visits the rows in the order ``ex_order`` (by
     exchange time, no second copy of the rows); local times are ``ts + ic[IC_LOCAL_SHIFT]``."""
-    n = ts.shape[0]
     m = ic[IC_MAXORD]
     w = ic[IC_W]
     E, B = _init_state(ic, fc, ic[IC_NOV], w, lat)
-    bk, _oi, _of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, rq, _ul, _lat = E
+    bk, _oi, _of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
     acks = np.zeros((256, AK_N), dtype=np.int64)
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic[IC_NLEVELS], 2)),
          np.zeros(A_NSLOTS))
     fi = np.zeros((1024, FI_N), dtype=np.int64)
@@ -518,8 +483,6 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
     # two clocks: the strategy's own book, fed with the rows at their local times
     two = ic[IC_TWO_CLOCKS] == 1
     sh = ic[IC_LOCAL_SHIFT] if two else 0
-    n_l = n if two else 0
-    il = 0
     lt = np.array([NO_ASK, NO_BID], dtype=np.int64)
     if two:
         bk_l = np.zeros(BK_SIZE, dtype=np.int64)
@@ -531,28 +494,18 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
         bk_l = bk
         BL = B
     EL = (bk_l,) + E[1:]  # noqa: RUF005  (numba: a static tuple concatenation)
-    feat_x = use_feat and not two
-    topb = NO_ASK  # tick of the last `bid` row (level rows above it are stale depth)
-    topa = NO_BID
+    xt = np.array([NO_ASK, NO_BID], dtype=np.int64)  # exchange side: ticks of the last `bid`
+    # / `ask` rows (level rows better than them are stale depth)
     t0 = ts[0] + sh
     ctr[CT_LAST_INTENSITY] = t0
-    next_step = t0 + ic[IC_STEP]
-    fill_dec = INF_NS
-    n_grid = ic[IC_N_EQ]
-    eq_k = 0
-    t_done = t0
-    i = 0
-    dec_on_fill = ic[IC_DEC_ON_FILL] == 1
-    # the book's scalars live in locals inside the row loop (synced to bk around calls)
-    bb = bk[BK_BEST_BID]
-    ba = bk[BK_BEST_ASK]
-    lowb = bk[BK_LOW_BID]
-    higha = bk[BK_HIGH_ASK]
-    minb = bk[BK_MIN_BID]
-    maxb = bk[BK_MAX_BID]
-    mina = bk[BK_MIN_ASK]
-    maxa = bk[BK_MAX_ASK]
-    while True:
+    loop = np.zeros(1, dtype=LOOP_DTYPE)
+    pos = loop[0]
+    pos.next_step = t0 + ic[IC_STEP]
+    pos.fill_decision = INF_NS
+    pos.t_done = t0
+    while not _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, ts, code,
+                          rel, qty, ex_ts, ex_order, decide, params, state, eq_ts, eq_f, eq_b,
+                          loop):
         need = cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8
         if need > fi.shape[0]:
             fi = grow_rows(fi, need)
@@ -562,154 +515,9 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
             ef = grow_rows(ef, ei.shape[0])
         if cnt[N_ACKS] + m + 8 > acks.shape[0]:
             acks = grow_rows(acks, cnt[N_ACKS] + m + 8)
-        t_rp = next_response_time(rp, ctr)
-        t_rq = next_request_time(rq, ctr)
-        t_row = INF_NS if i >= n else ex_ts[ex_order[i]] if two else ex_ts[i]
-        t_dec = min(next_step, fill_dec)
-        t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
-        t_other = min(t_rq, min(t_dec, t_eq))
-        t_x = ctr[CT_SESS_CLOSE]
-        if t_x <= t_rp and t_x <= t_row and t_x <= t_other and i < n:
-            expire_session(E, ei, ef, t_x)  # before the rows at the close time
-            ctr[CT_SESS_CLOSE] = INF_NS
-            continue
-        # local rows first at a tie; they only touch the strategy's book (two clocks)
-        lim_l = min(min(t_rp, t_row), t_other)
-        if il < n_l and ts[il] + sh <= lim_l:
-            il = _local_rows(EL, BL, fstate, use_feat, ts, code, rel, qty, il, n_l, sh, lim_l, lt)
-            t_done = max(t_done, ts[il - 1] + sh)
-            continue
-        if t_rp <= t_row and t_rp <= t_other:
-            if on_response(E, rp, rpq, t_rp, acks) and dec_on_fill:
-                fill_dec = min(fill_dec, t_rp)
-            t_done = max(t_done, t_rp)
-            continue
-        if t_row <= t_other:
-            lim = min(t_rp, t_other + 1)
-            nrb = ctr[CT_N_REST_BUY]
-            nrs = ctr[CT_N_REST_SELL]
-            bmin = ctr[CT_BUY_MIN]
-            bmax = ctr[CT_BUY_MAX]
-            smin = ctr[CT_SELL_MIN]
-            while i < n:
-                j = ex_order[i] if two else i
-                t = ex_ts[j]
-                if t >= lim:
-                    break
-                c = code[j]
-                r = rel[j]
-                q = qty[j]
-                i += 1
-                pb = bb
-                pa = ba
-                nfill = 0
-                if c >= CODE_BID_TOP:  # a best-price row: the better levels are gone first
-                    if c == CODE_BID_TOP or c == CODE_BID_TOP_DEL:  # noqa: SIM109
-                        topb = r
-                        if maxb > r:
-                            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                            if nrb > 0 and bmax > r:
-                                _queue_removed(E, B, 0, r)
-                            remove_bids_above(bid, bov_t, bov_q, bk, r)
-                            bb = bk[BK_BEST_BID]
-                            lowb = bk[BK_LOW_BID]
-                            maxb = bk[BK_MAX_BID]
-                        c = CODE_BID_SET if c == CODE_BID_TOP else CODE_BID_DEL
-                    else:
-                        topa = r
-                        if mina < r:
-                            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                            if nrs > 0 and smin < r:
-                                _queue_removed(E, B, 1, r)
-                            remove_asks_below(ask, aov_t, aov_q, bk, r)
-                            ba = bk[BK_BEST_ASK]
-                            higha = bk[BK_HIGH_ASK]
-                            mina = bk[BK_MIN_ASK]
-                        c = CODE_ASK_SET if c == CODE_ASK_TOP else CODE_ASK_DEL
-                elif (c == CODE_BID_SET or c == CODE_BID_DEL) and r > topb:  # noqa: SIM109
-                    continue  # stale depth: better than the last best bid row
-                elif (c == CODE_ASK_SET or c == CODE_ASK_DEL) and r < topa:  # noqa: SIM109
-                    continue
-                if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
-                    prev, bb, ba, lowb, minb, maxb = bid_level(
-                        bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL, bb,
-                        ba, lowb, higha, minb, maxb, mina, maxa)
-                    if nrb > 0 and bmin <= r <= bmax:
-                        queue_depth(E, 0, r, prev, q)
-                    if bb > pb and nrs > 0 and bb >= smin:
-                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                        nfill = on_cross(E, fi, ff, ei, ef, cs, cq, True, bb, t)
-                elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
-                    prev, bb, ba, higha, mina, maxa = ask_level(
-                        bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL, bb,
-                        ba, lowb, higha, minb, maxb, mina, maxa)
-                    smax = ctr[CT_SELL_MAX]
-                    if nrs > 0 and smin <= r <= smax:
-                        queue_depth(E, 1, r, prev, q)
-                    if ba < pa and nrb > 0 and ba <= bmax:
-                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                        nfill = on_cross(E, fi, ff, ei, ef, cs, cq, False, ba, t)
-                elif c == CODE_BUY_TRADE:
-                    if nrs > 0 and r >= smin:
-                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                        nfill = on_trade(E, fi, ff, ei, ef, cs, cq, True, r, q, t)
-                elif c == CODE_SELL_TRADE:
-                    if nrb > 0 and r <= bmax:
-                        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                        nfill = on_trade(E, fi, ff, ei, ef, cs, cq, False, r, q, t)
-                elif c == CODE_BID_CLEAR or c == CODE_ASK_CLEAR:  # noqa: SIM109
-                    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                    if c == CODE_BID_CLEAR:
-                        topb = NO_BID
-                        if nrb > 0:
-                            _queue_removed(E, B, 0, NO_BID)
-                        clear_bids(bid, bov_q, bk)
-                    else:
-                        topa = NO_ASK
-                        if nrs > 0:
-                            _queue_removed(E, B, 1, NO_ASK)
-                        clear_asks(ask, aov_q, bk)
-                    bb = bk[BK_BEST_BID]
-                    ba = bk[BK_BEST_ASK]
-                    lowb = bk[BK_LOW_BID]
-                    higha = bk[BK_HIGH_ASK]
-                    minb = bk[BK_MIN_BID]
-                    maxb = bk[BK_MAX_BID]
-                    mina = bk[BK_MIN_ASK]
-                    maxa = bk[BK_MAX_ASK]
-                top_changed = bb != pb or ba != pa or ((r == bb) | (r == ba))
-                book_row = c != CODE_IGNORE and (c <= CODE_ASK_DEL or c >= CODE_BID_CLEAR)
-                if feat_x and book_row and top_changed:
-                    sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-                    _on_top(E, B, fstate, t)
-                if nfill > 0:
-                    break  # responses may now be due at t: re-evaluate the next event
-            sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-            t_done = max(t_done, ex_ts[ex_order[i - 1]] if two else ex_ts[i - 1])
-            continue
-        if t_rq <= t_dec and t_rq <= t_eq:
-            head = ctr[CT_RQ_HEAD]
-            k = head % rq.shape[0]
-            ctr[CT_RQ_HEAD] = head + 1
-            if rq[k, RQ_KIND] == RQK_NEW:
-                arrive_new(E, B, fi, ff, ei, ef, rq[k, RQ_SLOT], t_rq)
-            else:
-                arrive_cancel(E, ei, ef, rq[k, RQ_SLOT], t_rq)
-            t_done = max(t_done, t_rq)
-            continue
-        if t_dec <= t_eq:
-            if not (i < n or il < n_l or t_rq < INF_NS or t_rp < INF_NS):
-                break  # as hftbacktest's elapse: no decision once nothing is left to happen
-            trig = (1 if t_dec == next_step else 0) | (2 if t_dec == fill_dec else 0)
-            _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t_dec,
-                      t0, trig, acks)
-            if t_dec == next_step:
-                next_step += ic[IC_STEP]
-            if t_dec == fill_dec:
-                fill_dec = INF_NS
-            continue
-        _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, t_eq)
-        eq_k += 1
+    t_done = pos.t_done
+    eq_k = pos.eq_k
+    n_grid = ic[IC_N_EQ]
     if ic[IC_END_FLAT] == 1:
         _end_flat(E, B, fi, ff, ei, ef, t_done)
         if cnt[N_ACKS] + m + 8 > acks.shape[0]:

@@ -18,11 +18,11 @@ PACKAGES = (REPO / "mmopt" / "engine", REPO / "mmopt" / "strategies")
 MAX_LINES = 80
 
 # (module, function): still over MAX_LINES, to be split into named steps
-OVER_LIMIT_TODAY = {("_kernel.py", "run_kernel"), ("_local.py", "fill_context")}
+OVER_LIMIT_TODAY = {("_local.py", "fill_context")}
 # modules that still read the positional state: module -> E[<number>] reads today
 POSITIONAL_TODAY = {
-    "_exchange.py": 27,
-    "_kernel.py": 23,
+    "_exchange.py": 31,  # 27 + the 4 of queue_removed / resting_bounds, moved from _kernel.py
+    "_kernel.py": 16,
     "_latency.py": 10,
     "_local.py": 2,
 }
