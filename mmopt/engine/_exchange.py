@@ -78,7 +78,8 @@ MAX_TAKER_LEVELS = 64  # a taker order walks at most this many levels; the rest 
 @hot
 def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
     """Fill ``qty`` of order ``slot`` at relative ``tick`` at exchange time ``t``."""
-    bk, oi, of, rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
+    bk, oi, of, rest, ctr = E.bk, E.oi, E.of, E.rest, E.ctr
+    cnt, acc, rp, rpq, fc, ic = E.cnt, E.acc, E.rp, E.rpq, E.fc, E.ic
     side = oi[slot, OI_SIDE]
     price = tick_price(tick, fc, ic)
     fee = account_exchange(acc, fc, ic, side, price, qty, maker)
@@ -119,15 +120,15 @@ def _sort_candidates(oi, cs, cq, n, descending):
 
 @hot
 def _fill_candidates(E, fi, ff, ei, ef, cs, cq, n, descending, t):
-    _sort_candidates(E[1], cs, cq, n, descending)
+    _sort_candidates(E.oi, cs, cq, n, descending)
     for a in range(n):
-        fill_order(E, fi, ff, ei, ef, cs[a], cq[a], E[1][cs[a], OI_TICK], True, t)
+        fill_order(E, fi, ff, ei, ef, cs[a], cq[a], E.oi[cs[a], OI_TICK], True, t)
 
 
 @hot
 def queue_depth(E, row, tick, prev_qty, new_qty):
     """A level update at ``tick`` on our resting orders of ``row`` (0 buys, 1 sells)."""
-    oi, of, rest, ctr, fc, ic = E[1], E[2], E[3], E[4], E[9], E[10]
+    oi, of, rest, ctr, fc, ic = E.oi, E.of, E.rest, E.ctr, E.fc, E.ic
     n = ctr[CT_N_REST_BUY + row]
     prob_model = ic[IC_QMODEL] == 1
     for j in range(n):
@@ -158,7 +159,7 @@ def queue_depth(E, row, tick, prev_qty, new_qty):
 def resting_bounds(E):
     """Our resting orders for the row loop: (n buys, n sells, lowest and highest buy tick,
     lowest and highest sell tick)."""
-    ctr = E[4]
+    ctr = E.ctr
     return (ctr[CT_N_REST_BUY], ctr[CT_N_REST_SELL], ctr[CT_BUY_MIN], ctr[CT_BUY_MAX],
             ctr[CT_SELL_MIN], ctr[CT_SELL_MAX])
 
@@ -168,7 +169,7 @@ def queue_removed(E, bk, B, row, t):
     """Stored levels beyond ``t`` (above for bids, row 0; below for asks, row 1) of the book
     ``bk``/``B`` are about to go: our resting orders there see their level removed, once per
     tick (as hftbacktest does for each explicit removal)."""
-    oi, rest, ctr = E[1], E[3], E[4]
+    oi, rest, ctr = E.oi, E.rest, E.ctr
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     n = ctr[CT_N_REST_BUY + row]
     for j in range(n):
@@ -212,7 +213,7 @@ def _queue_trade(of, fc, ic, s, qty):
 def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
     """A market trade: trade-through and queue fills of our resting orders on the hit side
     (our sells for a buy aggressor, our buys for a sell aggressor)."""
-    oi, of, rest, ctr, fc, ic = E[1], E[2], E[3], E[4], E[9], E[10]
+    oi, of, rest, ctr, fc, ic = E.oi, E.of, E.rest, E.ctr, E.fc, E.ic
     row = 1 if aggressor_buy else 0
     through = 1 if aggressor_buy else -1  # (tick - ours) * through > 0: traded through ours
     nc = 0
@@ -237,7 +238,7 @@ def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
 @hot
 def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
     """The best bid rose to ``best`` (fill our sells <= it) or the best ask fell (buys >= it)."""
-    oi, of, rest, ctr = E[1], E[2], E[3], E[4]
+    oi, of, rest, ctr = E.oi, E.of, E.rest, E.ctr
     row = 1 if sells else 0
     crossed = 1 if sells else -1  # (best - ours) * crossed >= 0: the book reached ours
     nc = 0
@@ -255,7 +256,8 @@ def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
 @hot
 def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     """A new order reaches the exchange at ``t`` (after every row with ts <= t)."""
-    bk, oi, of, rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
+    bk, oi, of, rest, ctr = E.bk, E.oi, E.of, E.rest, E.ctr
+    cnt, rp, rpq, fc, ic = E.cnt, E.rp, E.rpq, E.fc, E.ic
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
     tick = oi[slot, OI_TICK]
@@ -287,7 +289,7 @@ def arrive_new(E, B, fi, ff, ei, ef, slot, t):
 @cold
 def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
     """A taker order: fills at the touch and walks the book; rejected if that side is empty."""
-    bk, oi, of, _rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
+    bk, oi, of, ctr, cnt, rp, rpq, fc, ic = E.bk, E.oi, E.of, E.ctr, E.cnt, E.rp, E.rpq, E.fc, E.ic
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
     level = bk[BK_BEST_ASK] if side > 0 else bk[BK_BEST_BID]
@@ -320,7 +322,8 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
 
 @hot
 def arrive_cancel(E, ei, ef, slot, t):
-    _bk, oi, of, rest, ctr, cnt, _acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
+    oi, of, rest, ctr = E.oi, E.of, E.rest, E.ctr
+    cnt, rp, rpq, fc, ic = E.cnt, E.rp, E.rpq, E.fc, E.ic
     if oi[slot, OI_EX] == EX_REST:
         rest_remove(rest, ctr, oi, slot)
         oi[slot, OI_EX] = EX_DONE
@@ -338,7 +341,8 @@ def expire_session(E, ei, ef, t):
     """The session closes at exchange time ``t``: the exchange cancels every resting order of
     ours (a day order), so none is live against post-session rows; orders still in flight are
     rejected when they arrive."""
-    oi, of, rest, ctr, cnt, rp, rpq, fc, ic = E[1], E[2], E[3], E[4], E[5], E[7], E[8], E[9], E[10]
+    oi, of, rest, ctr = E.oi, E.of, E.rest, E.ctr
+    cnt, rp, rpq, fc, ic = E.cnt, E.rp, E.rpq, E.fc, E.ic
     for row in range(2):
         while ctr[CT_N_REST_BUY + row] > 0:
             slot = rest[row, 0]

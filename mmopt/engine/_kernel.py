@@ -139,6 +139,7 @@ from mmopt.engine._slots import (
     RQ_SLOT,
     RQK_NEW,
 )
+from mmopt.engine._state import EngineState, with_book
 from mmopt.engine.layout import (
     A_NSLOTS,
     A_TAKER_QTY,
@@ -195,7 +196,7 @@ def _rng_uniform(ctr):
 @cold
 def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
     """Intensity model: each resting order fills with prob 1 - exp(-lambda * dt)."""
-    bk, oi, of, rest, ctr, _cnt, _acc, _rp, _rpq, fc, ic, _rq, _ul, _lat = E
+    bk, oi, of, rest, ctr, fc, ic = E.bk, E.oi, E.of, E.rest, E.ctr, E.fc, E.ic
     dt_s = (t - ctr[CT_LAST_INTENSITY]) / 1e9
     ctr[CT_LAST_INTENSITY] = t
     mid = book_mid(bk, fc, ic)
@@ -223,8 +224,8 @@ def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
 @hot
 def _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig,
               acks):
-    """The strategy's decision at local time ``t`` on its own (local) book ``EL[0]``/``BL``."""
-    ctr, cnt, acc, fc, ic = E[4], E[5], E[6], E[9], E[10]
+    """The strategy's decision at local time ``t`` on its own (local) book ``EL.bk``/``BL``."""
+    ctr, cnt, acc, fc, ic = E.ctr, E.cnt, E.acc, E.fc, E.ic
     ctx = W[0]
     ordview = W[1]
     quotes = W[2]
@@ -264,7 +265,7 @@ def _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, c
 
 @hot
 def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
-    bk, ctr, cnt, acc, fc, ic = E[0], E[4], E[5], E[6], E[9], E[10]
+    bk, ctr, cnt, acc, fc, ic = E.bk, E.ctr, E.cnt, E.acc, E.fc, E.ic
     mid = book_mid(bk, fc, ic)
     if not math.isnan(mid):
         acc[AC_LAST_MID] = mid
@@ -311,21 +312,21 @@ def _init_state(ic, fc, n_ov, w, lat):
         acc[AL_AVG] = fc[FC_INIT_PRICE]
         acc[AL_CASH] = net_cash(bal, 0.0, ic)
         acc[AC_MAXPOS] = abs(pos0)
-    E = (
-        bk,
-        np.zeros((m, OI_N), dtype=np.int64),
-        np.zeros((m, OF_N)),
-        np.zeros((2, m), dtype=np.int64),
-        ctr,
-        np.zeros(N_COUNTERS, dtype=np.int64),
-        acc,
-        np.zeros((8 * m + 4096, RP_N), dtype=np.int64),
-        np.zeros(8 * m + 4096),
-        fc,
-        ic,
-        np.zeros((2 * m + 8, RQ_N), dtype=np.int64),
-        np.zeros(m, dtype=np.int64),
-        lat,
+    E = EngineState(
+        bk=bk,
+        oi=np.zeros((m, OI_N), dtype=np.int64),
+        of=np.zeros((m, OF_N)),
+        rest=np.zeros((2, m), dtype=np.int64),
+        ctr=ctr,
+        cnt=np.zeros(N_COUNTERS, dtype=np.int64),
+        acc=acc,
+        rp=np.zeros((8 * m + 4096, RP_N), dtype=np.int64),
+        rpq=np.zeros(8 * m + 4096),
+        fc=fc,
+        ic=ic,
+        rq=np.zeros((2 * m + 8, RQ_N), dtype=np.int64),
+        ul=np.zeros(m, dtype=np.int64),
+        lat=lat,
     )
     B = (
         np.zeros(w),
@@ -341,13 +342,13 @@ def _init_state(ic, fc, n_ov, w, lat):
 @cold
 def _end_flat(E, B, fi, ff, ei, ef, t):
     """Close what is left at the last book with a taker order (end_flat)."""
-    acc, fc = E[6], E[9]
+    acc, fc = E.acc, E.fc
     pos = acc[AC_POS]
     if abs(pos) <= 1e-9 * fc[FC_LOT]:
         return
     side = -1 if pos > 0.0 else 1
     if submit(E, ei, ef, t, side, -1, np.int64(0), abs(pos), True):
-        ctr, rq = E[4], E[11]
+        ctr, rq = E.ctr, E.rq
         head = ctr[CT_RQ_HEAD]
         ctr[CT_RQ_HEAD] = head + 1
         arrive_new(E, B, fi, ff, ei, ef, rq[head % rq.shape[0], RQ_SLOT], t)
@@ -370,7 +371,7 @@ def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, t
                 ex_ts, ex_order, decide, params, state, eq_ts, eq_f, eq_b, loop):
     """The event loop (no allocation, no reference counting): returns True when the shard is
     done, False when an output buffer must grow first (the loop's position is in ``loop``)."""
-    bk, _oi, _of, _rest, ctr, cnt, _acc, rp, rpq, fc, ic, rq, _ul, _lat = E
+    bk, ctr, cnt, rp, rpq, fc, ic, rq = E.bk, E.ctr, E.cnt, E.rp, E.rpq, E.fc, E.ic, E.rq
     n = ts.shape[0]
     two = ic[IC_TWO_CLOCKS] == 1
     sh = ic[IC_LOCAL_SHIFT] if two else 0
@@ -405,7 +406,7 @@ def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, t
         # local rows first at a tie; they only touch the strategy's book (two clocks)
         lim_l = min(min(t_rp, t_row), t_other)
         if il < n_l and ts[il] + sh <= lim_l:
-            il = local_rows(E, EL[0], BL, fc, ic, fstate, use_feat, ts, code, rel, qty, il, n_l,
+            il = local_rows(E, EL.bk, BL, fc, ic, fstate, use_feat, ts, code, rel, qty, il, n_l,
                             sh, lim_l, lt)
             t_done = max(t_done, ts[il - 1] + sh)
             continue
@@ -465,7 +466,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
     m = ic[IC_MAXORD]
     w = ic[IC_W]
     E, B = _init_state(ic, fc, ic[IC_NOV], w, lat)
-    bk, _oi, _of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, _ul, _lat = E
+    bk, ctr, cnt, acc, rp, rpq, fc, ic = E.bk, E.ctr, E.cnt, E.acc, E.rp, E.rpq, E.fc, E.ic
     acks = np.zeros((256, AK_N), dtype=np.int64)
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic[IC_NLEVELS], 2)),
          np.zeros(A_NSLOTS))
@@ -493,7 +494,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
     else:
         bk_l = bk
         BL = B
-    EL = (bk_l,) + E[1:]  # noqa: RUF005  (numba: a static tuple concatenation)
+    EL = with_book(E, bk_l)
     xt = np.array([NO_ASK, NO_BID], dtype=np.int64)  # exchange side: ticks of the last `bid`
     # / `ask` rows (level rows better than them are stale depth)
     t0 = ts[0] + sh

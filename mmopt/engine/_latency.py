@@ -91,7 +91,7 @@ def table_latency(lat, tcol, vcol, t, interp):
 def _model_latency(E, t, constant_slot, tcol, vcol):
     """The latency model's value at ``t``: constant, seeded random around the constant, or the
     latency table (interpolated for recorded data) keyed by time column ``tcol``."""
-    ctr, fc, ic, lat = E[4], E[9], E[10], E[13]
+    ctr, fc, ic, lat = E.ctr, E.fc, E.ic, E.lat
     model = ic[IC_LAT_MODEL]
     if model == LAT_CONSTANT:
         return ic[constant_slot]
@@ -115,7 +115,7 @@ def response_latency(E, t):
 @hot
 def record_ack(E, acks, t, latency, oid):
     """Store one ack latency (the kernel keeps room) and count it for the guard."""
-    cnt, ctr, ic = E[5], E[4], E[10]
+    cnt, ctr, ic = E.cnt, E.ctr, E.ic
     k = cnt[N_ACKS]
     acks[k, AK_T] = t
     acks[k, AK_LAT] = latency
@@ -128,7 +128,7 @@ def record_ack(E, acks, t, latency, oid):
 @hot
 def guard_update(E, acks, t):
     """Latency guard at local time ``t`` (a no-op without a guard threshold)."""
-    cnt, ctr, ic = E[5], E[4], E[10]
+    cnt, ctr, ic = E.cnt, E.ctr, E.ic
     if ic[IC_GUARD_NS] > 0:
         _guard_window(cnt, ctr, ic, acks, t)
 

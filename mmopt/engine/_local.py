@@ -157,7 +157,8 @@ def _free_if_done(oi, ul, ctr, slot):
 def on_response(E, rp, rpq, t, acks):
     """Apply the next response (due at ``t``) to the strategy's view; True if it was a fill.
     The ack or reject of a new order adds a row to ``acks`` (the kernel keeps room)."""
-    _bk, oi, of, _rest, ctr, cnt, acc, rp, rpq, fc, ic, _rq, ul, _lat = E
+    oi, of, ctr, cnt, acc = E.oi, E.of, E.ctr, E.cnt, E.acc
+    rp, rpq, fc, ic, ul = E.rp, E.rpq, E.fc, E.ic, E.ul
     head = ctr[CT_RP_HEAD]
     k = head % rp.shape[0]
     ctr[CT_RP_HEAD] = head + 1
@@ -215,7 +216,8 @@ def on_response(E, rp, rpq, t, acks):
 @hot
 def submit(E, ei, ef, t, side, level, tick, qty, taker):
     """A new order (limit post-only or taker) leaves for the exchange; False if no free slot."""
-    bk, oi, of, _rest, ctr, cnt, acc, _rp, _rpq, fc, ic, rq, ul, _lat = E
+    bk, oi, of, ctr, cnt = E.bk, E.oi, E.of, E.ctr, E.cnt
+    acc, fc, ic, rq, ul = E.acc, E.fc, E.ic, E.rq, E.ul
     slot = -1
     for s in range(oi.shape[0]):
         if oi[s, OI_USED] == 0:
@@ -256,7 +258,7 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
 
 @hot
 def send_cancel(E, ei, ef, slot, t):
-    _bk, oi, of, _rest, ctr, cnt, _acc, _rp, _rpq, fc, ic, rq, _ul, _lat = E
+    oi, of, ctr, cnt, fc, ic, rq = E.oi, E.of, E.ctr, E.cnt, E.fc, E.ic, E.rq
     oi[slot, OI_CXL] = 1
     push_request(rq, ctr, t + entry_latency(E, t), slot, RQK_CANCEL)
     cnt[N_CANCEL_SENT] += 1
@@ -282,7 +284,7 @@ def open_qty(oi, of, ul, ctr, side):
 
 @hot
 def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
-    _bk, oi, of, _rest, ctr, cnt, acc, _rp, _rpq, fc, _ic, _rq, ul, _lat = E
+    oi, of, ctr, cnt, acc, fc, ul = E.oi, E.of, E.ctr, E.cnt, E.acc, E.fc, E.ul
     matched = False
     for j in range(ctr[CT_NUSED]):
         s = ul[j]
@@ -308,7 +310,7 @@ def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
 @hot
 def reconcile(E, ei, ef, quotes, act, t, allowed):
     """Turn the strategy's targets into cancels and submits (docs/engine.md, Decisions)."""
-    ic = E[10]
+    ic = E.ic
     base = ic[IC_BASE]
     for si in range(2):
         side = 1 if si == 0 else -1
@@ -329,16 +331,48 @@ def reconcile(E, ei, ef, quotes, act, t, allowed):
 @cold
 def send_taker(E, ei, ef, t, side, qty):
     """A taker order unless one is already in flight; the tick field is unused."""
-    acc = E[6]
+    acc = E.acc
     if acc[AL_TAKER_PENDING] != 0.0 or not qty > 0.0:
         return
     submit(E, ei, ef, t, side, -1, np.int64(0), qty, True)
 
 
 @hot
+def _order_view(oi, of, ctr, ul, ordview, t0, base):
+    """The strategy's view of our alive orders (one row each in ``ordview``); returns (number of
+    orders, open buy qty, open sell qty)."""
+    n = 0
+    buy_open = 0.0
+    sell_open = 0.0
+    for j in range(ctr[CT_NUSED]):
+        s = ul[j]
+        if not _alive(oi, s):
+            continue
+        leaves = of[s, OF_LEAVES_LOC]
+        if oi[s, OI_SIDE] > 0:
+            buy_open += leaves
+        else:
+            sell_open += leaves
+        ordview[n, O_SIDE] = float(oi[s, OI_SIDE])
+        ordview[n, O_LEVEL] = float(oi[s, OI_LEVEL])
+        ordview[n, O_TICK] = float(oi[s, OI_TICK] + base) if oi[s, OI_TAKER] == 0 else np.nan
+        ordview[n, O_QTY] = of[s, OF_QTY]
+        ordview[n, O_LEAVES] = leaves
+        if oi[s, OI_CXL] == 1:
+            ordview[n, O_STATE] = OS_CANCEL_SENT
+        elif oi[s, OI_LOC] == LOC_ACKED:
+            ordview[n, O_STATE] = OS_ACKED
+        else:
+            ordview[n, O_STATE] = OS_SENT
+        ordview[n, O_SUBMIT_T] = (oi[s, OI_SUBMIT] - t0) / 1e9
+        n += 1
+    return n, buy_open, sell_open
+
+
+@hot
 def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
-    bk, oi, of, _rest, ctr, _cnt, acc, _rp, _rpq, fc, ic, _rq, ul, _lat = E
+    bk, oi, of, ctr, acc, fc, ic, ul = E.bk, E.oi, E.of, E.ctr, E.acc, E.fc, E.ic, E.ul
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     base = ic[IC_BASE]
     ctx[C_TIME] = (t - t0) / 1e9
@@ -399,31 +433,7 @@ def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     ctx[C_TAKER_PENDING] = acc[AL_TAKER_PENDING]
     ctx[C_BOOK_BASE] = float(base)
     ctx[C_BOOK_LEN] = float(ic[IC_W])
-    n = 0
-    buy_open = 0.0
-    sell_open = 0.0
-    for j in range(ctr[CT_NUSED]):
-        s = ul[j]
-        if not _alive(oi, s):
-            continue
-        leaves = of[s, OF_LEAVES_LOC]
-        if oi[s, OI_SIDE] > 0:
-            buy_open += leaves
-        else:
-            sell_open += leaves
-        ordview[n, O_SIDE] = float(oi[s, OI_SIDE])
-        ordview[n, O_LEVEL] = float(oi[s, OI_LEVEL])
-        ordview[n, O_TICK] = float(oi[s, OI_TICK] + base) if oi[s, OI_TAKER] == 0 else np.nan
-        ordview[n, O_QTY] = of[s, OF_QTY]
-        ordview[n, O_LEAVES] = leaves
-        if oi[s, OI_CXL] == 1:
-            ordview[n, O_STATE] = OS_CANCEL_SENT
-        elif oi[s, OI_LOC] == LOC_ACKED:
-            ordview[n, O_STATE] = OS_ACKED
-        else:
-            ordview[n, O_STATE] = OS_SENT
-        ordview[n, O_SUBMIT_T] = (oi[s, OI_SUBMIT] - t0) / 1e9
-        n += 1
+    n, buy_open, sell_open = _order_view(oi, of, ctr, ul, ordview, t0, base)
     ctx[C_N_ORDERS] = float(n)
     ctx[C_OPEN_BUY_QTY] = buy_open
     ctx[C_OPEN_SELL_QTY] = sell_open

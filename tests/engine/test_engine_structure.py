@@ -3,9 +3,9 @@
 * No function in mmopt/engine or mmopt/strategies over 80 lines. The functions still over it
   are listed by name below; the list may only shrink (a listed function that is now short
   enough fails the test too, so the list stays true).
-* The positional engine state (the ``E`` tuple read as ``E[4]``, the slot numbers of
-  ``_slots.py``) is being replaced by named records: no module may start using ``_slots`` and
-  no module may add ``E[<number>]`` reads. The counts below are today's; they may only fall.
+* The engine state is a named tuple (``mmopt.engine._state.EngineState``): no module reads it
+  by position (``E[4]``). The slot numbers of ``_slots.py`` (positions inside its arrays) are
+  still in use: no module may start using ``_slots``.
 """
 
 from __future__ import annotations
@@ -18,14 +18,7 @@ PACKAGES = (REPO / "mmopt" / "engine", REPO / "mmopt" / "strategies")
 MAX_LINES = 80
 
 # (module, function): still over MAX_LINES, to be split into named steps
-OVER_LIMIT_TODAY = {("_local.py", "fill_context")}
-# modules that still read the positional state: module -> E[<number>] reads today
-POSITIONAL_TODAY = {
-    "_exchange.py": 31,  # 27 + the 4 of queue_removed / resting_bounds, moved from _kernel.py
-    "_kernel.py": 16,
-    "_latency.py": 10,
-    "_local.py": 2,
-}
+OVER_LIMIT_TODAY: set[tuple[str, str]] = set()
 SLOTS_USERS_TODAY = {"_exchange.py", "_kernel.py", "_latency.py", "_local.py", "_orders.py",
                      "run.py"}  # (tests read _slots only to check the public codes against it)
 
@@ -70,13 +63,11 @@ def _imports_slots(path: Path) -> bool:
     return False
 
 
-def test_positional_engine_state_does_not_spread() -> None:
-    counts = {p.name: _positional_state_reads(p) for p in _modules()}
-    grown = {name: (n, POSITIONAL_TODAY.get(name, 0)) for name, n in counts.items()
-             if n > POSITIONAL_TODAY.get(name, 0)}
-    assert not grown, (
-        f"new positional engine-state reads (module: (now, allowed)): {grown}; pass the named "
-        "record instead of indexing the state tuple"
+def test_engine_state_is_read_by_name() -> None:
+    counts = {p.name: n for p in _modules() if (n := _positional_state_reads(p))}
+    assert not counts, (
+        f"positional engine-state reads (module: count): {counts}; read the named field "
+        "(E.ctr, not E[4])"
     )
     users = {p.name for p in _modules() if _imports_slots(p)}
     assert users <= SLOTS_USERS_TODAY, (
