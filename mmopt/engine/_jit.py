@@ -22,5 +22,5 @@ from numba import njit
 
 hot: Any = njit(cache=True, _nrt=False, forceinline=True)  # type: ignore[call-overload]
 cold: Any = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
-step: Any = njit(cache=True, _nrt=False)  # type: ignore[call-overload]
+step: Any = cold  # the same compile options; the name says what the function is
 

@@ -449,12 +449,19 @@ def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, t
 
 
 @hot
+def _room_needed(cnt, ic):
+    """Rows the output buffers need before the next event: (fills, order events, acks); order
+    events only when recorded (0 otherwise)."""
+    m = ic[IC_MAXORD]
+    events = cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8 if ic[IC_RECORD] == 1 else 0
+    return cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8, events, cnt[N_ACKS] + m + 8
+
+
+@hot
 def _needs_room(cnt, ic, fi, ei, acks):
     """An output buffer may be too small for the next event (fills, order events, acks)."""
-    m = ic[IC_MAXORD]
-    return (cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8 > fi.shape[0]
-            or (ic[IC_RECORD] == 1 and cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8 > ei.shape[0])
-            or cnt[N_ACKS] + m + 8 > acks.shape[0])
+    n_fills, n_events, n_acks = _room_needed(cnt, ic)
+    return n_fills > fi.shape[0] or n_events > ei.shape[0] or n_acks > acks.shape[0]
 
 
 @njit(KERNEL_SIG, cache=True)
@@ -507,22 +514,23 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
     while not _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, ts, code,
                           rel, qty, ex_ts, ex_order, decide, params, state, eq_ts, eq_f, eq_b,
                           loop):
-        need = cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8
-        if need > fi.shape[0]:
-            fi = grow_rows(fi, need)
-            ff = grow_rows(ff, need)
-        if ic[IC_RECORD] == 1 and cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8 > ei.shape[0]:
-            ei = grow_rows(ei, cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8)
+        n_fills, n_events, n_acks = _room_needed(cnt, ic)
+        if n_fills > fi.shape[0]:
+            fi = grow_rows(fi, n_fills)
+            ff = grow_rows(ff, n_fills)
+        if n_events > ei.shape[0]:
+            ei = grow_rows(ei, n_events)
             ef = grow_rows(ef, ei.shape[0])
-        if cnt[N_ACKS] + m + 8 > acks.shape[0]:
-            acks = grow_rows(acks, cnt[N_ACKS] + m + 8)
+        if n_acks > acks.shape[0]:
+            acks = grow_rows(acks, n_acks)
     t_done = pos.t_done
     eq_k = pos.eq_k
     n_grid = ic[IC_N_EQ]
     if ic[IC_END_FLAT] == 1:
         _end_flat(E, B, fi, ff, ei, ef, t_done)
-        if cnt[N_ACKS] + m + 8 > acks.shape[0]:
-            acks = grow_rows(acks, cnt[N_ACKS] + m + 8)
+        n_acks = _room_needed(cnt, ic)[2]
+        if n_acks > acks.shape[0]:
+            acks = grow_rows(acks, n_acks)
         while next_response_time(rp, ctr) < INF_NS:
             on_response(E, rp, rpq, next_response_time(rp, ctr), acks)
     while eq_k < n_grid:

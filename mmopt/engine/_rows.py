@@ -1,12 +1,12 @@
-"""The kernel's two row loops, each compiled as a function of its own (called once per batch
-of market rows, not per row): a small function keeps the book's scalars and the row's fields in
-registers, where inside the whole event loop they were spilled to the stack.
+"""The kernel's two row loops (inlined into the event loop; each runs a batch of market rows
+between two other events, with the book's scalars in locals).
 
 ``exchange_rows``: rows at their exchange time into the exchange's book, with the queue and fill
 rules for our resting orders. ``local_rows`` (two clocks only): rows at their local time into the
 strategy's own book. Both stop at the first row whose time is at or past a limit the kernel
 gives (the next response, request, decision or equity sample); ``exchange_rows`` also stops after
-a row that filled an order of ours, as responses may then be due.
+a row that filled an order of ours, as responses may then be due. Rows are read with unsigned
+indices: numba then skips its negative-index wraparound on each read.
 """
 
 from __future__ import annotations
