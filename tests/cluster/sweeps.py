@@ -42,7 +42,6 @@ def warm_in_tree(data_root: Path, run_dir: Path) -> None:
     assert done.returncode == 0, f"the local warm-up sweep failed:\n{done.stderr[-5000:]}"
 
 
-
 @dataclass(frozen=True)
 class Sweep:
     """One study: its name, trial count and where everything goes."""
@@ -135,7 +134,6 @@ class Sweep:
 
     def failures(self) -> list[tuple[int, str | None]]:
         """``(number, error)`` of every FAIL trial of the study (for assertion messages)."""
-
         study = self.study()
         return [(t.number, t.user_attrs.get("error")) for t in study.get_trials(deepcopy=False)
                 if t.state.name == "FAIL"]
@@ -147,7 +145,6 @@ class Sweep:
         sets; every other trial a FAIL written for a dead driver's trial and re-run
         (``mmopt.requeue``); one MLflow child run per trial, its status the trial's. Returns
         the states."""
-
         from mmopt.search.mirror import counts_toward_total
 
         study = self.study()
