@@ -21,7 +21,7 @@ WARM_ENGINE := from mmopt.strategies import warm_up; warm_up('avellaneda_stoikov
 WARM_SYNTH  := from mmopt.data.synth import generate_events; generate_events(2000)
 
 # The packages are installed with uv (pinned in constraints.txt, installed first with pip): it
-# resolves and downloads in parallel, about 10 s here against about 2.5 min for pip; where uv
+# resolves and downloads in parallel, about 10 s here against about 2 min for pip; where uv
 # cannot be installed, pip does it all (PIP_ONLY=1 asks for that).
 PIP_ONLY ?=
 $(STAMP): pyproject.toml constraints.txt
