@@ -176,21 +176,42 @@ class Node:
     gcs_address: str
 
 
+# Ray waits a fixed 30 s for a new node's raylet to register with the GCS
+# (ray/_private/node.py, not configurable); on a 2-core machine busy with the other test worker
+# the head can take longer ("The current node timed out during startup", seen in a CI run), so
+# the head is started up to this many times, each on fresh ports after the last one is cleared.
+HEAD_START_ATTEMPTS = 3
+
+
 class RayCluster:
     """``ray_cluster.py`` in its own process: ``add_node`` starts a worker node (1 CPU)."""
 
     def __init__(self, folder: Path, log: Path) -> None:
         self.folder = folder
-        self.dashboard = f"http://127.0.0.1:{free_port()}"
-        self._log = log.open("w")
-        self.proc: subprocess.Popen[str] = subprocess.Popen(
-            [sys.executable, str(HERE / "ray_cluster.py"), str(folder),
-             self.dashboard.rsplit(":", 1)[1], str(free_port())],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
-            start_new_session=True, env={**cluster_env(), "RAY_TMPDIR": str(folder)})
         self.workers: list[Node] = []
         self._killed: list[Node] = []
-        self.head = self._reply()
+        for attempt in range(1, HEAD_START_ATTEMPTS + 1):
+            self._start(log, attempt)
+            if attempt == HEAD_START_ATTEMPTS:
+                self.head = self._reply()  # fails the test with the log if this one failed too
+                return
+            assert self.proc.stdout is not None
+            line = self.proc.stdout.readline()
+            if line:
+                self.head = Node(**json.loads(line))
+                return
+            self.close()  # stops what the failed start left, before the next one
+
+    def _start(self, log: Path, attempt: int) -> None:
+        self.dashboard = f"http://127.0.0.1:{free_port()}"
+        self._log = log.open("a")
+        self._log.write(f"--- head start, attempt {attempt} of {HEAD_START_ATTEMPTS}\n")
+        self._log.flush()
+        self.proc: subprocess.Popen[str] = subprocess.Popen(
+            [sys.executable, str(HERE / "ray_cluster.py"), str(self.folder),
+             self.dashboard.rsplit(":", 1)[1], str(free_port())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
+            start_new_session=True, env={**cluster_env(), "RAY_TMPDIR": str(self.folder)})
 
     def _reply(self) -> Node:
         assert self.proc.stdout is not None
