@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psutil
 import pytest
@@ -192,15 +192,13 @@ class RayCluster:
         self._killed: list[Node] = []
         for attempt in range(1, HEAD_START_ATTEMPTS + 1):
             self._start(log, attempt)
-            if attempt == HEAD_START_ATTEMPTS:
-                self.head = self._reply()  # fails the test with the log if this one failed too
+            head = self._read_node()
+            if head is not None:
+                self.head = head
                 return
-            assert self.proc.stdout is not None
-            line = self.proc.stdout.readline()
-            if line:
-                self.head = Node(**json.loads(line))
-                return
-            self.close()  # stops what the failed start left, before the next one
+            if attempt < HEAD_START_ATTEMPTS:
+                self.close()  # stops what the failed start left, before the next one
+        self._fail("the Ray cluster did not start")
 
     def _start(self, log: Path, attempt: int) -> None:
         self.dashboard = f"http://127.0.0.1:{free_port()}"
@@ -213,14 +211,23 @@ class RayCluster:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True,
             start_new_session=True, env={**cluster_env(), "RAY_TMPDIR": str(self.folder)})
 
-    def _reply(self) -> Node:
+    def _read_node(self) -> Node | None:
+        """The node ``ray_cluster.py`` reports next, or None when it exited without one."""
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
-        if not line:
-            self._log.flush()
-            self.close()
-            pytest.fail(f"the Ray cluster did not start:\n{Path(self._log.name).read_text()}")
-        return Node(**json.loads(line))
+        return Node(**json.loads(line)) if line else None
+
+    def _reply(self) -> Node:
+        node = self._read_node()
+        if node is None:
+            self._fail("the Ray cluster did not start a node")
+        return node
+
+    def _fail(self, what: str) -> NoReturn:
+        self._log.flush()
+        log = Path(self._log.name)
+        self.close()
+        pytest.fail(f"{what}:\n{log.read_text()}")
 
     def add_node(self) -> Node:
         """Start a worker node (1 CPU), listed in ``workers``."""
