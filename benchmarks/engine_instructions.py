@@ -18,7 +18,11 @@ valgrind presents another CPU to the program, which would make numba compile the
 inside valgrind (about 20 minutes); so every process here runs with ``NUMBA_CPU_NAME=generic``
 and a cache directory of its own (``--cache-dir``, default a temporary one), filled by one
 native run per variant first (about 2 minutes each). Generic code is not the code a normal run
-executes (no host-specific instructions), but both checkouts are built the same way.
+executes (no host-specific instructions), but both checkouts are built the same way. The math
+libraries run one thread each (``OPENBLAS_NUM_THREADS=1`` and the like): valgrind counts the
+instructions of every thread, and idle BLAS threads spin for as long as the scheduler lets them
+(before this, 2026-12-04, the same base build counted 1105 / 320 / 196 instructions a row in
+one run against 1145 / 387 / 329 in another).
 
 Run: ``.venv/bin/python benchmarks/engine_instructions.py --base ../bench_base [--events N]
 [--cache-dir DIR]`` (needs ``valgrind`` on the PATH; about 10 minutes for 1 M rows plus the
@@ -46,8 +50,11 @@ _IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 def _child(repo: Path, paths: tuple[Path, Path], clocks: str, reps: int, step: int,
            cache: Path, valgrind: bool) -> tuple[int, dict[str, Any]]:
     """One child process; returns (instructions executed or 0 natively, its JSON line)."""
+    # one thread per math library: valgrind counts every thread's instructions, and a BLAS
+    # pool's idle threads spin for a time that depends on scheduling, not on the run
     env = dict(os.environ, PYTHONPATH=str(repo), NUMBA_CPU_NAME="generic",
-               NUMBA_CACHE_DIR=str(cache))
+               NUMBA_CACHE_DIR=str(cache), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1")
     cmd = [sys.executable, "-c", _CHILD, str(paths[0]), str(paths[1]), clocks, str(reps),
            str(step)]
     if valgrind:
