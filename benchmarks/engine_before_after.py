@@ -8,13 +8,10 @@ steps on
   20240808; it carries exchange times, so ``clocks=auto`` runs two clocks), and
 * optionally real shards (``--shards security/date,...`` under ``--data``).
 
-Four variants, each in its own fresh process so their numba caches and modules stay apart:
+Three variants, each in its own fresh process so their numba caches and modules stay apart:
 ``base`` (the checkout given by ``--base``, e.g. a worktree of the commit before issue 8; run
 without the ``clocks`` option, which it does not have), ``one clock`` (this checkout,
-``engine.clocks=local``), ``two clocks`` (this checkout, ``clocks=auto``: the stream's rows keep
-their order on the exchange's clock, so the kernel keeps one book and undoes the rows in flight
-when the strategy reads it) and ``two books`` (the same run with the strategy's book kept as a
-second book, the path for rows that change order; its fills equal ``two clocks``'). The variants run
+``engine.clocks=local``) and ``two clocks`` (this checkout, ``clocks=auto``). The variants run
 one after another in each of ``--rounds`` rounds (so all of them see the same load), and each
 run repeats ``--reps`` times; the table shows the best events/s over all runs, on process CPU
 time (less sensitive to other jobs on the machine than wall time; both are printed in the JSON
@@ -44,8 +41,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 STEPS_MS = (10, 100, 1000)
 SEED = 20240808
-VARIANTS = (("base", "base"), ("one clock", "local"), ("two clocks", "auto"),
-            ("two books", "two-books"))
+VARIANTS = (("base", "base"), ("one clock", "local"), ("two clocks", "auto"))
 
 _CHILD = """
 import dataclasses, hashlib, json, sys, time
@@ -65,9 +61,6 @@ warm_s = time.perf_counter() - t0
 t0 = time.perf_counter()
 market = prepare_market(events, instrument)
 prep_s = time.perf_counter() - t0
-if clocks == "two-books":  # two clocks on two books, as for rows that change order
-    market = dataclasses.replace(market, ex_in_local_order=False)
-    clocks = "auto"
 strategy = get_strategy("price_follow")
 params = PriceFollowParams(refill_interval_s=0.0, quote_size=1, max_position=10,
                            min_notional_before_quote=0.0)

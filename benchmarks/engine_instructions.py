@@ -7,8 +7,7 @@ code lands, so it is the steadier measure of how much work a change adds or remo
 not see cache misses or branch mispredictions: read it beside `engine_before_after.py`).
 
 Same runs as `engine_before_after.py` (its child process, stream and strategy: the touch quoter
-on the synthetic benchmark stream; variants ``base`` / ``one clock`` / ``two clocks`` / ``two
-books``). Each
+on the synthetic benchmark stream; variants ``base`` / ``one clock`` / ``two clocks``). Each
 variant runs under ``valgrind --tool=cachegrind --cache-sim=no`` twice, with one and with two
 backtests per step; the difference of the two totals is one backtest's instructions (imports,
 loading the kernel and preparing the market cancel out). Printed: instructions per market row

@@ -44,7 +44,6 @@ from mmopt.engine._features import (
     features_refresh,
 )
 from mmopt.engine._jit import cold, hot, step
-from mmopt.engine._journal import exchange_view, journal_alloc, view_for_read
 from mmopt.engine._latency import guard_update
 from mmopt.engine._local import (
     fill_context,
@@ -113,11 +112,9 @@ from mmopt.engine._slots import (
     IC_N_EQ,
     IC_NLEVELS,
     IC_NOV,
-    IC_ONE_BOOK,
     IC_Q_END,
     IC_Q_START,
     IC_RECORD,
-    IC_RESP_MIN,
     IC_SEED,
     IC_SESS_CLOSE,
     IC_SESSION_END,
@@ -225,12 +222,9 @@ def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
 
 
 @hot
-def _decision(E, EL, B, BL, J, rows, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t,
-              t0, trig, acks, one_book, upto):
-    """The strategy's decision at local time ``t`` on its own (local) book ``EL.bk``/``BL``:
-    with one book for two clocks, the exchange's book with the rows in flight undone
-    (``_journal``; ``rows``: the shard's (ts, code, rel, qty), ``upto``: rows the exchange has
-    applied). The intensity model's fills at ``t`` come first, on the exchange's book."""
+def _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t, t0, trig,
+              acks):
+    """The strategy's decision at local time ``t`` on its own (local) book ``EL.bk``/``BL``."""
     ctr, cnt, acc, fc, ic = E.ctr, E.cnt, E.acc, E.fc, E.ic
     ctx = W[0]
     ordview = W[1]
@@ -238,9 +232,6 @@ def _decision(E, EL, B, BL, J, rows, decide, params, state, W, fstate, fi, ff, e
     act = W[3]
     if ic[IC_FMODEL] == 1:
         _intensity_fills(E, fi, ff, ei, ef, cs, cq, t)
-    ts, code, rel, qty = rows
-    undone = one_book and view_for_read(J, E.bk, B, fstate, ic[IC_USE_FEAT] == 1, ts,
-                                        ic[IC_LOCAL_SHIFT], t, upto)
     guard_update(E, acks, t)
     allowed = ic[IC_Q_START] <= t < ic[IC_Q_END] and t < ic[IC_FLATTEN] and ctr[CT_GUARD] == 0
     fill_context(EL, BL, ctx, ordview, t, t0, trig, ic[IC_SESSION_END])
@@ -270,8 +261,6 @@ def _decision(E, EL, B, BL, J, rows, decide, params, state, W, fstate, fi, ff, e
             send_taker(EL, ei, ef, t, -1 if pos > 0.0 else 1, abs(pos))
     elif allowed and act[A_TAKER_SIDE] != 0.0 and act[A_TAKER_QTY] > 0.0:
         send_taker(EL, ei, ef, t, 1 if act[A_TAKER_SIDE] > 0.0 else -1, act[A_TAKER_QTY])
-    if undone:
-        exchange_view(J, E.bk, B, code, rel, qty, upto)
 
 
 @hot
@@ -378,32 +367,34 @@ def _next_request_arrives(E, B, ctr, rq, fi, ff, ei, ef, t):
 
 
 @step
-def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, J, ts, code, rel,
-                qty, ex_ts, ex_order, decide, params, state, eq_ts, eq_f, eq_b, loop):
+def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, ts, code, rel, qty,
+                ex_ts, ex_order, decide, params, state, eq_ts, eq_f, eq_b, loop):
     """The event loop (no allocation, no reference counting): returns True when the shard is
     done, False when an output buffer must grow first (the loop's position is in ``loop``)."""
     bk, ctr, cnt, rp, rpq, fc, ic, rq = E.bk, E.ctr, E.cnt, E.rp, E.rpq, E.fc, E.ic, E.rq
     n = ts.shape[0]
     two = ic[IC_TWO_CLOCKS] == 1
-    one_book = two and ic[IC_ONE_BOOK] == 1  # two clocks on one book (_journal.py)
-    perm = two and not one_book  # the exchange reads the rows through ex_order
     sh = ic[IC_LOCAL_SHIFT] if two else 0
-    n_l = n if perm else 0  # rows for the strategy's own book (two books)
+    n_l = n if two else 0
     use_feat = ic[IC_USE_FEAT] == 1
-    feat_x, feat_j = use_feat and not two, use_feat and one_book  # features from the exchange rows
+    feat_x = use_feat and not two
     dec_on_fill = ic[IC_DEC_ON_FILL] == 1
     n_grid = ic[IC_N_EQ]
     t0 = ts[0] + sh
     pos = loop[0]
-    i, il, next_step, fill_dec, eq_k, t_done = (pos.row, pos.local_row, pos.next_step,
-                                                pos.fill_decision, pos.eq_k, pos.t_done)
+    i = pos.row
+    il = pos.local_row
+    next_step = pos.next_step
+    fill_dec = pos.fill_decision
+    eq_k = pos.eq_k
+    t_done = pos.t_done
     done = False
     while True:
         if _needs_room(cnt, ic, fi, ei, acks):
             break  # the caller grows the output buffers and calls again
         t_rp = next_response_time(rp, ctr)
         t_rq = next_request_time(rq, ctr)
-        t_row = INF_NS if i >= n else ex_ts[ex_order[i]] if perm else ex_ts[i]
+        t_row = INF_NS if i >= n else ex_ts[ex_order[i]] if two else ex_ts[i]
         t_dec = min(next_step, fill_dec)
         t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
         t_other = min(t_rq, min(t_dec, t_eq))
@@ -426,49 +417,35 @@ def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, J
             continue
         if t_row <= t_other:
             lim = min(t_rp, t_other + 1)
-            t_read = _next_read(t_dec, t_eq, t_rp, t_rq, dec_on_fill, ic[IC_RESP_MIN])
             i = exchange_rows(E, bk, B, fc, ic, fi, ff, ei, ef, cs, cq, fstate, feat_x, code, rel,
-                              qty, ex_ts, ex_order, perm, i, n, lim, xt, J, one_book, feat_j, ts,
-                              sh, t_read, dec_on_fill, ic[IC_RESP_MIN])
-            t_done = max(t_done, ex_ts[ex_order[i - 1]] if perm else ex_ts[i - 1])
+                              qty, ex_ts, ex_order, two, i, n, lim, xt)
+            t_done = max(t_done, ex_ts[ex_order[i - 1]] if two else ex_ts[i - 1])
             continue
         if t_rq <= t_dec and t_rq <= t_eq:
             _next_request_arrives(E, B, ctr, rq, fi, ff, ei, ef, t_rq)
             t_done = max(t_done, t_rq)
             continue
         if t_dec <= t_eq:
-            if not (i < n or il < n_l or (one_book and ts[n - 1] + sh > t_dec)
-                    or t_rq < INF_NS or t_rp < INF_NS):
+            if not (i < n or il < n_l or t_rq < INF_NS or t_rp < INF_NS):
                 done = True  # as hftbacktest's elapse: no decision once nothing is left
-                t_done = max(t_done, ts[n - 1] + sh)  # the last row's local time
                 break
             trig = (1 if t_dec == next_step else 0) | (2 if t_dec == fill_dec else 0)
-            _decision(E, EL, B, BL, J, (ts, code, rel, qty), decide, params, state, W, fstate, fi,
-                      ff, ei, ef, cs, cq, t_dec, t0, trig, acks, one_book, i)
+            _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t_dec,
+                      t0, trig, acks)
             if t_dec == next_step:
                 next_step += ic[IC_STEP]
             if t_dec == fill_dec:
                 fill_dec = INF_NS
             continue
-        undone = one_book and view_for_read(J, bk, B, fstate, feat_j, ts, sh, t_eq, i)
         _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, t_eq)
-        if undone:
-            exchange_view(J, bk, B, code, rel, qty, i)
         eq_k += 1
-    pos.row, pos.local_row, pos.next_step = i, il, next_step
-    pos.fill_decision, pos.eq_k, pos.t_done = fill_dec, eq_k, t_done
+    pos.row = i
+    pos.local_row = il
+    pos.next_step = next_step
+    pos.fill_decision = fill_dec
+    pos.eq_k = eq_k
+    pos.t_done = t_done
     return done
-
-
-@hot
-def _next_read(t_dec, t_eq, t_rp, t_rq, dec_on_fill, resp_min):
-    """The earliest time the strategy may read its book: the next decision or equity sample,
-    or with decisions on fills the response to a fill (one pending, or to a request arriving;
-    ``exchange_rows`` looks ahead for fills from the rows themselves)."""
-    t = min(t_dec, t_eq)
-    if dec_on_fill:
-        t = min(t, min(t_rp, t_rq + resp_min))
-    return t
 
 
 @hot
@@ -515,9 +492,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
     two = ic[IC_TWO_CLOCKS] == 1
     sh = ic[IC_LOCAL_SHIFT] if two else 0
     lt = np.array([NO_ASK, NO_BID], dtype=np.int64)
-    one_book = two and ic[IC_ONE_BOOK] == 1
-    J = journal_alloc(ts, ex_ts, sh, w, ic[IC_NOV], one_book)
-    if two and not one_book:
+    if two:
         bk_l = np.zeros(BK_SIZE, dtype=np.int64)
         book_init(bk_l, w)
         n_ov = ic[IC_NOV]
@@ -536,9 +511,9 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
     pos.next_step = t0 + ic[IC_STEP]
     pos.fill_decision = INF_NS
     pos.t_done = t0
-    while not _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, J, ts,
-                          code, rel, qty, ex_ts, ex_order, decide, params, state, eq_ts, eq_f,
-                          eq_b, loop):
+    while not _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, ts, code,
+                          rel, qty, ex_ts, ex_order, decide, params, state, eq_ts, eq_f, eq_b,
+                          loop):
         n_fills, n_events, n_acks = _room_needed(cnt, ic)
         if n_fills > fi.shape[0]:
             fi = grow_rows(fi, n_fills)

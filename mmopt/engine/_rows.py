@@ -38,15 +38,6 @@ from mmopt.engine._book import (
 from mmopt.engine._exchange import on_cross, on_trade, queue_depth, queue_removed, resting_bounds
 from mmopt.engine._features import features_on_top
 from mmopt.engine._jit import hot
-from mmopt.engine._journal import (
-    P_FIRST,
-    journal_clear,
-    journal_cut,
-    journal_level,
-    journal_retire,
-    journal_row,
-    journal_top,
-)
 from mmopt.engine._orders import tick_price
 from mmopt.engine.market import (
     CODE_ASK_CLEAR,
@@ -132,27 +123,6 @@ def _is_stale(c, r, topb, topa):
 
 
 @hot
-def _fill_may_precede(code, rel, ex_ts, i, n, t, nrb, nrs, bmax, smin):
-    """Rows from ``i`` (one clock order) whose exchange time is before ``t``: may one of them
-    fill an order of ours (the resting bounds of now; new orders arrive after the batch)?"""
-    k = i
-    while k < n:
-        u = np.uint64(k)
-        if ex_ts[u] >= t:
-            return False
-        c = code[u]
-        r = rel[u]
-        if c == CODE_BUY_TRADE or c == CODE_BID_SET or c == CODE_BID_TOP:  # noqa: SIM109
-            if nrs > 0 and r >= smin:  # a bid at or above our lowest sell, a buy trade there
-                return True
-        elif c == CODE_SELL_TRADE or c == CODE_ASK_SET or c == CODE_ASK_TOP:  # noqa: SIM102, SIM109
-            if nrb > 0 and r <= bmax:
-                return True
-        k += 1
-    return False
-
-
-@hot
 def local_rows(E, bk, BL, fc, ic, fstate, use_feat, ts, code, rel, qty, il, n, sh, lim, lt):
     """Two clocks: rows with local time ``ts + sh <= lim`` into the strategy's own book ``bk``
     / ``BL`` (no fills: the exchange side has its own book). ``lt`` holds the stale-depth
@@ -209,90 +179,24 @@ def local_rows(E, bk, BL, fc, ic, fstate, use_feat, ts, code, rel, qty, il, n, s
 
 
 @hot
-def _before_row(J, fstate, feat_j, ts, sh, t, lt_j, slow, first, i, bk, bb, ba, lowb, higha, minb,
-                maxb, mina, maxa, topb, topa):
-    """One book for two clocks (``_journal``): before the exchange applies row ``i`` (exchange
-    time ``t``, local time ``lt_j``). ``slow``: the row may be in flight at the strategy's next
-    read (its local time is after the next decision or sample, or, with decisions on fills,
-    after a fill's response may come: ``exchange_rows``' caller and ``_fill_may_precede``), so
-    it is journaled; rows before it seen by ``t`` are retired. Otherwise the strategy sees it
-    before its next read, and so every row before it: all retired, the row not journaled.
-    Returns the first row still in flight."""
-    if slow:
-        first = journal_retire(J, fstate, feat_j, ts, sh, t, first, i)
-        journal_row(J, i, bb, ba, lowb, higha, minb, maxb, mina, maxa, topb, topa, bk)
-        return first
-    if first < i:
-        journal_retire(J, fstate, feat_j, ts, sh, lt_j, first, i)
-    return i + 1
-
-
-@hot
-def _bid_row(E, bk, B, J, slow, fi, ff, ei, ef, cs, cq, r, q, remove, pb, bb, ba, lowb, higha,
-             minb, maxb, mina, maxa, queued, nrs, smin, t):
-    """A bid level row at the exchange: the book (journaled when ``slow``), the queue of our
-    bids there (``queued``), fills of our sells it crosses. Returns (fills, bb, ba, lowb, minb,
-    maxb)."""
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    prev, bb, ba, lowb, minb, maxb = bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q,
-                                               remove, bb, ba, lowb, higha, minb, maxb, mina,
-                                               maxa)
-    if slow:
-        journal_level(J, 0, r, prev)
-    if queued:
-        queue_depth(E, 0, r, prev, q)
-    nfill = 0
-    if bb > pb and nrs > 0 and bb >= smin:
-        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-        nfill = on_cross(E, fi, ff, ei, ef, cs, cq, True, bb, t)
-    return nfill, bb, ba, lowb, minb, maxb
-
-
-@hot
-def _ask_row(E, bk, B, J, slow, fi, ff, ei, ef, cs, cq, r, q, remove, pa, bb, ba, lowb, higha,
-             minb, maxb, mina, maxa, queued, nrb, bmax, t):
-    """An ask level row at the exchange (``_bid_row``'s mirror). Returns (fills, bb, ba,
-    higha, mina, maxa)."""
-    bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    prev, bb, ba, higha, mina, maxa = ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q,
-                                                remove, bb, ba, lowb, higha, minb, maxb, mina,
-                                                maxa)
-    if slow:
-        journal_level(J, 1, r, prev)
-    if queued:
-        queue_depth(E, 1, r, prev, q)
-    nfill = 0
-    if ba < pa and nrb > 0 and ba <= bmax:
-        sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-        nfill = on_cross(E, fi, ff, ei, ef, cs, cq, False, ba, t)
-    return nfill, bb, ba, higha, mina, maxa
-
-
-@hot
 def exchange_rows(E, bk, B, fc, ic, fi, ff, ei, ef, cs, cq, fstate, feat_x, code, rel, qty,
-                  ex_ts, ex_order, two, i, n, lim, xt, J, jn, feat_j, ts, sh, jt, jfill, lmin):
-    """Rows ``i``.. (in exchange-time order: through ``ex_order`` when ``two``) with
+                  ex_ts, ex_order, two, i, n, lim, xt):
+    """Rows ``i``.. (in exchange-time order: through ``ex_order`` with two clocks) with
     exchange time below ``lim`` into the exchange's book ``bk``/``B``: queue positions of our
-    resting orders, fills of crossed or traded-through orders, feature updates on a top change.
-    ``xt``: the stale-depth bounds (ticks of the last `bid` / `ask` rows). ``jn``: one book for
-    two clocks (``_before_row``). Returns the next row; stops after a row that filled an order."""
+    resting orders, fills of crossed or traded-through orders, feature updates on a top change
+    (one clock). ``xt`` holds the stale-depth bounds (tick of the last `bid` / `ask` row).
+    Returns the next row; stops after a row that filled an order of ours."""
+    bid, ask, bov_t, bov_q, aov_t, aov_q = B
     bb, ba, lowb, higha, minb, maxb, mina, maxa = book_scalars(bk)
-    topb, topa = xt[0], xt[1]
+    topb = xt[0]
+    topa = xt[1]
     nrb, nrs, bmin, bmax, smin, smax = resting_bounds(E)
-    jfirst = J.ptr[P_FIRST]
-    slow, lt_j = False, np.int64(0)
     while i < n:
         # unsigned row indices: numba then skips the negative-index wraparound on each read
         j = np.uint64(ex_order[np.uint64(i)]) if two else np.uint64(i)
         t = ex_ts[j]
         if t >= lim:
             break
-        if jn:
-            lt_j = ts[j] + sh
-            slow = lt_j > jt or (jfill and _fill_may_precede(code, rel, ex_ts, i, n, lt_j - lmin,
-                                                            nrb, nrs, bmax, smin))
-            jfirst = _before_row(J, fstate, feat_j, ts, sh, t, lt_j, slow, jfirst, i, bk, bb, ba,
-                                 lowb, higha, minb, maxb, mina, maxa, topb, topa)
         c = code[j]
         r = rel[j]
         q = qty[j]
@@ -302,50 +206,49 @@ def exchange_rows(E, bk, B, fc, ic, fi, ff, ei, ef, cs, cq, fstate, feat_x, code
         nfill = 0
         if c == CODE_BID_TOP or c == CODE_BID_TOP_DEL:  # noqa: SIM109
             topb = r
-            if slow and maxb > r:
-                journal_cut(J, bk, B, 0, r, maxb)
             bb, lowb, maxb = _cut_bids(E, bk, B, r, bb, ba, lowb, higha, minb, maxb, mina, maxa,
                                        nrb > 0 and bmax > r)
             c = CODE_BID_SET if c == CODE_BID_TOP else CODE_BID_DEL
         elif c == CODE_ASK_TOP or c == CODE_ASK_TOP_DEL:  # noqa: SIM109
             topa = r
-            if slow and mina < r:
-                journal_cut(J, bk, B, 1, r, mina)
             ba, higha, mina = _cut_asks(E, bk, B, r, bb, ba, lowb, higha, minb, maxb, mina, maxa,
                                         nrs > 0 and smin < r)
             c = CODE_ASK_SET if c == CODE_ASK_TOP else CODE_ASK_DEL
         elif _is_stale(c, r, topb, topa):
             continue
         if c == CODE_BID_SET or c == CODE_BID_DEL:  # noqa: SIM109
-            nfill, bb, ba, lowb, minb, maxb = _bid_row(
-                E, bk, B, J, slow, fi, ff, ei, ef, cs, cq, r, q, c == CODE_BID_DEL, pb, bb, ba,
-                lowb, higha, minb, maxb, mina, maxa, nrb > 0 and bmin <= r <= bmax, nrs, smin, t)
+            prev, bb, ba, lowb, minb, maxb = bid_level(
+                bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_BID_DEL, bb, ba, lowb,
+                higha, minb, maxb, mina, maxa)
+            if nrb > 0 and bmin <= r <= bmax:
+                queue_depth(E, 0, r, prev, q)
+            if bb > pb and nrs > 0 and bb >= smin:
+                sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                nfill = on_cross(E, fi, ff, ei, ef, cs, cq, True, bb, t)
         elif c == CODE_ASK_SET or c == CODE_ASK_DEL:  # noqa: SIM109
-            nfill, bb, ba, higha, mina, maxa = _ask_row(
-                E, bk, B, J, slow, fi, ff, ei, ef, cs, cq, r, q, c == CODE_ASK_DEL, pa, bb, ba,
-                lowb, higha, minb, maxb, mina, maxa, nrs > 0 and smin <= r <= smax, nrb, bmax, t)
+            prev, bb, ba, higha, mina, maxa = ask_level(
+                bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, c == CODE_ASK_DEL, bb, ba, lowb,
+                higha, minb, maxb, mina, maxa)
+            if nrs > 0 and smin <= r <= smax:
+                queue_depth(E, 1, r, prev, q)
+            if ba < pa and nrb > 0 and ba <= bmax:
+                sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
+                nfill = on_cross(E, fi, ff, ei, ef, cs, cq, False, ba, t)
         elif (c == CODE_BUY_TRADE and nrs > 0 and r >= smin) or (
                 c == CODE_SELL_TRADE and nrb > 0 and r <= bmax):
             sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
             nfill = on_trade(E, fi, ff, ei, ef, cs, cq, c == CODE_BUY_TRADE, r, q, t)
         elif c == CODE_BID_CLEAR or c == CODE_ASK_CLEAR:  # noqa: SIM109
             sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-            if slow:
-                journal_clear(J, bk, B, c == CODE_ASK_CLEAR)
             topb, topa = _clear(E, bk, B, c, topb, topa, nrb > 0, nrs > 0)
             bb, ba, lowb, higha, minb, maxb, mina, maxa = book_scalars(bk)
         book_row = c != CODE_IGNORE and (c <= CODE_ASK_DEL or c >= CODE_BID_CLEAR)
-        if (feat_x or feat_j) and book_row and (  # one clock, or one book (at local time)
-                bb != pb or ba != pa or r == bb or r == ba):  # noqa: SIM109
+        if feat_x and book_row and (bb != pb or ba != pa or r == bb or r == ba):  # noqa: SIM109
             sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
-            if slow:  # the strategy sees it later: kept
-                journal_top(J, i - 1, bk, B, fc, ic)
-            else:
-                top_to_features(bk, B, fc, ic, fstate, lt_j if feat_j else t)
+            top_to_features(bk, B, fc, ic, fstate, t)
         if nfill > 0:
             break  # responses may now be due at t: re-evaluate the next event
     sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
     xt[0] = topb
     xt[1] = topa
-    J.ptr[P_FIRST] = jfirst
     return i

@@ -86,8 +86,6 @@ class MarketData:
     min_feed_latency_ns: int = 0  # smallest ts_ns - exch_ts_ns as recorded (two clocks)
     n_estimated_exch: int = 0  # rows whose null exchange time was estimated
     exch_known: np.ndarray | None = None  # bool: the row carried an exchange time (None: none)
-    ex_in_local_order: bool = False  # two clocks whose exchange order is the local one (ex_order
-    # the identity): the kernel keeps one book and undoes the rows in flight (_journal.py)
 
     @property
     def exch_ts(self) -> np.ndarray | None:
@@ -176,8 +174,6 @@ def prepare_market(events: np.ndarray, instrument: Instrument) -> MarketData:
         min_feed_latency_ns=0 if exch is None else exch.min_latency_ns,
         n_estimated_exch=0 if exch is None else exch.n_estimated,
         exch_known=known if known.any() else None,
-        ex_in_local_order=exch is not None and bool(
-            np.array_equal(ex_order, np.arange(n, dtype=np.int32))),
     )
 
 

@@ -72,10 +72,6 @@ def run_backtest(
                            session)
     ic[S.IC_TWO_CLOCKS] = int(two_clocks)
     ic[S.IC_LOCAL_SHIFT] = shift
-    # one book when the exchange sees the rows in local order and never after the strategy
-    ic[S.IC_ONE_BOOK] = int(two_clocks and market.ex_in_local_order
-                            and market.min_feed_latency_ns + shift >= 0)
-    ic[S.IC_RESP_MIN] = config.response_latency_ns if config.latency_model == "constant" else 0
     lat = _latency_table(market, config, shift if two_clocks else None)
     feat = strategy.feature_params(params_obj)
     ic[S.IC_USE_FEAT] = 0 if feat is None else 1
