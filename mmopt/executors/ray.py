@@ -38,7 +38,7 @@ __all__ = ["RayExecutor"]
 POLL_S = 0.5
 GROW_EVERY_S = 2.0  # how often free CPUs are looked for (after ``warm``)
 START_TIMEOUT_S = 120.0  # an owner not warmed by then (no CPU for it) is given up
-NO_OWNER_GRACE_S = 30.0  # with every owner lost, how long to wait for a CPU to come free
+NO_OWNER_GRACE_S = 120.0  # how long the calls wait with no owner live or starting
 
 
 class RayExecutor:
@@ -64,7 +64,8 @@ class RayExecutor:
         self._starting: dict[Any, tuple[Owner, float]] = {}  # warm call -> new owner, started
         self._warm_call: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
         self._last_grow = 0.0
-        self._lost_at = 0.0
+        self._no_owner_since: float | None = None  # since when no owner is live or starting
+        self._t0 = time.monotonic()
         self._closed = False
         for _ in range(self.n_workers):
             self.dispatch.add_owner(self._new_actor())
@@ -125,14 +126,38 @@ class RayExecutor:
                 return False
             refs = [*self._in_flight, *self._starting]
             if not refs:
-                if time.monotonic() - self._lost_at < NO_OWNER_GRACE_S:
-                    time.sleep(min(remaining, POLL_S))  # CPUs of lost owners come free
+                if self._no_owner_left():
+                    self.dispatch.fail_all(
+                        f"no shard owner is left: every Ray worker died and no CPU came free "
+                        f"for one in {NO_OWNER_GRACE_S:.0f} s; see the Ray logs")
                     continue
-                self.dispatch.fail_all("no shard owner is left (every Ray worker died or "
-                                       "no CPU is free for one); see the Ray logs")
+                time.sleep(min(remaining, POLL_S))  # CPUs of lost owners come free
                 continue
             self._ray.wait(refs, num_returns=1, timeout=min(remaining, POLL_S),
                            fetch_local=True)
+
+    def _no_owner_left(self) -> bool:
+        """Nothing runs and nothing starts: look for a free CPU at once; True once no owner
+        has been live or starting for ``NO_OWNER_GRACE_S`` (the calls then fail)."""
+        now = time.monotonic()
+        if self.dispatch.live() or self._starting:
+            self._no_owner_since = None
+            return False
+        if self._no_owner_since is None:
+            self._no_owner_since = now
+            self._note(f"no shard owner is live; waiting up to {NO_OWNER_GRACE_S:.0f} s for a "
+                       "CPU to start one on")
+        if self._warm_call is not None:
+            self._last_grow = now
+            self._grow()
+            if self._starting:
+                self._no_owner_since = None
+                return False
+        return now - self._no_owner_since >= NO_OWNER_GRACE_S
+
+    def _note(self, text: str) -> None:
+        """A line on stderr for the sweep's log, with the seconds since the executor started."""
+        print(f"note: [{time.monotonic() - self._t0:.1f} s] {text}", file=sys.stderr)
 
     def _collect_ready(self) -> None:
         """Take the result of every call (and new owner) that has finished, without blocking."""
@@ -191,8 +216,8 @@ class RayExecutor:
                 self._lost(calls[ref], exc)
         for ref in late:
             owner = calls[ref]
-            print(f"note: shard owner {owner.index} found no free CPU in {START_TIMEOUT_S:.0f}"
-                  " s (a node lost?); the sweep goes on without it", file=sys.stderr)
+            self._note(f"shard owner {owner.index} found no free CPU in {START_TIMEOUT_S:.0f} s "
+                       "(a node lost?); the sweep goes on without it")
             self._kill(owner)
 
     def _warmed(self, owner: Owner, call: Any) -> None:
@@ -244,6 +269,8 @@ class RayExecutor:
                 del self._starting[ref]
                 owner.ready = False
                 self._kill(owner)
+                self._note(f"new shard owner {owner.index} was not warmed within "
+                           f"{START_TIMEOUT_S:.0f} s (no CPU for it?); given up")
         if self._warm_call is not None and now - self._last_grow > GROW_EVERY_S:
             self._last_grow = now
             self._grow()
@@ -293,7 +320,7 @@ class RayExecutor:
         try:
             done = self._ray.get(ref)
         except Exception as exc:
-            print(f"note: a new shard owner could not start: {_cause(exc)}", file=sys.stderr)
+            self._note(f"new shard owner {owner.index} could not start: {_cause(exc)}")
             owner.ready = False
             self._kill(owner)
             return
@@ -303,20 +330,19 @@ class RayExecutor:
         else:
             owner.node = done
         owner.ready = True
+        self._note(f"new shard owner {owner.index} started on node {owner.node}")
         if self.runtime is not None:
             self.runtime.remember_processes()
 
     def _lost(self, owner: Owner, exc: Exception) -> None:
         n_shards = sum(1 for o in self.dispatch.owner_of.values() if o is owner)
         failed = self.dispatch.lose(owner)
-        self._lost_at = time.monotonic()
         for ref in [r for r, j in self._in_flight.items() if j.handle is not r]:
             del self._in_flight[ref]
         self._kill(owner)
-        print(f"note: shard owner {owner.index} on node {owner.node} was lost "
-              f"({type(exc).__name__}); its {n_shards} shard(s) go to the other owners and "
-              f"its calls are retried ({len(failed)} past executor.max_retries)",
-              file=sys.stderr)
+        self._note(f"shard owner {owner.index} on node {owner.node} was lost "
+                   f"({type(exc).__name__}); its {n_shards} shard(s) go to the other owners and "
+                   f"its calls are retried ({len(failed)} past executor.max_retries)")
 
     def _kill(self, owner: Owner) -> None:
         owner.alive = False
