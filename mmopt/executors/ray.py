@@ -137,8 +137,8 @@ class RayExecutor:
                            fetch_local=True)
 
     def _no_owner_left(self) -> bool:
-        """Nothing runs and nothing starts: look for a free CPU at once; True once no owner
-        has been live or starting for ``NO_OWNER_GRACE_S`` (the calls then fail)."""
+        """True once no owner has been live or starting for ``NO_OWNER_GRACE_S`` (the calls
+        then fail; ``_pump`` meanwhile looks for a free CPU at every poll)."""
         now = time.monotonic()
         if self.dispatch.live() or self._starting:
             self._no_owner_since = None
@@ -147,12 +147,6 @@ class RayExecutor:
             self._no_owner_since = now
             self._note(f"no shard owner is live; waiting up to {NO_OWNER_GRACE_S:.0f} s for a "
                        "CPU to start one on")
-        if self._warm_call is not None:
-            self._last_grow = now
-            self._grow()
-            if self._starting:
-                self._no_owner_since = None
-                return False
         return now - self._no_owner_since >= NO_OWNER_GRACE_S
 
     def _note(self, text: str) -> None:
@@ -257,7 +251,8 @@ class RayExecutor:
 
     def _pump(self) -> None:
         """Start what can start; look for free CPUs (a lost owner's, a node that joined) once
-        the owners are warmed; give up new owners that found no CPU."""
+        the owners are warmed, every ``GROW_EVERY_S`` or at once when no owner is live; give up
+        new owners that found no CPU."""
         for job in self.dispatch.to_start():
             assert job.owner is not None
             ref = job.owner.actor.run.remote(job.fn, *job.args)
@@ -271,7 +266,8 @@ class RayExecutor:
                 self._kill(owner)
                 self._note(f"new shard owner {owner.index} was not warmed within "
                            f"{START_TIMEOUT_S:.0f} s (no CPU for it?); given up")
-        if self._warm_call is not None and now - self._last_grow > GROW_EVERY_S:
+        no_owner = not self.dispatch.live()  # then look for a CPU at every poll
+        if self._warm_call is not None and (no_owner or now - self._last_grow > GROW_EVERY_S):
             self._last_grow = now
             self._grow()
 
