@@ -27,7 +27,9 @@ WARM_SYNTH  := from mmopt.data.synth import generate_events; generate_events(200
 # mlflow, pandas and the rest from source at every start: `mmopt --help` took 4.1 s instead of
 # 1.3 s, a second `mmopt sweep` 60 s instead of 33 s (docs/benchmarks.md, "Cold start").
 # compileall writes it whatever PYTHONDONTWRITEBYTECODE says; a package file that does not
-# compile (some ship Python 2 examples) is skipped.
+# compile (some ship Python 2 examples) is skipped. Not uv's --compile-bytecode: that runs
+# inside the install, before the cache builds, and adds its whole time (about 45 s of one
+# core) to `make venv`; after pip (PIP_ONLY), which compiles at install, this finds it done.
 SITE_PACKAGES := import sysconfig; print(sysconfig.get_path('purelib'))
 
 # The packages are installed with uv (pinned in constraints.txt, installed first with pip): it
