@@ -18,10 +18,12 @@ time (less sensitive to other jobs on the machine than wall time; both are print
 lines). Also printed: kernel load time (``warm_up``), ``prepare_market`` time, and the peak RSS
 of the process (VmHWM: the stream, the prepared market and one run). ``base`` and ``one clock``
 must give the same fills where the book rules did not change (the synthetic stream); the
-``fills`` column says whether they did.
+``fills`` column says whether they did. ``--paired`` (for a base that has the ``clocks`` option,
+i.e. any commit since issue 8) runs the base with one clock and with two instead, compares each
+variant with the base on the same clocks, and rotates the variants' order from round to round.
 
 Run: ``.venv/bin/python benchmarks/engine_before_after.py --base ../bench_base [--events N]
-[--rounds R] [--reps K] [--shards binance-usdm.BTCUSDT/2024-08-08] [--data DIR]``
+[--rounds R] [--reps K] [--paired] [--shards binance-usdm.BTCUSDT/2024-08-08] [--data DIR]``
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ REPO = Path(__file__).resolve().parents[1]
 STEPS_MS = (10, 100, 1000)
 SEED = 20240808
 VARIANTS = (("base", "base"), ("one clock", "local"), ("two clocks", "auto"))
+# --paired: the base with the same clocks as each variant (a base that has the clocks option)
+PAIRED = (("base one clock", "local"), ("one clock", "local"), ("base two clocks", "auto"),
+          ("two clocks", "auto"))
 
 _CHILD = """
 import dataclasses, hashlib, json, sys, time
@@ -133,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--shards", default="", help="security/date,... under --data")
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "binance")
+    ap.add_argument("--paired", action="store_true",
+                    help="base with one and two clocks, each variant against its own")
     args = ap.parse_args(argv)
     base = args.base.resolve()
     if not (base / "mmopt" / "engine").is_dir():
@@ -141,20 +148,29 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for label, n, paths in _streams(args, Path(tmp)):
             runs: dict[str, list[dict[str, Any]]] = {}
+            variants = PAIRED if args.paired else VARIANTS
             for rnd in range(args.rounds):
-                for name, clocks in VARIANTS:
-                    repo = base if name == "base" else REPO
+                k = rnd % len(variants) if args.paired else 0
+                for name, clocks in variants[k:] + variants[:k]:
+                    repo = base if name.startswith("base") else REPO
                     got = _run_child(repo, paths, clocks, args.reps)
                     runs.setdefault(name, []).append(got)
                     meps = [n / got["cpu_s"][str(s)] / 1e6 for s in STEPS_MS]
-                    print(f"  {label} round {rnd + 1} {name:10s}: "
+                    print(f"  {label} round {rnd + 1} {name:15s}: "
                           + " / ".join(f"{m:.2f}" for m in meps) + " Mev/s (10 ms / 100 ms / 1 s)",
                           flush=True)
             print(f"\n{label}: best of {args.rounds} rounds x {args.reps} reps, Mev/s on CPU time")
-            print(f"{'variant':11s} {'10 ms':>14s} {'100 ms':>14s} {'1 s':>14s} {'peak MB':>8s} "
+            print(f"{'variant':15s} {'10 ms':>14s} {'100 ms':>14s} {'1 s':>14s} {'peak MB':>8s} "
                   f"{'prepare s':>9s} {'load s':>7s}  fills = base")
-            best_base = {s: min(r["cpu_s"][str(s)] for r in runs["base"]) for s in STEPS_MS}
-            for name, _ in VARIANTS:
+
+            def ref(name: str, clocks: str) -> str:
+                if not args.paired:
+                    return "base"
+                return "base one clock" if clocks == "local" else "base two clocks"
+
+            for name, clocks in variants:
+                best_base = {s: min(r["cpu_s"][str(s)] for r in runs[ref(name, clocks)])
+                             for s in STEPS_MS}
                 rs = runs[name]
                 cells = []
                 line: dict[str, Any] = {"bench": "engine_before_after", "stream": label,
@@ -164,16 +180,17 @@ def main(argv: list[str] | None = None) -> int:
                     wall = min(r["wall_s"][str(s)] for r in rs)
                     m = n / cpu / 1e6
                     rel = best_base[s] / cpu - 1.0
-                    cells.append(f"{m:6.2f} ({rel:+4.0%})" if name != "base" else f"{m:6.2f}")
+                    cells.append(f"{m:6.2f} ({rel:+5.1%})" if not name.startswith("base")
+                                 else f"{m:6.2f}")
                     line[f"meps_{s}ms"] = round(m, 3)
                     line[f"wall_meps_{s}ms"] = round(n / wall / 1e6, 3)
                 peak = min(r["peak_mb"] for r in rs)
                 prep = min(r["prep_s"] for r in rs)
                 load = min(r["warm_s"] for r in rs)
-                same = all(rs[0]["fills"][str(s)] == runs["base"][0]["fills"][str(s)]
+                same = all(rs[0]["fills"][str(s)] == runs[ref(name, clocks)][0]["fills"][str(s)]
                            for s in STEPS_MS)
                 line.update(peak_mb=round(peak), prepare_s=round(prep, 3), fills_equal_base=same)
-                print(f"{name:11s} " + " ".join(f"{c:>14s}" for c in cells)
+                print(f"{name:15s} " + " ".join(f"{c:>14s}" for c in cells)
                       + f" {peak:8.0f} {prep:9.2f} {load:7.2f}  {same}")
                 lines.append(line)
             print()
