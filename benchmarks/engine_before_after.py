@@ -100,6 +100,13 @@ def _save_stream(events: np.ndarray, instrument: Any, folder: Path, name: str) -
     return ev_path, spec_path
 
 
+def _reference(clocks: str, paired: bool) -> str:
+    """The base variant a variant is compared with."""
+    if not paired:
+        return "base"
+    return "base one clock" if clocks == "local" else "base two clocks"
+
+
 def _run_child(repo: Path, paths: tuple[Path, Path], clocks: str, reps: int) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(repo))
     steps = ",".join(str(s) for s in STEPS_MS)
@@ -162,15 +169,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{label}: best of {args.rounds} rounds x {args.reps} reps, Mev/s on CPU time")
             print(f"{'variant':15s} {'10 ms':>14s} {'100 ms':>14s} {'1 s':>14s} {'peak MB':>8s} "
                   f"{'prepare s':>9s} {'load s':>7s}  fills = base")
-
-            def ref(name: str, clocks: str) -> str:
-                if not args.paired:
-                    return "base"
-                return "base one clock" if clocks == "local" else "base two clocks"
-
             for name, clocks in variants:
-                best_base = {s: min(r["cpu_s"][str(s)] for r in runs[ref(name, clocks)])
-                             for s in STEPS_MS}
+                ref = runs[_reference(clocks, args.paired)]
+                best_base = {s: min(r["cpu_s"][str(s)] for r in ref) for s in STEPS_MS}
                 rs = runs[name]
                 cells = []
                 line: dict[str, Any] = {"bench": "engine_before_after", "stream": label,
@@ -187,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                 peak = min(r["peak_mb"] for r in rs)
                 prep = min(r["prep_s"] for r in rs)
                 load = min(r["warm_s"] for r in rs)
-                same = all(rs[0]["fills"][str(s)] == runs[ref(name, clocks)][0]["fills"][str(s)]
-                           for s in STEPS_MS)
+                same = all(rs[0]["fills"][str(s)] == ref[0]["fills"][str(s)] for s in STEPS_MS)
                 line.update(peak_mb=round(peak), prepare_s=round(prep, 3), fills_equal_base=same)
                 print(f"{name:15s} " + " ".join(f"{c:>14s}" for c in cells)
                       + f" {peak:8.0f} {prep:9.2f} {load:7.2f}  {same}")

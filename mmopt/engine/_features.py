@@ -61,7 +61,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from mmopt.engine._jit import with_runtime
 
 # ---- params vector (float64, length N_FEATURE_PARAMS) -------------------------------------------
 P_VOL_HALFLIFE_S = 0  # half-life of the fast volatility EWMA, seconds
@@ -154,13 +155,13 @@ _NS = 1_000_000_000
 _LN2 = math.log(2.0)
 
 
-@njit(cache=True)
+@with_runtime
 def features_state_size():
     """Length of the float64 state vector (a constant)."""
     return FEATURE_STATE_SIZE
 
 
-@njit(cache=True)
+@with_runtime
 def feature_params_invalid(params):
     """Index of the first invalid parameter, ``N_FEATURE_PARAMS`` if too short, -1 if all valid.
 
@@ -178,7 +179,7 @@ def feature_params_invalid(params):
     return -1
 
 
-@njit(cache=True)
+@with_runtime
 def features_init(state, params):
     """Reset ``state`` (length ``FEATURE_STATE_SIZE``) for a new stream with ``params``.
 
@@ -210,18 +211,18 @@ def features_init(state, params):
     state[I_INITIALISED] = 1.0
 
 
-@njit(cache=True)
+@with_runtime
 def _get_ts(state, slot):
     return np.int64(state[slot]) * _NS + np.int64(state[slot + 1])
 
 
-@njit(cache=True)
+@with_runtime
 def _set_ts(state, slot, ts_ns):
     state[slot] = float(ts_ns // _NS)
     state[slot + 1] = float(ts_ns % _NS)
 
 
-@njit(cache=True)
+@with_runtime
 def _roll_vol_ring(state, b_new):
     """Move the rolling-vol ring so that its newest bucket is ``b_new`` (expired buckets -> 0)."""
     last_b = np.int64(state[I_VR_LAST_B])
@@ -245,7 +246,7 @@ def _roll_vol_ring(state, b_new):
     state[I_VR_LAST_B] = float(b_new)
 
 
-@njit(cache=True)
+@with_runtime
 def _z_push(state, x):
     """Append one OFI sample to the z ring (drops the oldest when M are held)."""
     m = np.int64(state[I_Z_M])
@@ -274,7 +275,7 @@ def _z_push(state, x):
         _z_recompute(state, m)
 
 
-@njit(cache=True)
+@with_runtime
 def _z_recompute(state, m):
     mean = 0.0
     for j in range(m):
@@ -294,7 +295,7 @@ def _z_recompute(state, m):
     state[I_Z_MAXD2] = maxd2
 
 
-@njit(cache=True)
+@with_runtime
 def _roll_ofi_ring(state, b_new):
     """Move the OFI ring to bucket ``b_new``, taking z samples at the boundaries passed."""
     last_b = np.int64(state[I_OR_LAST_B])
@@ -327,7 +328,7 @@ def _roll_ofi_ring(state, b_new):
     state[I_OR_LAST_B] = float(b_new)
 
 
-@njit(cache=True)
+@with_runtime
 def _ewma_vol(numerator, lam, elapsed_s):
     if elapsed_s <= 0.0:
         return 0.0
@@ -336,7 +337,7 @@ def _ewma_vol(numerator, lam, elapsed_s):
     return math.sqrt(var) if var > 0.0 else 0.0
 
 
-@njit(cache=True)
+@with_runtime
 def _rolling_vol(state, ts_ns):
     q = np.int64(state[I_VR_Q_NS])
     window_start = (np.int64(state[I_VR_LAST_B]) - N_VOL_BUCKETS + 1) * q
@@ -348,7 +349,7 @@ def _rolling_vol(state, ts_ns):
     return math.sqrt(total / span_s)
 
 
-@njit(cache=True)
+@with_runtime
 def _ofi_z(state):
     n = int(state[I_Z_COUNT])
     if n < min(Z_MIN_SAMPLES, int(state[I_Z_M])) or n < 2:
@@ -364,7 +365,7 @@ def _ofi_z(state):
     return (state[F_OFI] - mean) / std
 
 
-@njit(cache=True)
+@with_runtime
 def _advance(state, ts_ns):
     """Move the clock and the rings to ``ts_ns``; return the effective time (never earlier)."""
     if state[I_INITIALISED] == 0.0:
@@ -387,7 +388,7 @@ def _advance(state, ts_ns):
     return ts_ns
 
 
-@njit(cache=True)
+@with_runtime
 def _decay_to(state, ts_ns):
     """Express the EWMA numerators at ``ts_ns`` (they are decayed lazily)."""
     dt_ns = ts_ns - _get_ts(state, I_NUM_TS_S)
@@ -398,7 +399,7 @@ def _decay_to(state, ts_ns):
         _set_ts(state, I_NUM_TS_S, ts_ns)
 
 
-@njit(cache=True)
+@with_runtime
 def features_refresh(state, ts_ns):
     """Bring every output slot to time ``ts_ns`` (decay, window expiry, OFI samples, z-score)."""
     ts_ns = _advance(state, ts_ns)
@@ -415,7 +416,7 @@ def features_refresh(state, ts_ns):
     state[F_OFI_Z] = _ofi_z(state)
 
 
-@njit(cache=True)
+@with_runtime
 def _ofi_event(prev_bid, prev_bid_qty, prev_ask, prev_ask_qty, bid, bid_qty, ask, ask_qty):
     """CKS e_n with an empty bid at -inf and an empty ask at +inf (sizes already 0 if empty)."""
     pb0 = prev_bid if math.isfinite(prev_bid) else -math.inf
@@ -434,14 +435,14 @@ def _ofi_event(prev_bid, prev_bid_qty, prev_ask, prev_ask_qty, bid, bid_qty, ask
     return e
 
 
-@njit(cache=True)
+@with_runtime
 def _clean_qty(price, qty):
     if not math.isfinite(price) or not math.isfinite(qty) or qty < 0.0:
         return 0.0
     return qty
 
 
-@njit(cache=True)
+@with_runtime
 def _update_book_outputs(state, bid, bid_qty, ask, ask_qty):
     total = bid_qty + ask_qty
     imbalance = bid_qty / total if total > 0.0 else 0.5
@@ -459,7 +460,7 @@ def _update_book_outputs(state, bid, bid_qty, ask, ask_qty):
         state[F_TWO_SIDED] = 0.0
 
 
-@njit(cache=True)
+@with_runtime
 def _add_return(state, ts_ns, r):
     """Add the squared log return ``r`` observed at ``ts_ns`` (never before the EWMA's time nor
     the rolling ring's oldest bucket) to the volatility estimators."""
@@ -473,7 +474,7 @@ def _add_return(state, ts_ns, r):
         state[I_VR_SUM] += r2
 
 
-@njit(cache=True)
+@with_runtime
 def _close_grid(state, ts_ns):
     """Sampled volatility: close every grid point before or at ``ts_ns`` not closed yet, with the
     mid in force just before it (F_LAST_MID: called before a mid at ``ts_ns`` is recorded). The
@@ -492,7 +493,7 @@ def _close_grid(state, ts_ns):
         _add_return(state, (last_b + 1) * q, math.log(mid / prev))
 
 
-@njit(cache=True)
+@with_runtime
 def _record_mid(state, ts_ns, mid):
     """Feed a valid mid into the volatility estimators (per change, or via the sampling grid)."""
     if state[I_HAVE_MID] == 0.0:
@@ -509,7 +510,7 @@ def _record_mid(state, ts_ns, mid):
     state[F_LAST_MID] = mid
 
 
-@njit(cache=True)
+@with_runtime
 def features_on_top(state, ts_ns, bid, bid_qty, ask, ask_qty):
     """Feed the current best bid/ask (price NaN = that side is empty) at ``ts_ns``."""
     ts_ns = _advance(state, ts_ns)

@@ -13,6 +13,8 @@ bigger and slower and its compilation longer, for code that does not run per row
 marks the kernel's event loop: compiled apart from ``run_kernel`` (which allocates, so it needs
 numba's runtime) and without reference counting, so passing the state's arrays to the helpers
 inside the loop costs no atomic reference-count updates (they took about 10 % of a run).
+``with_runtime`` keeps numba's runtime and numba's own inlining choices (the feature state's
+helpers, ``_features.py``), compiled once per argument types like the others.
 
 **One compile per argument types.** A plain numba dispatcher called from compiled code with a
 constant argument (``push_response(..., RPK_FILL, 0, False, ...)``) compiles a specialisation
@@ -35,7 +37,7 @@ from typing import Any
 from numba import njit, types
 from numba.core.registry import CPUDispatcher
 
-__all__ = ["cold", "hot", "one_compile_per_types", "step"]
+__all__ = ["cold", "hot", "one_compile_per_types", "step", "with_runtime"]
 
 
 class _OneCompilePerTypes(CPUDispatcher):
@@ -65,3 +67,4 @@ def one_compile_per_types(
 hot: Any = one_compile_per_types(_nrt=False, forceinline=True)
 cold: Any = one_compile_per_types(_nrt=False)
 step: Any = cold  # the same compile options; the name says what the function is
+with_runtime: Any = one_compile_per_types()  # numba's runtime kept (the feature state's helpers)

@@ -8,7 +8,7 @@ import inspect
 from numba import njit, types
 from numba.core.registry import CPUDispatcher
 
-from mmopt.engine._jit import cold, hot, one_compile_per_types
+from mmopt.engine._jit import cold, hot, one_compile_per_types, with_runtime
 
 
 def _scaled(x: float, k: int, flag: bool) -> float:
@@ -51,3 +51,5 @@ def test_the_numba_hook_is_there() -> None:
         assert isinstance(helper, CPUDispatcher)
         assert helper.targetoptions["_nrt"] is False
     assert hot(_scaled).targetoptions["forceinline"] is True
+    assert isinstance(with_runtime(_scaled), CPUDispatcher)
+    assert "_nrt" not in with_runtime(_scaled).targetoptions  # numba's runtime kept
