@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from mmopt.engine._jit import cold, hot
+from mmopt.engine._named import layout_from_constants
 
 NO_BID = np.int64(-(2**62))  # best bid of an empty side (hftbacktest: INVALID_MIN)
 NO_ASK = np.int64(2**62)  # best ask of an empty side (INVALID_MAX)
@@ -36,37 +37,41 @@ BK_MAX_ASK = 10
 BK_OV_HIGH_BID = 11  # highest overflow bid tick stored with qty > 0 since last cut (a bound)
 BK_OV_LOW_ASK = 12
 BK_SIZE = 13
+# the same slots by name in compiled code: ``bk.best_bid`` is ``bk[BK_BEST_BID]``
+BOOK = layout_from_constants("Book", np.int64, globals(), {"BK_": ""}, BK_SIZE,
+                             exclude=frozenset({"BK_SIZE"}), rename={"BK_W": "window"})
+as_book = BOOK.view
 
 
 @hot
 def sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa):
     """Write the book's scalars back (the kernel's row loop keeps them in locals)."""
-    bk[BK_BEST_BID] = bb
-    bk[BK_BEST_ASK] = ba
-    bk[BK_LOW_BID] = lowb
-    bk[BK_HIGH_ASK] = higha
-    bk[BK_MIN_BID] = minb
-    bk[BK_MAX_BID] = maxb
-    bk[BK_MIN_ASK] = mina
-    bk[BK_MAX_ASK] = maxa
+    bk.best_bid = bb
+    bk.best_ask = ba
+    bk.low_bid = lowb
+    bk.high_ask = higha
+    bk.min_bid = minb
+    bk.max_bid = maxb
+    bk.min_ask = mina
+    bk.max_ask = maxa
 
 
 @hot
 def book_scalars(bk):
     """The book's scalars (bb, ba, lowb, higha, minb, maxb, mina, maxa), for a row loop's
     locals; ``sync_book`` writes them back."""
-    return (bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_LOW_BID], bk[BK_HIGH_ASK], bk[BK_MIN_BID],
-            bk[BK_MAX_BID], bk[BK_MIN_ASK], bk[BK_MAX_ASK])
+    return (bk.best_bid, bk.best_ask, bk.low_bid, bk.high_ask, bk.min_bid,
+            bk.max_bid, bk.min_ask, bk.max_ask)
 
 
 @hot
 def book_init(bk, w):
     sync_book(bk, NO_BID, NO_ASK, NO_ASK, NO_BID, NO_ASK, NO_BID, NO_ASK, NO_BID)
-    bk[BK_W] = w
-    bk[BK_NOV_BID] = 0
-    bk[BK_NOV_ASK] = 0
-    bk[BK_OV_HIGH_BID] = NO_BID
-    bk[BK_OV_LOW_ASK] = NO_ASK
+    bk.window = w
+    bk.nov_bid = 0
+    bk.nov_ask = 0
+    bk.ov_high_bid = NO_BID
+    bk.ov_low_ask = NO_ASK
 
 
 @hot
@@ -93,7 +98,7 @@ def qty_at(dense, ov_t, ov_q, n_ov, w, t):
 @hot
 def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
     """Store ``q`` (0 removes) at ``t``; returns the previous qty."""
-    w = bk[BK_W]
+    w = bk.window
     if 0 <= t < w:
         prev = dense[t]
         dense[t] = q
@@ -106,9 +111,9 @@ def _set_overflow(ov_t, ov_q, bk, nslot, t, q):
     """``_set_qty`` outside the window: the hash table, and the side's overflow bound."""
     if q > 0.0:
         if nslot == BK_NOV_BID:
-            bk[BK_OV_HIGH_BID] = max(bk[BK_OV_HIGH_BID], t)
+            bk.ov_high_bid = max(bk.ov_high_bid, t)
         else:
-            bk[BK_OV_LOW_ASK] = min(bk[BK_OV_LOW_ASK], t)
+            bk.ov_low_ask = min(bk.ov_low_ask, t)
     j = _ov_slot(ov_t, t)
     if ov_t[j] == t:
         prev = ov_q[j]
@@ -176,24 +181,24 @@ def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Bid level update at relative tick t; returns the previous qty at t."""
     if remove:
         prev = _set_qty(bid, bov_t, bov_q, bk, BK_NOV_BID, t, 0.0)
-        if t == bk[BK_BEST_BID]:
-            nb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], t, bk[BK_LOW_BID])
-            bk[BK_BEST_BID] = nb
+        if t == bk.best_bid:
+            nb = depth_below(bid, bov_t, bov_q, bk.nov_bid, bk.window, t, bk.low_bid)
+            bk.best_bid = nb
             if nb == NO_BID:
-                bk[BK_LOW_BID] = NO_ASK
+                bk.low_bid = NO_ASK
         return prev
     prev = _set_qty(bid, bov_t, bov_q, bk, BK_NOV_BID, t, q)
-    if t > bk[BK_BEST_BID]:
-        bk[BK_BEST_BID] = t
-        if t >= bk[BK_BEST_ASK]:
-            bk[BK_BEST_ASK] = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], t,
-                                          bk[BK_HIGH_ASK])
-    if t < bk[BK_LOW_BID]:
-        bk[BK_LOW_BID] = t
-    if t > bk[BK_MAX_BID]:
-        bk[BK_MAX_BID] = t
-    if t < bk[BK_MIN_BID]:
-        bk[BK_MIN_BID] = t
+    if t > bk.best_bid:
+        bk.best_bid = t
+        if t >= bk.best_ask:
+            bk.best_ask = depth_above(ask, aov_t, aov_q, bk.nov_ask, bk.window, t,
+                                          bk.high_ask)
+    if t < bk.low_bid:
+        bk.low_bid = t
+    if t > bk.max_bid:
+        bk.max_bid = t
+    if t < bk.min_bid:
+        bk.min_bid = t
     return prev
 
 
@@ -202,31 +207,31 @@ def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Ask level update at relative tick t; returns the previous qty at t."""
     if remove:
         prev = _set_qty(ask, aov_t, aov_q, bk, BK_NOV_ASK, t, 0.0)
-        if t == bk[BK_BEST_ASK]:
-            na = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], t, bk[BK_HIGH_ASK])
-            bk[BK_BEST_ASK] = na
+        if t == bk.best_ask:
+            na = depth_above(ask, aov_t, aov_q, bk.nov_ask, bk.window, t, bk.high_ask)
+            bk.best_ask = na
             if na == NO_ASK:
-                bk[BK_HIGH_ASK] = NO_BID
+                bk.high_ask = NO_BID
         return prev
     prev = _set_qty(ask, aov_t, aov_q, bk, BK_NOV_ASK, t, q)
-    if t < bk[BK_BEST_ASK]:
-        bk[BK_BEST_ASK] = t
-        if bk[BK_BEST_BID] >= t:
-            bk[BK_BEST_BID] = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], t,
-                                          bk[BK_LOW_BID])
-    if t > bk[BK_HIGH_ASK]:
-        bk[BK_HIGH_ASK] = t
-    if t < bk[BK_MIN_ASK]:
-        bk[BK_MIN_ASK] = t
-    if t > bk[BK_MAX_ASK]:
-        bk[BK_MAX_ASK] = t
+    if t < bk.best_ask:
+        bk.best_ask = t
+        if bk.best_bid >= t:
+            bk.best_bid = depth_below(bid, bov_t, bov_q, bk.nov_bid, bk.window, t,
+                                          bk.low_bid)
+    if t > bk.high_ask:
+        bk.high_ask = t
+    if t < bk.min_ask:
+        bk.min_ask = t
+    if t > bk.max_ask:
+        bk.max_ask = t
     return prev
 
 
 @cold
 def _clear_side(dense, ov_q, bk, i_min, i_max, i_nov, i_best, no_best, i_scan, no_scan):
     lo = max(bk[i_min], 0)
-    hi = min(bk[i_max], bk[BK_W] - 1)
+    hi = min(bk[i_max], bk.window - 1)
     for t in range(lo, hi + 1):
         dense[t] = 0.0
     if bk[i_nov] > 0:
@@ -243,7 +248,7 @@ def clear_bids(bid, bov_q, bk):
     """A `bid` row with a NaN price: the bid side is empty."""
     _clear_side(bid, bov_q, bk, BK_MIN_BID, BK_MAX_BID, BK_NOV_BID, BK_BEST_BID, NO_BID,
                 BK_LOW_BID, NO_ASK)
-    bk[BK_OV_HIGH_BID] = NO_BID
+    bk.ov_high_bid = NO_BID
 
 
 @hot
@@ -251,7 +256,7 @@ def clear_asks(ask, aov_q, bk):
     """An `ask` row with a NaN price: the ask side is empty."""
     _clear_side(ask, aov_q, bk, BK_MIN_ASK, BK_MAX_ASK, BK_NOV_ASK, BK_BEST_ASK, NO_ASK,
                 BK_HIGH_ASK, NO_BID)
-    bk[BK_OV_LOW_ASK] = NO_ASK
+    bk.ov_low_ask = NO_ASK
 
 
 @cold
@@ -268,41 +273,41 @@ def remove_bids_above(bid, bov_t, bov_q, bk, t):
 
     The same book as removing those levels one by one (hftbacktest's explicit removals): the
     best bid, if it was above ``t``, becomes the highest stored level in [low bid, t]."""
-    hi = bk[BK_MAX_BID]
+    hi = bk.max_bid
     if hi <= t:
         return
-    w = bk[BK_W]
+    w = bk.window
     for k in range(max(t + 1, 0), min(hi, w - 1) + 1):
         bid[k] = 0.0
-    if bk[BK_NOV_BID] > 0 and bk[BK_OV_HIGH_BID] > t:
+    if bk.nov_bid > 0 and bk.ov_high_bid > t:
         _zero_overflow(bov_t, bov_q, t, True)
-        bk[BK_OV_HIGH_BID] = t
-    bk[BK_MAX_BID] = t  # a tighter bound: nothing above t is stored now
-    if bk[BK_BEST_BID] > t:
-        nb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, t + 1, bk[BK_LOW_BID])
-        bk[BK_BEST_BID] = nb
+        bk.ov_high_bid = t
+    bk.max_bid = t  # a tighter bound: nothing above t is stored now
+    if bk.best_bid > t:
+        nb = depth_below(bid, bov_t, bov_q, bk.nov_bid, w, t + 1, bk.low_bid)
+        bk.best_bid = nb
         if nb == NO_BID:
-            bk[BK_LOW_BID] = NO_ASK
+            bk.low_bid = NO_ASK
 
 
 @hot
 def remove_asks_below(ask, aov_t, aov_q, bk, t):
     """An `ask` row at relative tick ``t``: every stored ask level below it is gone."""
-    lo = bk[BK_MIN_ASK]
+    lo = bk.min_ask
     if lo >= t:
         return
-    w = bk[BK_W]
+    w = bk.window
     for k in range(max(lo, 0), min(t - 1, w - 1) + 1):
         ask[k] = 0.0
-    if bk[BK_NOV_ASK] > 0 and bk[BK_OV_LOW_ASK] < t:
+    if bk.nov_ask > 0 and bk.ov_low_ask < t:
         _zero_overflow(aov_t, aov_q, t, False)
-        bk[BK_OV_LOW_ASK] = t
-    bk[BK_MIN_ASK] = t
-    if bk[BK_BEST_ASK] < t:
-        na = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, t - 1, bk[BK_HIGH_ASK])
-        bk[BK_BEST_ASK] = na
+        bk.ov_low_ask = t
+    bk.min_ask = t
+    if bk.best_ask < t:
+        na = depth_above(ask, aov_t, aov_q, bk.nov_ask, w, t - 1, bk.high_ask)
+        bk.best_ask = na
         if na == NO_ASK:
-            bk[BK_HIGH_ASK] = NO_BID
+            bk.high_ask = NO_BID
 
 
 # ---- the row fast path: the book's scalars in the caller's locals (registers), not in bk ----
@@ -314,7 +319,7 @@ def bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
     """``update_bid`` on a book whose scalars the caller keeps in locals (the row loops):
     returns (previous qty at r, bb, ba, lowb, minb, maxb). Outside the dense window it goes
     through ``update_bid`` (bk synced before, read back after)."""
-    w = bk[BK_W]
+    w = bk.window
     if 0 <= r < w:
         u = np.uint64(r)  # in the window: unsigned, no negative-index wraparound
         prev = bid[u]
@@ -323,7 +328,7 @@ def bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
             if r > bb:
                 bb = r
                 if bb >= ba:
-                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, bb, higha)
+                    ba = depth_above(ask, aov_t, aov_q, bk.nov_ask, w, bb, higha)
             lowb = min(lowb, r)
             minb = min(minb, r)
             maxb = max(maxb, r)
@@ -336,8 +341,8 @@ def bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
                     k -= 1
                 if k >= lo:
                     bb = k
-                elif bk[BK_NOV_BID] > 0 and lowb < 0:
-                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, r, lowb)
+                elif bk.nov_bid > 0 and lowb < 0:
+                    bb = depth_below(bid, bov_t, bov_q, bk.nov_bid, w, r, lowb)
                 else:
                     bb = NO_BID
                 if bb == NO_BID:
@@ -345,7 +350,7 @@ def bid_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
         return prev, bb, ba, lowb, minb, maxb
     sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
     prev = update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove)
-    return prev, bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_LOW_BID], bk[BK_MIN_BID], bk[BK_MAX_BID]
+    return prev, bk.best_bid, bk.best_ask, bk.low_bid, bk.min_bid, bk.max_bid
 
 
 @hot
@@ -353,7 +358,7 @@ def ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
               minb, maxb, mina, maxa):
     """``update_ask`` with the book's scalars in locals: returns (previous qty at r, bb, ba,
     higha, mina, maxa)."""
-    w = bk[BK_W]
+    w = bk.window
     if 0 <= r < w:
         u = np.uint64(r)  # in the window: unsigned, no negative-index wraparound
         prev = ask[u]
@@ -362,7 +367,7 @@ def ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
             if r < ba:
                 ba = r
                 if bb >= ba:
-                    bb = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], w, ba, lowb)
+                    bb = depth_below(bid, bov_t, bov_q, bk.nov_bid, w, ba, lowb)
             higha = max(higha, r)
             mina = min(mina, r)
             maxa = max(maxa, r)
@@ -375,8 +380,8 @@ def ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
                     k += 1
                 if k <= hi:
                     ba = k
-                elif bk[BK_NOV_ASK] > 0 and higha >= w:
-                    ba = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], w, r, higha)
+                elif bk.nov_ask > 0 and higha >= w:
+                    ba = depth_above(ask, aov_t, aov_q, bk.nov_ask, w, r, higha)
                 else:
                     ba = NO_ASK
                 if ba == NO_ASK:
@@ -384,4 +389,4 @@ def ask_level(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove, bb, ba, lo
         return prev, bb, ba, higha, mina, maxa
     sync_book(bk, bb, ba, lowb, higha, minb, maxb, mina, maxa)
     prev = update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, r, q, remove)
-    return prev, bk[BK_BEST_BID], bk[BK_BEST_ASK], bk[BK_HIGH_ASK], bk[BK_MIN_ASK], bk[BK_MAX_ASK]
+    return prev, bk.best_bid, bk.best_ask, bk.high_ask, bk.min_ask, bk.max_ask

@@ -5,13 +5,6 @@ from __future__ import annotations
 import math
 
 from mmopt.engine._book import (
-    BK_BEST_ASK,
-    BK_BEST_BID,
-    BK_HIGH_ASK,
-    BK_LOW_BID,
-    BK_NOV_ASK,
-    BK_NOV_BID,
-    BK_W,
     NO_ASK,
     NO_BID,
     depth_above,
@@ -32,27 +25,13 @@ from mmopt.engine._orders import (
     tick_price,
 )
 from mmopt.engine._slots import (
-    AC_BAL,
-    AC_FEES,
-    AC_POS,
     ACT_ARRIVE,
     ACT_CANCELLED,
     ACT_FILL,
     ACT_REJECT,
-    CT_BUY_MAX,
-    CT_BUY_MIN,
     CT_N_REST_BUY,
-    CT_N_REST_SELL,
-    CT_SELL_MAX,
-    CT_SELL_MIN,
     EX_DONE,
     EX_REST,
-    FC_LOT,
-    FC_QPOW,
-    IC_PARTIAL,
-    IC_QMODEL,
-    IC_SESS_CLOSE,
-    IC_SESS_OPEN,
     OF_CUM,
     OF_FRONT,
     OF_LEAVES_EX,
@@ -83,15 +62,15 @@ def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
     side = oi[slot, OI_SIDE]
     price = tick_price(tick, fc, ic)
     fee = account_exchange(acc, fc, ic, side, price, qty, maker)
-    cash = net_cash(acc[AC_BAL], acc[AC_FEES], ic)
+    cash = net_cash(acc.bal, acc.fees, ic)
     oid = oi[slot, OI_ID]
     qhs = (of[slot, OF_MID] - price) * side if maker else math.nan
     record_fill(fi, ff, cnt, t, oid, t - oi[slot, OI_ARRIVE], side, maker, price, qty, fee,
-                acc[AC_POS], cash, book_mid(bk, fc, ic), qhs)
+                acc.pos, cash, book_mid(bk, fc, ic), qhs)
     record_event(ei, ef, cnt, ic, t, oid, ACT_FILL, side, price, qty)
     of[slot, OF_LEAVES_EX] -= qty
     push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_FILL, tick, maker, qty)
-    if of[slot, OF_LEAVES_EX] <= 1e-9 * fc[FC_LOT]:
+    if of[slot, OF_LEAVES_EX] <= 1e-9 * fc.lot_size:
         of[slot, OF_LEAVES_EX] = 0.0
         if oi[slot, OI_EX] == EX_REST:
             rest_remove(rest, ctr, oi, slot)
@@ -130,7 +109,7 @@ def queue_depth(E, row, tick, prev_qty, new_qty):
     """A level update at ``tick`` on our resting orders of ``row`` (0 buys, 1 sells)."""
     oi, of, rest, ctr, fc, ic = E.oi, E.of, E.rest, E.ctr, E.fc, E.ic
     n = ctr[CT_N_REST_BUY + row]
-    prob_model = ic[IC_QMODEL] == 1
+    prob_model = ic.queue_model == 1
     for j in range(n):
         s = rest[row, j]
         if oi[s, OI_TICK] != tick:
@@ -145,7 +124,7 @@ def queue_depth(E, row, tick, prev_qty, new_qty):
             of[s, OF_FRONT] = min(front, new_qty)
             continue
         back = prev_qty - front
-        n_pow = fc[FC_QPOW]
+        n_pow = fc.queue_power
         fb = back**n_pow if back > 0.0 else 0.0
         ff_ = front**n_pow if front > 0.0 else 0.0
         prob = fb / (fb + ff_) if fb + ff_ > 0.0 else math.nan
@@ -160,8 +139,8 @@ def resting_bounds(E):
     """Our resting orders for the row loop: (n buys, n sells, lowest and highest buy tick,
     lowest and highest sell tick)."""
     ctr = E.ctr
-    return (ctr[CT_N_REST_BUY], ctr[CT_N_REST_SELL], ctr[CT_BUY_MIN], ctr[CT_BUY_MAX],
-            ctr[CT_SELL_MIN], ctr[CT_SELL_MAX])
+    return (ctr.n_rest_buy, ctr.n_rest_sell, ctr.buy_min, ctr.buy_max,
+            ctr.sell_min, ctr.sell_max)
 
 
 @cold
@@ -184,9 +163,9 @@ def queue_removed(E, bk, B, row, t):
         if seen:
             continue
         if row == 0:
-            prev = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], tk)
+            prev = qty_at(bid, bov_t, bov_q, bk.nov_bid, bk.window, tk)
         else:
-            prev = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], tk)
+            prev = qty_at(ask, aov_t, aov_q, bk.nov_ask, bk.window, tk)
         if prev > 0.0:
             queue_depth(E, row, tk, prev, 0.0)
 
@@ -196,12 +175,12 @@ def _queue_trade(of, fc, ic, s, qty):
     """A trade of ``qty`` at our price: returns the qty of order ``s`` it fills (0 if none)."""
     of[s, OF_FRONT] -= qty
     of[s, OF_CUM] += qty
-    lot = fc[FC_LOT]
+    lot = fc.lot_size
     x = of[s, OF_FRONT] / lot
     if not x <= -0.5:  # hftbacktest: round(front / lot) < 0
         return 0.0
     leaves = of[s, OF_LEAVES_EX]
-    if ic[IC_PARTIAL] == 0:
+    if ic.partial == 0:
         return leaves
     lots = math.floor(-x + 0.5)
     exec_qty = min(leaves, lots * lot)
@@ -264,20 +243,20 @@ def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     oid = oi[slot, OI_ID]
     price = tick_price(tick, fc, ic)
     oi[slot, OI_ARRIVE] = t
-    closed = t < ic[IC_SESS_OPEN] or t >= ic[IC_SESS_CLOSE]  # outside the session: rejected
+    closed = t < ic.sess_open or t >= ic.sess_close  # outside the session: rejected
     if oi[slot, OI_TAKER] == 1 and not closed:
         _arrive_taker(E, B, fi, ff, ei, ef, slot, t)
         return
-    crosses = tick >= bk[BK_BEST_ASK] if side > 0 else tick <= bk[BK_BEST_BID]
+    crosses = tick >= bk.best_ask if side > 0 else tick <= bk.best_bid
     if crosses or closed:  # post-only: rejected
         oi[slot, OI_EX] = EX_DONE
         push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_REJECT, tick, False, 0.0)
         record_event(ei, ef, cnt, ic, t, oid, ACT_REJECT, side, price, of[slot, OF_QTY])
         return
     if side > 0:
-        front = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], tick)
+        front = qty_at(bid, bov_t, bov_q, bk.nov_bid, bk.window, tick)
     else:
-        front = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], tick)
+        front = qty_at(ask, aov_t, aov_q, bk.nov_ask, bk.window, tick)
     of[slot, OF_FRONT] = front
     of[slot, OF_CUM] = 0.0
     oi[slot, OI_EX] = EX_REST
@@ -292,25 +271,25 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
     bk, oi, of, ctr, cnt, rp, rpq, fc, ic = E.bk, E.oi, E.of, E.ctr, E.cnt, E.rp, E.rpq, E.fc, E.ic
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     side = oi[slot, OI_SIDE]
-    level = bk[BK_BEST_ASK] if side > 0 else bk[BK_BEST_BID]
+    level = bk.best_ask if side > 0 else bk.best_bid
     if level == NO_ASK or level == NO_BID:  # noqa: SIM109
         oi[slot, OI_EX] = EX_DONE
         push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_REJECT, 0, False, 0.0)
         record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_REJECT, side, math.nan,
                      of[slot, OF_QTY])
         return
-    eps = 1e-9 * fc[FC_LOT]
+    eps = 1e-9 * fc.lot_size
     for k in range(MAX_TAKER_LEVELS):
         remaining = of[slot, OF_LEAVES_EX]
         if side > 0:
-            avail = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], level)
-            nxt = depth_above(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], level,
-                              bk[BK_HIGH_ASK])
+            avail = qty_at(ask, aov_t, aov_q, bk.nov_ask, bk.window, level)
+            nxt = depth_above(ask, aov_t, aov_q, bk.nov_ask, bk.window, level,
+                              bk.high_ask)
             last = nxt == NO_ASK
         else:
-            avail = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], level)
-            nxt = depth_below(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], level,
-                              bk[BK_LOW_BID])
+            avail = qty_at(bid, bov_t, bov_q, bk.nov_bid, bk.window, level)
+            nxt = depth_below(bid, bov_t, bov_q, bk.nov_bid, bk.window, level,
+                              bk.low_bid)
             last = nxt == NO_BID
         take = remaining if (last or k == MAX_TAKER_LEVELS - 1) else min(remaining, avail)
         if take > eps:

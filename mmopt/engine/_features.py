@@ -63,6 +63,7 @@ import math
 import numpy as np
 
 from mmopt.engine._jit import with_runtime
+from mmopt.engine._named import layout_from_constants
 
 # ---- params vector (float64, length N_FEATURE_PARAMS) -------------------------------------------
 P_VOL_HALFLIFE_S = 0  # half-life of the fast volatility EWMA, seconds
@@ -144,6 +145,11 @@ I_GRID_Q_NS = 45  # vol sampling grid, ns (0 = a return per mid change)
 I_GRID_B = 46  # index of the last grid point closed (grid point b is at b * I_GRID_Q_NS)
 I_GRID_MID = 47  # the mid sampled at that grid point
 N_FEATURE_HEADER = 48
+# the header's slots by name in compiled code (``state.vol_ewma`` is ``state[F_VOL_EWMA]``); the
+# ring buffers below follow the header in the same array and are indexed by position
+FEATURES = layout_from_constants("FeatureState", np.float64, globals(), {"F_": "", "I_": ""},
+                                 N_FEATURE_HEADER)
+as_features = FEATURES.view
 
 # ---- ring buffers --------------------------------------------------------------------------------
 R_VOL = N_FEATURE_HEADER  # N_VOL_BUCKETS sums of r^2, slot b % N_VOL_BUCKETS
@@ -180,35 +186,36 @@ def feature_params_invalid(params):
 
 
 @with_runtime
-def features_init(state, params):
+def features_init(state_array, params):
     """Reset ``state`` (length ``FEATURE_STATE_SIZE``) for a new stream with ``params``.
 
     Invalid params (see ``feature_params_invalid``) raise ValueError; validate them first.
     """
-    if state.shape[0] < FEATURE_STATE_SIZE:
+    state = as_features(state_array)
+    if state_array.shape[0] < FEATURE_STATE_SIZE:
         raise ValueError("features state vector too short: use features_state_size()")
     if feature_params_invalid(params) >= 0:
         raise ValueError("invalid feature params: check feature_params_invalid() first")
     state[:] = 0.0
-    state[F_MID] = np.nan
-    state[F_MICRO] = np.nan
-    state[F_IMBALANCE] = 0.5
-    state[F_LAST_MID] = np.nan
-    state[I_BID] = np.nan
-    state[I_ASK] = np.nan
-    state[I_LAMBDA_VOL] = _LN2 / params[P_VOL_HALFLIFE_S]
-    state[I_LAMBDA_BASE] = _LN2 / params[P_BASE_HALFLIFE_S]
-    state[I_VR_Q_NS] = max(1.0, round(params[P_VOL_WINDOW_S] * _NS / N_VOL_BUCKETS))
+    state.mid = np.nan
+    state.micro = np.nan
+    state.imbalance = 0.5
+    state.last_mid = np.nan
+    state.bid = np.nan
+    state.ask = np.nan
+    state.lambda_vol = _LN2 / params[P_VOL_HALFLIFE_S]
+    state.lambda_base = _LN2 / params[P_BASE_HALFLIFE_S]
+    state.vr_q_ns = max(1.0, round(params[P_VOL_WINDOW_S] * _NS / N_VOL_BUCKETS))
     q_ofi = max(1.0, round(params[P_OFI_WINDOW_S] * _NS / N_OFI_BUCKETS))
-    state[I_OR_Q_NS] = q_ofi
+    state.or_q_ns = q_ofi
     z_ns = params[P_OFI_Z_WINDOW_S] * _NS
     k = max(1.0, math.ceil(z_ns / (q_ofi * Z_CAPACITY)))
-    state[I_Z_K] = k
-    state[I_Z_M] = min(float(Z_CAPACITY), max(2.0, round(z_ns / (k * q_ofi))))
+    state.z_k = k
+    state.z_m = min(float(Z_CAPACITY), max(2.0, round(z_ns / (k * q_ofi))))
     if params.shape[0] > P_VOL_SAMPLE_S and params[P_VOL_SAMPLE_S] > 0.0:
-        state[I_GRID_Q_NS] = round(params[P_VOL_SAMPLE_S] * _NS)
-    state[I_GRID_MID] = np.nan
-    state[I_INITIALISED] = 1.0
+        state.grid_q_ns = round(params[P_VOL_SAMPLE_S] * _NS)
+    state.grid_mid = np.nan
+    state.initialised = 1.0
 
 
 @with_runtime
@@ -225,52 +232,52 @@ def _set_ts(state, slot, ts_ns):
 @with_runtime
 def _roll_vol_ring(state, b_new):
     """Move the rolling-vol ring so that its newest bucket is ``b_new`` (expired buckets -> 0)."""
-    last_b = np.int64(state[I_VR_LAST_B])
+    last_b = np.int64(state.vr_last_b)
     steps = b_new - last_b
     if steps <= 0:
         return
     if steps >= N_VOL_BUCKETS:
         for j in range(N_VOL_BUCKETS):
             state[R_VOL + j] = 0.0
-        state[I_VR_SUM] = 0.0
+        state.vr_sum = 0.0
     else:
         for c in range(last_b + 1, b_new + 1):
             slot = R_VOL + c % N_VOL_BUCKETS
-            state[I_VR_SUM] -= state[slot]
+            state.vr_sum -= state[slot]
             state[slot] = 0.0
             if c % N_VOL_BUCKETS == 0:  # once per lap: drop the running sum's rounding drift
                 s = 0.0
                 for j in range(N_VOL_BUCKETS):
                     s += state[R_VOL + j]
-                state[I_VR_SUM] = s
-    state[I_VR_LAST_B] = float(b_new)
+                state.vr_sum = s
+    state.vr_last_b = float(b_new)
 
 
 @with_runtime
 def _z_push(state, x):
     """Append one OFI sample to the z ring (drops the oldest when M are held)."""
-    m = np.int64(state[I_Z_M])
-    count = np.int64(state[I_Z_COUNT])
-    head = np.int64(state[I_Z_HEAD])
+    m = np.int64(state.z_m)
+    count = np.int64(state.z_count)
+    head = np.int64(state.z_head)
     if count == 0:
-        state[I_Z_SHIFT] = x
-        state[I_Z_S1] = 0.0
-        state[I_Z_S2] = 0.0
-        state[I_Z_MAXD2] = 0.0
-    shift = state[I_Z_SHIFT]
+        state.z_shift = x
+        state.z_s1 = 0.0
+        state.z_s2 = 0.0
+        state.z_maxd2 = 0.0
+    shift = state.z_shift
     if count == m:
         old = state[R_Z + head] - shift
-        state[I_Z_S1] -= old
-        state[I_Z_S2] -= old * old
+        state.z_s1 -= old
+        state.z_s2 -= old * old
     else:
-        state[I_Z_COUNT] = float(count + 1)
+        state.z_count = float(count + 1)
     state[R_Z + head] = x
     d = x - shift
-    state[I_Z_S1] += d
-    state[I_Z_S2] += d * d
-    state[I_Z_MAXD2] = max(state[I_Z_MAXD2], d * d)
+    state.z_s1 += d
+    state.z_s2 += d * d
+    state.z_maxd2 = max(state.z_maxd2, d * d)
     head = (head + 1) % m
-    state[I_Z_HEAD] = float(head)
+    state.z_head = float(head)
     if head == 0 and count == m:  # once per lap: re-centre and recompute the sums exactly
         _z_recompute(state, m)
 
@@ -289,43 +296,43 @@ def _z_recompute(state, m):
         s1 += d
         s2 += d * d
         maxd2 = max(maxd2, d * d)
-    state[I_Z_SHIFT] = mean
-    state[I_Z_S1] = s1
-    state[I_Z_S2] = s2
-    state[I_Z_MAXD2] = maxd2
+    state.z_shift = mean
+    state.z_s1 = s1
+    state.z_s2 = s2
+    state.z_maxd2 = maxd2
 
 
 @with_runtime
 def _roll_ofi_ring(state, b_new):
     """Move the OFI ring to bucket ``b_new``, taking z samples at the boundaries passed."""
-    last_b = np.int64(state[I_OR_LAST_B])
+    last_b = np.int64(state.or_last_b)
     steps = b_new - last_b
     if steps <= 0:
         return
-    k = np.int64(state[I_Z_K])
-    first_sample_b = np.int64(state[I_OR_FIRST_B]) + N_OFI_BUCKETS
+    k = np.int64(state.z_k)
+    first_sample_b = np.int64(state.or_first_b) + N_OFI_BUCKETS
     # after this many steps the window and every z sample are 0: the rest changes nothing
-    limit = N_OFI_BUCKETS + k * (np.int64(state[I_Z_M]) + 1)
+    limit = N_OFI_BUCKETS + k * (np.int64(state.z_m) + 1)
     end = b_new if steps <= limit else last_b + limit
     for c in range(last_b + 1, end + 1):
         if c % k == 0 and c >= first_sample_b:
-            _z_push(state, state[I_OR_SUM])  # the window of buckets c - N .. c - 1
+            _z_push(state, state.or_sum)  # the window of buckets c - N .. c - 1
         slot = R_OFI + c % N_OFI_BUCKETS
-        state[I_OR_SUM] -= state[slot]
+        state.or_sum -= state[slot]
         state[slot] = 0.0
         if c - last_b == N_OFI_BUCKETS:  # every bucket cleared: the sum is exactly 0
-            state[I_OR_SUM] = 0.0
+            state.or_sum = 0.0
         elif c % N_OFI_BUCKETS == 0:
             s = 0.0
             for j in range(N_OFI_BUCKETS):
                 s += state[R_OFI + j]
-            state[I_OR_SUM] = s
+            state.or_sum = s
     if end < b_new:  # the ring and the M samples held are all exactly 0
-        state[I_Z_SHIFT] = 0.0
-        state[I_Z_S1] = 0.0
-        state[I_Z_S2] = 0.0
-        state[I_Z_MAXD2] = 0.0
-    state[I_OR_LAST_B] = float(b_new)
+        state.z_shift = 0.0
+        state.z_s1 = 0.0
+        state.z_s2 = 0.0
+        state.z_maxd2 = 0.0
+    state.or_last_b = float(b_new)
 
 
 @with_runtime
@@ -339,11 +346,11 @@ def _ewma_vol(numerator, lam, elapsed_s):
 
 @with_runtime
 def _rolling_vol(state, ts_ns):
-    q = np.int64(state[I_VR_Q_NS])
-    window_start = (np.int64(state[I_VR_LAST_B]) - N_VOL_BUCKETS + 1) * q
+    q = np.int64(state.vr_q_ns)
+    window_start = (np.int64(state.vr_last_b) - N_VOL_BUCKETS + 1) * q
     start = max(window_start, _get_ts(state, I_FIRST_MID_S))
     span_s = (ts_ns - start) / _NS
-    total = state[I_VR_SUM]
+    total = state.vr_sum
     if span_s <= 0.0 or total <= 0.0:
         return 0.0
     return math.sqrt(total / span_s)
@@ -351,39 +358,39 @@ def _rolling_vol(state, ts_ns):
 
 @with_runtime
 def _ofi_z(state):
-    n = int(state[I_Z_COUNT])
-    if n < min(Z_MIN_SAMPLES, int(state[I_Z_M])) or n < 2:
+    n = int(state.z_count)
+    if n < min(Z_MIN_SAMPLES, int(state.z_m)) or n < 2:
         return 0.0
-    s1 = state[I_Z_S1]
-    mean = state[I_Z_SHIFT] + s1 / n
-    centred_ss = state[I_Z_S2] - s1 * s1 / n
-    if centred_ss <= Z_SS_ROUNDING_EPS * state[I_Z_MAXD2]:
+    s1 = state.z_s1
+    mean = state.z_shift + s1 / n
+    centred_ss = state.z_s2 - s1 * s1 / n
+    if centred_ss <= Z_SS_ROUNDING_EPS * state.z_maxd2:
         return 0.0
     std = math.sqrt(centred_ss / (n - 1))
-    if std <= Z_STD_REL_EPS * abs(mean) or std <= Z_STD_SCALE_EPS * state[I_OFI_SCALE]:
+    if std <= Z_STD_REL_EPS * abs(mean) or std <= Z_STD_SCALE_EPS * state.ofi_scale:
         return 0.0
-    return (state[F_OFI] - mean) / std
+    return (state.ofi - mean) / std
 
 
 @with_runtime
 def _advance(state, ts_ns):
     """Move the clock and the rings to ``ts_ns``; return the effective time (never earlier)."""
-    if state[I_INITIALISED] == 0.0:
+    if state.initialised == 0.0:
         raise ValueError("features state not initialised: call features_init first")
     ts_ns = np.int64(ts_ns)
-    if state[I_STARTED] == 0.0:
+    if state.started == 0.0:
         _set_ts(state, I_LAST_TS_S, ts_ns)
-        state[I_VR_LAST_B] = float(ts_ns // np.int64(state[I_VR_Q_NS]))
-        b_ofi = float(ts_ns // np.int64(state[I_OR_Q_NS]))
-        state[I_OR_LAST_B] = b_ofi
-        state[I_OR_FIRST_B] = b_ofi
-        state[I_STARTED] = 1.0
+        state.vr_last_b = float(ts_ns // np.int64(state.vr_q_ns))
+        b_ofi = float(ts_ns // np.int64(state.or_q_ns))
+        state.or_last_b = b_ofi
+        state.or_first_b = b_ofi
+        state.started = 1.0
         return ts_ns
     last = _get_ts(state, I_LAST_TS_S)
     if ts_ns <= last:
         return last
-    _roll_vol_ring(state, ts_ns // np.int64(state[I_VR_Q_NS]))
-    _roll_ofi_ring(state, ts_ns // np.int64(state[I_OR_Q_NS]))
+    _roll_vol_ring(state, ts_ns // np.int64(state.vr_q_ns))
+    _roll_ofi_ring(state, ts_ns // np.int64(state.or_q_ns))
     _set_ts(state, I_LAST_TS_S, ts_ns)
     return ts_ns
 
@@ -394,26 +401,27 @@ def _decay_to(state, ts_ns):
     dt_ns = ts_ns - _get_ts(state, I_NUM_TS_S)
     if dt_ns > 0:
         dt_s = dt_ns / _NS
-        state[I_VOL_NUM] *= math.exp(-state[I_LAMBDA_VOL] * dt_s)
-        state[I_BASE_NUM] *= math.exp(-state[I_LAMBDA_BASE] * dt_s)
+        state.vol_num *= math.exp(-state.lambda_vol * dt_s)
+        state.base_num *= math.exp(-state.lambda_base * dt_s)
         _set_ts(state, I_NUM_TS_S, ts_ns)
 
 
 @with_runtime
-def features_refresh(state, ts_ns):
+def features_refresh(state_array, ts_ns):
     """Bring every output slot to time ``ts_ns`` (decay, window expiry, OFI samples, z-score)."""
+    state = as_features(state_array)
     ts_ns = _advance(state, ts_ns)
-    if state[I_HAVE_MID] > 0.0:
-        if state[I_GRID_Q_NS] > 0.0:
+    if state.have_mid > 0.0:
+        if state.grid_q_ns > 0.0:
             _close_grid(state, ts_ns)
         _decay_to(state, ts_ns)
         elapsed = (ts_ns - _get_ts(state, I_FIRST_MID_S)) / _NS
-        state[F_ELAPSED_S] = elapsed
-        state[F_VOL_EWMA] = _ewma_vol(state[I_VOL_NUM], state[I_LAMBDA_VOL], elapsed)
-        state[F_VOL_BASE] = _ewma_vol(state[I_BASE_NUM], state[I_LAMBDA_BASE], elapsed)
-        state[F_VOL_ROLL] = _rolling_vol(state, ts_ns)
-    state[F_OFI] = state[I_OR_SUM]
-    state[F_OFI_Z] = _ofi_z(state)
+        state.elapsed_s = elapsed
+        state.vol_ewma = _ewma_vol(state.vol_num, state.lambda_vol, elapsed)
+        state.vol_base = _ewma_vol(state.base_num, state.lambda_base, elapsed)
+        state.vol_roll = _rolling_vol(state, ts_ns)
+    state.ofi = state.or_sum
+    state.ofi_z = _ofi_z(state)
 
 
 @with_runtime
@@ -446,18 +454,18 @@ def _clean_qty(price, qty):
 def _update_book_outputs(state, bid, bid_qty, ask, ask_qty):
     total = bid_qty + ask_qty
     imbalance = bid_qty / total if total > 0.0 else 0.5
-    state[F_IMBALANCE] = imbalance
+    state.imbalance = imbalance
     if math.isfinite(bid) and math.isfinite(ask):
-        state[F_MID] = 0.5 * (bid + ask)
+        state.mid = 0.5 * (bid + ask)
         # = (Q_ask bid + Q_bid ask) / (Q_bid + Q_ask), the mid when both are 0; clamped so that
         # rounding never puts it outside the touch
         micro = bid + (ask - bid) * imbalance
-        state[F_MICRO] = min(max(micro, min(bid, ask)), max(bid, ask))
-        state[F_TWO_SIDED] = 1.0
+        state.micro = min(max(micro, min(bid, ask)), max(bid, ask))
+        state.two_sided = 1.0
     else:
-        state[F_MID] = np.nan
-        state[F_MICRO] = np.nan
-        state[F_TWO_SIDED] = 0.0
+        state.mid = np.nan
+        state.micro = np.nan
+        state.two_sided = 0.0
 
 
 @with_runtime
@@ -466,12 +474,12 @@ def _add_return(state, ts_ns, r):
     the rolling ring's oldest bucket) to the volatility estimators."""
     _decay_to(state, ts_ns)
     r2 = r * r
-    state[I_VOL_NUM] += r2
-    state[I_BASE_NUM] += r2
-    b = ts_ns // np.int64(state[I_VR_Q_NS])
-    if b > np.int64(state[I_VR_LAST_B]) - N_VOL_BUCKETS:
+    state.vol_num += r2
+    state.base_num += r2
+    b = ts_ns // np.int64(state.vr_q_ns)
+    if b > np.int64(state.vr_last_b) - N_VOL_BUCKETS:
         state[R_VOL + b % N_VOL_BUCKETS] += r2
-        state[I_VR_SUM] += r2
+        state.vr_sum += r2
 
 
 @with_runtime
@@ -480,15 +488,15 @@ def _close_grid(state, ts_ns):
     mid in force just before it (F_LAST_MID: called before a mid at ``ts_ns`` is recorded). The
     grid points passed since the last close all carry that same mid, so at most one return is
     non-zero: it is observed at the first of them."""
-    q = np.int64(state[I_GRID_Q_NS])
+    q = np.int64(state.grid_q_ns)
     b = ts_ns // q
-    last_b = np.int64(state[I_GRID_B])
+    last_b = np.int64(state.grid_b)
     if b <= last_b:
         return
-    state[I_GRID_B] = float(b)
-    mid = state[F_LAST_MID]
-    prev = state[I_GRID_MID]
-    state[I_GRID_MID] = mid
+    state.grid_b = float(b)
+    mid = state.last_mid
+    prev = state.grid_mid
+    state.grid_mid = mid
     if mid != prev:
         _add_return(state, (last_b + 1) * q, math.log(mid / prev))
 
@@ -496,23 +504,24 @@ def _close_grid(state, ts_ns):
 @with_runtime
 def _record_mid(state, ts_ns, mid):
     """Feed a valid mid into the volatility estimators (per change, or via the sampling grid)."""
-    if state[I_HAVE_MID] == 0.0:
-        state[I_HAVE_MID] = 1.0
+    if state.have_mid == 0.0:
+        state.have_mid = 1.0
         _set_ts(state, I_FIRST_MID_S, ts_ns)
         _set_ts(state, I_NUM_TS_S, ts_ns)
-        if state[I_GRID_Q_NS] > 0.0:  # the first sample: the first mid, at its own time
-            state[I_GRID_B] = float(ts_ns // np.int64(state[I_GRID_Q_NS]))
-            state[I_GRID_MID] = mid
-    elif state[I_GRID_Q_NS] > 0.0:
+        if state.grid_q_ns > 0.0:  # the first sample: the first mid, at its own time
+            state.grid_b = float(ts_ns // np.int64(state.grid_q_ns))
+            state.grid_mid = mid
+    elif state.grid_q_ns > 0.0:
         _close_grid(state, ts_ns)
-    elif mid != state[F_LAST_MID]:
-        _add_return(state, ts_ns, math.log(mid / state[F_LAST_MID]))
-    state[F_LAST_MID] = mid
+    elif mid != state.last_mid:
+        _add_return(state, ts_ns, math.log(mid / state.last_mid))
+    state.last_mid = mid
 
 
 @with_runtime
-def features_on_top(state, ts_ns, bid, bid_qty, ask, ask_qty):
+def features_on_top(state_array, ts_ns, bid, bid_qty, ask, ask_qty):
     """Feed the current best bid/ask (price NaN = that side is empty) at ``ts_ns``."""
+    state = as_features(state_array)
     ts_ns = _advance(state, ts_ns)
     bid_qty = _clean_qty(bid, bid_qty)
     ask_qty = _clean_qty(ask, ask_qty)
@@ -520,20 +529,20 @@ def features_on_top(state, ts_ns, bid, bid_qty, ask, ask_qty):
         bid = np.nan
     if not math.isfinite(ask):
         ask = np.nan
-    if state[I_HAVE_TOP] > 0.0:
+    if state.have_top > 0.0:
         e = _ofi_event(
-            state[I_BID], state[I_BID_QTY], state[I_ASK], state[I_ASK_QTY],
+            state.bid, state.bid_qty, state.ask, state.ask_qty,
             bid, bid_qty, ask, ask_qty,
         )  # fmt: skip
-        state[R_OFI + np.int64(state[I_OR_LAST_B]) % N_OFI_BUCKETS] += e
-        state[I_OR_SUM] += e
-        state[I_OFI_SCALE] = max(state[I_OFI_SCALE], abs(e))
-    state[I_HAVE_TOP] = 1.0
-    state[I_BID] = bid
-    state[I_BID_QTY] = bid_qty
-    state[I_ASK] = ask
-    state[I_ASK_QTY] = ask_qty
+        state[R_OFI + np.int64(state.or_last_b) % N_OFI_BUCKETS] += e
+        state.or_sum += e
+        state.ofi_scale = max(state.ofi_scale, abs(e))
+    state.have_top = 1.0
+    state.bid = bid
+    state.bid_qty = bid_qty
+    state.ask = ask
+    state.ask_qty = ask_qty
     _update_book_outputs(state, bid, bid_qty, ask, ask_qty)
-    mid = state[F_MID]
+    mid = state.mid
     if math.isfinite(mid) and mid > 0.0:
         _record_mid(state, ts_ns, mid)

@@ -18,11 +18,10 @@ import numpy as np
 from numba import njit, types
 
 from mmopt.engine._book import (
-    BK_BEST_ASK,
-    BK_BEST_BID,
     BK_SIZE,
     NO_ASK,
     NO_BID,
+    as_book,
     book_init,
 )
 from mmopt.engine._exchange import (
@@ -33,13 +32,8 @@ from mmopt.engine._exchange import (
     fill_order,
 )
 from mmopt.engine._features import (
-    F_ELAPSED_S,
-    F_OFI,
-    F_OFI_Z,
-    F_VOL_BASE,
-    F_VOL_EWMA,
-    F_VOL_ROLL,
     FEATURE_STATE_SIZE,
+    as_features,
     features_init,
     features_refresh,
 )
@@ -53,6 +47,7 @@ from mmopt.engine._local import (
     send_taker,
     submit,
 )
+from mmopt.engine._named import plain_array
 from mmopt.engine._orders import (
     amount_of,
     book_mid,
@@ -64,71 +59,19 @@ from mmopt.engine._orders import (
 )
 from mmopt.engine._rows import exchange_rows, local_rows
 from mmopt.engine._slots import (
-    AC_AVG,
-    AC_BAL,
-    AC_FEES,
-    AC_LAST_MID,
-    AC_MAXPOS,
     AC_N,
-    AC_POS,
     AK_N,
-    AL_AVG,
-    AL_BAL,
-    AL_CASH,
     AL_LAST_ASK_FILL,
     AL_LAST_ASK_PLACE,
     AL_LAST_BID_FILL,
     AL_LAST_BID_PLACE,
-    AL_POS,
-    CT_BUY_MAX,
-    CT_BUY_MIN,
-    CT_GUARD,
-    CT_LAST_INTENSITY,
-    CT_LAT_RNG,
     CT_N,
-    CT_N_REST_BUY,
-    CT_N_REST_SELL,
-    CT_RNG,
-    CT_RQ_HEAD,
-    CT_SELL_MAX,
-    CT_SELL_MIN,
-    CT_SESS_CLOSE,
     EV_N,
     EVF_N,
-    FC_ALPHA,
-    FC_INIT_POS,
-    FC_INIT_PRICE,
-    FC_LAMBDA0,
-    FC_LOT,
-    FC_TICK,
     FF_N,
     FI_N,
-    IC_DEC_ON_FILL,
-    IC_END_FLAT,
-    IC_FLATTEN,
-    IC_FMODEL,
-    IC_LOCAL_SHIFT,
-    IC_MAXORD,
-    IC_N_EQ,
-    IC_NLEVELS,
-    IC_NOV,
-    IC_Q_END,
-    IC_Q_START,
-    IC_RECORD,
-    IC_SEED,
-    IC_SESS_CLOSE,
-    IC_SESSION_END,
-    IC_STEP,
-    IC_TWO_CLOCKS,
-    IC_USE_FEAT,
-    IC_W,
     INF_NS,
-    N_ACKS,
     N_COUNTERS,
-    N_DECISIONS,
-    N_EQ,
-    N_FILLS,
-    N_OEV,
     OF_LEAVES_EX,
     OF_N,
     OI_N,
@@ -138,6 +81,11 @@ from mmopt.engine._slots import (
     RQ_N,
     RQ_SLOT,
     RQK_NEW,
+    as_account,
+    as_float_settings,
+    as_int_settings,
+    as_order_counters,
+    as_run_counters,
 )
 from mmopt.engine._state import EngineState, with_book
 from mmopt.engine.layout import (
@@ -184,9 +132,9 @@ KERNEL_SIG = types.Tuple((_I2, _F2, _I2, _F2, _I1, _F1, _I2))(
 
 @hot
 def _rng_uniform(ctr):
-    """splitmix64 -> a uniform draw in [0, 1); state in ctr[CT_RNG]."""
-    z = np.uint64(ctr[CT_RNG]) + np.uint64(0x9E3779B97F4A7C15)
-    ctr[CT_RNG] = np.int64(z)
+    """splitmix64 -> a uniform draw in [0, 1); state in ctr.rng."""
+    z = np.uint64(ctr.rng) + np.uint64(0x9E3779B97F4A7C15)
+    ctr.rng = np.int64(z)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
@@ -197,22 +145,22 @@ def _rng_uniform(ctr):
 def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
     """Intensity model: each resting order fills with prob 1 - exp(-lambda * dt)."""
     bk, oi, of, rest, ctr, fc, ic = E.bk, E.oi, E.of, E.rest, E.ctr, E.fc, E.ic
-    dt_s = (t - ctr[CT_LAST_INTENSITY]) / 1e9
-    ctr[CT_LAST_INTENSITY] = t
+    dt_s = (t - ctr.last_intensity) / 1e9
+    ctr.last_intensity = t
     mid = book_mid(bk, fc, ic)
     if dt_s <= 0.0 or math.isnan(mid):
         return
     nc = 0
     for row in range(2):
-        n = ctr[CT_N_REST_BUY] if row == 0 else ctr[CT_N_REST_SELL]
+        n = ctr.n_rest_buy if row == 0 else ctr.n_rest_sell
         for j in range(n):
             s = rest[row, j]
             if row == 0:
-                d_ticks = max(bk[BK_BEST_BID] - oi[s, OI_TICK], 0)
+                d_ticks = max(bk.best_bid - oi[s, OI_TICK], 0)
             else:
-                d_ticks = max(oi[s, OI_TICK] - bk[BK_BEST_ASK], 0)
-            d_bps = d_ticks * fc[FC_TICK] / mid * 1e4
-            rate = fc[FC_LAMBDA0] * math.exp(-fc[FC_ALPHA] * d_bps)
+                d_ticks = max(oi[s, OI_TICK] - bk.best_ask, 0)
+            d_bps = d_ticks * fc.tick_size / mid * 1e4
+            rate = fc.lambda0 * math.exp(-fc.alpha * d_bps)
             if _rng_uniform(ctr) < -math.expm1(-rate * dt_s):
                 cs[nc] = s
                 cq[nc] = of[s, OF_LEAVES_EX]
@@ -230,20 +178,20 @@ def _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, c
     ordview = W[1]
     quotes = W[2]
     act = W[3]
-    if ic[IC_FMODEL] == 1:
+    if ic.fill_model == 1:
         _intensity_fills(E, fi, ff, ei, ef, cs, cq, t)
     guard_update(E, acks, t)
-    allowed = ic[IC_Q_START] <= t < ic[IC_Q_END] and t < ic[IC_FLATTEN] and ctr[CT_GUARD] == 0
-    fill_context(EL, BL, ctx, ordview, t, t0, trig, ic[IC_SESSION_END])
+    allowed = ic.q_start <= t < ic.q_end and t < ic.flatten_at and ctr.guard == 0
+    fill_context(EL, BL, ctx, ordview, t, t0, trig, ic.session_end)
     ctx[C_QUOTING_ALLOWED] = 1.0 if allowed else 0.0
-    if ic[IC_USE_FEAT] == 1:
+    if ic.use_feat == 1:
         features_refresh(fstate, t)
-        ctx[C_VOL_EWMA] = fstate[F_VOL_EWMA]
-        ctx[C_VOL_BASE] = fstate[F_VOL_BASE]
-        ctx[C_VOL_ROLL] = fstate[F_VOL_ROLL]
-        ctx[C_OFI] = fstate[F_OFI]
-        ctx[C_OFI_Z] = fstate[F_OFI_Z]
-        ctx[C_FEAT_ELAPSED] = fstate[F_ELAPSED_S]
+        ctx[C_VOL_EWMA] = fstate.vol_ewma
+        ctx[C_VOL_BASE] = fstate.vol_base
+        ctx[C_VOL_ROLL] = fstate.vol_roll
+        ctx[C_OFI] = fstate.ofi
+        ctx[C_OFI_Z] = fstate.ofi_z
+        ctx[C_FEAT_ELAPSED] = fstate.elapsed_s
     else:
         ctx[C_VOL_EWMA] = np.nan
         ctx[C_VOL_BASE] = np.nan
@@ -253,11 +201,11 @@ def _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, c
         ctx[C_FEAT_ELAPSED] = np.nan
     reset_outputs(quotes, act)
     decide(ctx, BL[0], BL[1], ordview, params, state, quotes, act)
-    cnt[N_DECISIONS] += 1
+    cnt.decisions += 1
     reconcile(EL, ei, ef, quotes, act, t, allowed)
-    pos = acc[AL_POS]
-    if t >= ic[IC_FLATTEN]:
-        if abs(pos) > 1e-9 * fc[FC_LOT]:
+    pos = acc.local_pos
+    if t >= ic.flatten_at:
+        if abs(pos) > 1e-9 * fc.lot_size:
             send_taker(EL, ei, ef, t, -1 if pos > 0.0 else 1, abs(pos))
     elif allowed and act[A_TAKER_SIDE] != 0.0 and act[A_TAKER_QTY] > 0.0:
         send_taker(EL, ei, ef, t, 1 if act[A_TAKER_SIDE] > 0.0 else -1, act[A_TAKER_QTY])
@@ -268,57 +216,57 @@ def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
     bk, ctr, cnt, acc, fc, ic = E.bk, E.ctr, E.cnt, E.acc, E.fc, E.ic
     mid = book_mid(bk, fc, ic)
     if not math.isnan(mid):
-        acc[AC_LAST_MID] = mid
-    mark = acc[AC_LAST_MID]
-    cash = net_cash(acc[AC_BAL], acc[AC_FEES], ic)
+        acc.last_mid = mid
+    mark = acc.last_mid
+    cash = net_cash(acc.bal, acc.fees, ic)
     eq_ts[k] = t
     eq_f[k, 0] = mark
-    eq_f[k, 1] = acc[AC_POS]
+    eq_f[k, 1] = acc.pos
     eq_f[k, 2] = cash
-    eq_f[k, 3] = equity_of(cash, acc[AC_POS], mark, fc, ic)
-    eq_f[k, 4] = acc[AC_FEES]
-    eq_b[k, 0] = ctr[CT_N_REST_BUY] > 0
-    eq_b[k, 1] = ctr[CT_N_REST_SELL] > 0
-    cnt[N_EQ] = k + 1
+    eq_f[k, 3] = equity_of(cash, acc.pos, mark, fc, ic)
+    eq_f[k, 4] = acc.fees
+    eq_b[k, 0] = ctr.n_rest_buy > 0
+    eq_b[k, 1] = ctr.n_rest_sell > 0
+    cnt.eq = k + 1
 
 
 @njit(cache=True)
 def _init_state(ic, fc, n_ov, w, lat):
-    m = ic[IC_MAXORD]
-    bk = np.zeros(BK_SIZE, dtype=np.int64)
+    m = ic.maxord
+    bk = as_book(np.zeros(BK_SIZE, dtype=np.int64))
     book_init(bk, w)
-    ctr = np.zeros(CT_N, dtype=np.int64)
-    ctr[CT_BUY_MIN] = INF_NS
-    ctr[CT_BUY_MAX] = -INF_NS
-    ctr[CT_SELL_MIN] = INF_NS
-    ctr[CT_SELL_MAX] = -INF_NS
-    ctr[CT_RNG] = ic[IC_SEED] * 7919 + 12345
-    ctr[CT_LAT_RNG] = ic[IC_SEED] * 104729 + 7
-    ctr[CT_SESS_CLOSE] = ic[IC_SESS_CLOSE]
-    acc = np.zeros(AC_N)
-    acc[AC_AVG] = np.nan
-    acc[AL_AVG] = np.nan
-    acc[AC_LAST_MID] = np.nan
+    ctr = as_order_counters(np.zeros(CT_N, dtype=np.int64))
+    ctr.buy_min = INF_NS
+    ctr.buy_max = -INF_NS
+    ctr.sell_min = INF_NS
+    ctr.sell_max = -INF_NS
+    ctr.rng = ic.seed * 7919 + 12345
+    ctr.lat_rng = ic.seed * 104729 + 7
+    ctr.sess_close = ic.sess_close
+    acc = as_account(np.zeros(AC_N))
+    acc.avg = np.nan
+    acc.local_avg = np.nan
+    acc.last_mid = np.nan
     for slot in (AL_LAST_BID_FILL, AL_LAST_ASK_FILL, AL_LAST_BID_PLACE, AL_LAST_ASK_PLACE):
         acc[slot] = -np.inf
-    pos0 = fc[FC_INIT_POS]
+    pos0 = fc.init_pos
     if pos0 != 0.0:  # a carried position, valued at the first price (equity starts at 0)
-        bal = amount_of(fc[FC_INIT_PRICE], abs(pos0), fc, ic) * (1.0 if pos0 < 0.0 else -1.0)
-        acc[AC_POS] = pos0
-        acc[AL_POS] = pos0
-        acc[AC_BAL] = bal
-        acc[AL_BAL] = bal
-        acc[AC_AVG] = fc[FC_INIT_PRICE]
-        acc[AL_AVG] = fc[FC_INIT_PRICE]
-        acc[AL_CASH] = net_cash(bal, 0.0, ic)
-        acc[AC_MAXPOS] = abs(pos0)
+        bal = amount_of(fc.init_price, abs(pos0), fc, ic) * (1.0 if pos0 < 0.0 else -1.0)
+        acc.pos = pos0
+        acc.local_pos = pos0
+        acc.bal = bal
+        acc.local_bal = bal
+        acc.avg = fc.init_price
+        acc.local_avg = fc.init_price
+        acc.local_cash = net_cash(bal, 0.0, ic)
+        acc.maxpos = abs(pos0)
     E = EngineState(
         bk=bk,
         oi=np.zeros((m, OI_N), dtype=np.int64),
         of=np.zeros((m, OF_N)),
         rest=np.zeros((2, m), dtype=np.int64),
         ctr=ctr,
-        cnt=np.zeros(N_COUNTERS, dtype=np.int64),
+        cnt=as_run_counters(np.zeros(N_COUNTERS, dtype=np.int64)),
         acc=acc,
         rp=np.zeros((8 * m + 4096, RP_N), dtype=np.int64),
         rpq=np.zeros(8 * m + 4096),
@@ -343,23 +291,23 @@ def _init_state(ic, fc, n_ov, w, lat):
 def _end_flat(E, B, fi, ff, ei, ef, t):
     """Close what is left at the last book with a taker order (end_flat)."""
     acc, fc = E.acc, E.fc
-    pos = acc[AC_POS]
-    if abs(pos) <= 1e-9 * fc[FC_LOT]:
+    pos = acc.pos
+    if abs(pos) <= 1e-9 * fc.lot_size:
         return
     side = -1 if pos > 0.0 else 1
     if submit(E, ei, ef, t, side, -1, np.int64(0), abs(pos), True):
         ctr, rq = E.ctr, E.rq
-        head = ctr[CT_RQ_HEAD]
-        ctr[CT_RQ_HEAD] = head + 1
+        head = ctr.rq_head
+        ctr.rq_head = head + 1
         arrive_new(E, B, fi, ff, ei, ef, rq[head % rq.shape[0], RQ_SLOT], t)
 
 
 @hot
 def _next_request_arrives(E, B, ctr, rq, fi, ff, ei, ef, t):
     """The oldest request in flight reaches the exchange at ``t`` (a new order or a cancel)."""
-    head = ctr[CT_RQ_HEAD]
+    head = ctr.rq_head
     k = head % rq.shape[0]
-    ctr[CT_RQ_HEAD] = head + 1
+    ctr.rq_head = head + 1
     if rq[k, RQ_KIND] == RQK_NEW:
         arrive_new(E, B, fi, ff, ei, ef, rq[k, RQ_SLOT], t)
     else:
@@ -373,13 +321,13 @@ def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, t
     done, False when an output buffer must grow first (the loop's position is in ``loop``)."""
     bk, ctr, cnt, rp, rpq, fc, ic, rq = E.bk, E.ctr, E.cnt, E.rp, E.rpq, E.fc, E.ic, E.rq
     n = ts.shape[0]
-    two = ic[IC_TWO_CLOCKS] == 1
-    sh = ic[IC_LOCAL_SHIFT] if two else 0
+    two = ic.two_clocks == 1
+    sh = ic.local_shift if two else 0
     n_l = n if two else 0
-    use_feat = ic[IC_USE_FEAT] == 1
+    use_feat = ic.use_feat == 1
     feat_x = use_feat and not two
-    dec_on_fill = ic[IC_DEC_ON_FILL] == 1
-    n_grid = ic[IC_N_EQ]
+    dec_on_fill = ic.decide_on_fill == 1
+    n_grid = ic.n_eq
     t0 = ts[0] + sh
     pos = loop[0]
     i = pos.row
@@ -398,10 +346,10 @@ def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, t
         t_dec = min(next_step, fill_dec)
         t_eq = eq_ts[eq_k] if eq_k < n_grid else INF_NS
         t_other = min(t_rq, min(t_dec, t_eq))
-        t_x = ctr[CT_SESS_CLOSE]
+        t_x = ctr.sess_close
         if t_x <= t_rp and t_x <= t_row and t_x <= t_other and i < n:
             expire_session(E, ei, ef, t_x)  # before the rows at the close time
-            ctr[CT_SESS_CLOSE] = INF_NS
+            ctr.sess_close = INF_NS
             continue
         # local rows first at a tie; they only touch the strategy's book (two clocks)
         lim_l = min(min(t_rp, t_row), t_other)
@@ -433,7 +381,7 @@ def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, t
             _decision(E, EL, BL, decide, params, state, W, fstate, fi, ff, ei, ef, cs, cq, t_dec,
                       t0, trig, acks)
             if t_dec == next_step:
-                next_step += ic[IC_STEP]
+                next_step += ic.step_ns
             if t_dec == fill_dec:
                 fill_dec = INF_NS
             continue
@@ -452,9 +400,9 @@ def _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, t
 def _room_needed(cnt, ic):
     """Rows the output buffers need before the next event: (fills, order events, acks); order
     events only when recorded (0 otherwise)."""
-    m = ic[IC_MAXORD]
-    events = cnt[N_OEV] + 4 * m + MAX_TAKER_LEVELS + 8 if ic[IC_RECORD] == 1 else 0
-    return cnt[N_FILLS] + m + MAX_TAKER_LEVELS + 8, events, cnt[N_ACKS] + m + 8
+    m = ic.maxord
+    events = cnt.oev + 4 * m + MAX_TAKER_LEVELS + 8 if ic.record == 1 else 0
+    return cnt.fills + m + MAX_TAKER_LEVELS + 8, events, cnt.acks + m + 8
 
 
 @hot
@@ -465,37 +413,39 @@ def _needs_room(cnt, ic, fi, ei, acks):
 
 
 @njit(KERNEL_SIG, cache=True)
-def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, state, feat_params,
-               eq_ts, eq_f, eq_b, lat):
+def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, params, state,
+               feat_params, eq_ts, eq_f, eq_b, lat):
     """``ts``..``qty``: the rows in local order; ``ex_ts``: their exchange times (``ts`` with
     one clock). Two clocks: the exchange side visits the rows in the order ``ex_order`` (by
-    exchange time, no second copy of the rows); local times are ``ts + ic[IC_LOCAL_SHIFT]``."""
-    m = ic[IC_MAXORD]
-    w = ic[IC_W]
-    E, B = _init_state(ic, fc, ic[IC_NOV], w, lat)
+    exchange time, no second copy of the rows); local times are ``ts + ic.local_shift``."""
+    ic = as_int_settings(ic_array)
+    fc = as_float_settings(fc_array)
+    m = ic.maxord
+    w = ic.window
+    E, B = _init_state(ic, fc, ic.n_overflow, w, lat)
     bk, ctr, cnt, acc, rp, rpq, fc, ic = E.bk, E.ctr, E.cnt, E.acc, E.rp, E.rpq, E.fc, E.ic
     acks = np.zeros((256, AK_N), dtype=np.int64)
-    W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic[IC_NLEVELS], 2)),
+    W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic.nlevels, 2)),
          np.zeros(A_NSLOTS))
     fi = np.zeros((1024, FI_N), dtype=np.int64)
     ff = np.zeros((1024, FF_N))
-    n_ev = 4096 if ic[IC_RECORD] == 1 else 1
+    n_ev = 4096 if ic.record == 1 else 1
     ei = np.zeros((n_ev, EV_N), dtype=np.int64)
     ef = np.zeros((n_ev, EVF_N))
     cs = np.zeros(m + 1, dtype=np.int64)
     cq = np.zeros(m + 1)
-    use_feat = ic[IC_USE_FEAT] == 1
-    fstate = np.zeros(FEATURE_STATE_SIZE if use_feat else 1)
+    use_feat = ic.use_feat == 1
+    fstate = as_features(np.zeros(FEATURE_STATE_SIZE if use_feat else 1))
     if use_feat:
         features_init(fstate, feat_params)
     # two clocks: the strategy's own book, fed with the rows at their local times
-    two = ic[IC_TWO_CLOCKS] == 1
-    sh = ic[IC_LOCAL_SHIFT] if two else 0
+    two = ic.two_clocks == 1
+    sh = ic.local_shift if two else 0
     lt = np.array([NO_ASK, NO_BID], dtype=np.int64)
     if two:
-        bk_l = np.zeros(BK_SIZE, dtype=np.int64)
+        bk_l = as_book(np.zeros(BK_SIZE, dtype=np.int64))
         book_init(bk_l, w)
-        n_ov = ic[IC_NOV]
+        n_ov = ic.n_overflow
         BL = (np.zeros(w), np.zeros(w), np.zeros(n_ov, dtype=np.int64), np.zeros(n_ov),
               np.zeros(n_ov, dtype=np.int64), np.zeros(n_ov))
     else:
@@ -505,10 +455,10 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
     xt = np.array([NO_ASK, NO_BID], dtype=np.int64)  # exchange side: ticks of the last `bid`
     # / `ask` rows (level rows better than them are stale depth)
     t0 = ts[0] + sh
-    ctr[CT_LAST_INTENSITY] = t0
+    ctr.last_intensity = t0
     loop = np.zeros(1, dtype=LOOP_DTYPE)
     pos = loop[0]
-    pos.next_step = t0 + ic[IC_STEP]
+    pos.next_step = t0 + ic.step_ns
     pos.fill_decision = INF_NS
     pos.t_done = t0
     while not _event_loop(E, B, EL, BL, W, fi, ff, ei, ef, acks, cs, cq, fstate, lt, xt, ts, code,
@@ -525,8 +475,8 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
             acks = grow_rows(acks, n_acks)
     t_done = pos.t_done
     eq_k = pos.eq_k
-    n_grid = ic[IC_N_EQ]
-    if ic[IC_END_FLAT] == 1:
+    n_grid = ic.n_eq
+    if ic.end_flat == 1:
         _end_flat(E, B, fi, ff, ei, ef, t_done)
         n_acks = _room_needed(cnt, ic)[2]
         if n_acks > acks.shape[0]:
@@ -537,4 +487,4 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic, fc, decide, params, stat
         _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, eq_ts[eq_k])
         eq_k += 1
     _sample_equity(EL, eq_ts, eq_f, eq_b, n_grid, t_done)
-    return fi, ff, ei, ef, cnt, acc, acks
+    return fi, ff, ei, ef, plain_array(cnt), plain_array(acc), acks

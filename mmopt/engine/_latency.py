@@ -11,22 +11,11 @@ from mmopt.engine._slots import (
     AK_ID,
     AK_LAT,
     AK_T,
-    CT_GUARD,
-    CT_GUARD_ABOVE,
-    CT_GUARD_HEAD,
-    CT_LAT_RNG,
-    FC_LAT_SIGMA,
-    FC_SPIKE_MULT,
-    FC_SPIKE_P,
-    IC_GUARD_NS,
-    IC_GUARD_WIN,
     IC_LAT_E,
-    IC_LAT_MODEL,
     IC_LAT_R,
     LAT_CONSTANT,
     LAT_DATA,
     LAT_RANDOM,
-    N_ACKS,
 )
 
 LT_REQ = 0  # columns of the latency table (engine/latency.py LT_*)
@@ -37,9 +26,9 @@ LT_RESP = 3
 
 @hot
 def _uniform(ctr):
-    """splitmix64 on ctr[CT_LAT_RNG] -> a uniform draw in [0, 1)."""
-    z = np.uint64(ctr[CT_LAT_RNG]) + np.uint64(0x9E3779B97F4A7C15)
-    ctr[CT_LAT_RNG] = np.int64(z)
+    """splitmix64 on ctr.lat_rng -> a uniform draw in [0, 1)."""
+    z = np.uint64(ctr.lat_rng) + np.uint64(0x9E3779B97F4A7C15)
+    ctr.lat_rng = np.int64(z)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
@@ -53,9 +42,9 @@ def random_latency(ctr, fc, median):
     u1 = _uniform(ctr)
     u2 = _uniform(ctr)
     z = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
-    lat = float(median) * math.exp(fc[FC_LAT_SIGMA] * z)
-    if fc[FC_SPIKE_P] > 0.0 and _uniform(ctr) < fc[FC_SPIKE_P]:
-        lat *= fc[FC_SPIKE_MULT]
+    lat = float(median) * math.exp(fc.lat_sigma * z)
+    if fc.spike_p > 0.0 and _uniform(ctr) < fc.spike_p:
+        lat *= fc.spike_mult
     return np.int64(round(lat))
 
 
@@ -92,7 +81,7 @@ def _model_latency(E, t, constant_slot, tcol, vcol):
     """The latency model's value at ``t``: constant, seeded random around the constant, or the
     latency table (interpolated for recorded data) keyed by time column ``tcol``."""
     ctr, fc, ic, lat = E.ctr, E.fc, E.ic, E.lat
-    model = ic[IC_LAT_MODEL]
+    model = ic.lat_model
     if model == LAT_CONSTANT:
         return ic[constant_slot]
     if model == LAT_RANDOM:
@@ -116,20 +105,20 @@ def response_latency(E, t):
 def record_ack(E, acks, t, latency, oid):
     """Store one ack latency (the kernel keeps room) and count it for the guard."""
     cnt, ctr, ic = E.cnt, E.ctr, E.ic
-    k = cnt[N_ACKS]
+    k = cnt.acks
     acks[k, AK_T] = t
     acks[k, AK_LAT] = latency
     acks[k, AK_ID] = oid
-    cnt[N_ACKS] = k + 1
-    if ic[IC_GUARD_NS] > 0 and latency > ic[IC_GUARD_NS]:
-        ctr[CT_GUARD_ABOVE] += 1
+    cnt.acks = k + 1
+    if ic.guard_ns > 0 and latency > ic.guard_ns:
+        ctr.guard_above += 1
 
 
 @hot
 def guard_update(E, acks, t):
     """Latency guard at local time ``t`` (a no-op without a guard threshold)."""
     cnt, ctr, ic = E.cnt, E.ctr, E.ic
-    if ic[IC_GUARD_NS] > 0:
+    if ic.guard_ns > 0:
         _guard_window(cnt, ctr, ic, acks, t)
 
 
@@ -138,18 +127,18 @@ def _guard_window(cnt, ctr, ic, acks, t):
     """The nearest-rank P99 of the acks received in (t - window, t] is above the threshold iff
     at least n - ceil(0.99 n) + 1 of those n acks are; quoting pauses while it is (an empty
     window resumes it)."""
-    thr = ic[IC_GUARD_NS]
-    head = ctr[CT_GUARD_HEAD]
-    start = t - ic[IC_GUARD_WIN]
-    n_all = cnt[N_ACKS]
+    thr = ic.guard_ns
+    head = ctr.guard_head
+    start = t - ic.guard_win
+    n_all = cnt.acks
     while head < n_all and acks[head, AK_T] <= start:
         if acks[head, AK_LAT] > thr:
-            ctr[CT_GUARD_ABOVE] -= 1
+            ctr.guard_above -= 1
         head += 1
-    ctr[CT_GUARD_HEAD] = head
+    ctr.guard_head = head
     n = n_all - head
     if n == 0:
-        ctr[CT_GUARD] = 0
+        ctr.guard = 0
         return
     rank = math.ceil(0.99 * n - 1e-9)
-    ctr[CT_GUARD] = 1 if ctr[CT_GUARD_ABOVE] >= n - rank + 1 else 0
+    ctr.guard = 1 if ctr.guard_above >= n - rank + 1 else 0

@@ -7,11 +7,6 @@ import math
 import numpy as np
 
 from mmopt.engine._book import (
-    BK_BEST_ASK,
-    BK_BEST_BID,
-    BK_NOV_ASK,
-    BK_NOV_BID,
-    BK_W,
     NO_ASK,
     NO_BID,
     qty_at,
@@ -28,37 +23,12 @@ from mmopt.engine._orders import (
 from mmopt.engine._slots import (
     ACT_CANCEL_REQ,
     ACT_SUBMIT,
-    AL_AVG,
-    AL_CASH,
-    AL_LAST_ASK_FILL,
     AL_LAST_ASK_PLACE,
-    AL_LAST_BID_FILL,
     AL_LAST_BID_PLACE,
-    AL_POS,
-    AL_TAKER_PENDING,
-    CT_NUSED,
-    CT_RP_HEAD,
     EX_FLIGHT,
-    FC_CS,
-    FC_LOT,
-    FC_TICK,
-    IC_BASE,
-    IC_INVERSE,
-    IC_NLEVELS,
-    IC_T0,
-    IC_W,
     LOC_ACKED,
     LOC_DONE,
     LOC_SENT,
-    N_BLOCKED,
-    N_CANCEL_REJECTED,
-    N_CANCEL_SENT,
-    N_CANCELLED,
-    N_FILLED,
-    N_NEXT_ID,
-    N_REJECTED,
-    N_SUBMITTED,
-    N_TAKERS,
     OF_LEAVES_EX,
     OF_LEAVES_LOC,
     OF_MID,
@@ -144,12 +114,12 @@ def _free_if_done(oi, ul, ctr, slot):
     if oi[slot, OI_LOC] != LOC_DONE or oi[slot, OI_CXL] != 0:
         return
     oi[slot, OI_USED] = 0
-    n = ctr[CT_NUSED]
+    n = ctr.nused
     for j in range(n):
         if ul[j] == slot:
             for k in range(j, n - 1):
                 ul[k] = ul[k + 1]
-            ctr[CT_NUSED] = n - 1
+            ctr.nused = n - 1
             return
 
 
@@ -159,9 +129,9 @@ def on_response(E, rp, rpq, t, acks):
     The ack or reject of a new order adds a row to ``acks`` (the kernel keeps room)."""
     oi, of, ctr, cnt, acc = E.oi, E.of, E.ctr, E.cnt, E.acc
     rp, rpq, fc, ic, ul = E.rp, E.rpq, E.fc, E.ic, E.ul
-    head = ctr[CT_RP_HEAD]
+    head = ctr.rp_head
     k = head % rp.shape[0]
-    ctr[CT_RP_HEAD] = head + 1
+    ctr.rp_head = head + 1
     slot = rp[k, RP_SLOT]
     kind = rp[k, RP_KIND]
     if kind == RPK_ACK or kind == RPK_REJECT:  # noqa: SIM109
@@ -172,25 +142,25 @@ def on_response(E, rp, rpq, t, acks):
         return False
     if kind == RPK_EXPIRED:  # cancelled by the exchange at the session close
         oi[slot, OI_LOC] = LOC_DONE
-        cnt[N_CANCELLED] += 1
+        cnt.cancelled += 1
         _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_REJECT:
         oi[slot, OI_LOC] = LOC_DONE
         if oi[slot, OI_TAKER] == 1:
-            acc[AL_TAKER_PENDING] = 0.0
-        cnt[N_REJECTED] += 1
+            acc.local_taker_pending = 0.0
+        cnt.rejected += 1
         _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_CANCELLED:
         oi[slot, OI_LOC] = LOC_DONE
         oi[slot, OI_CXL] = 0
-        cnt[N_CANCELLED] += 1
+        cnt.cancelled += 1
         _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_CANCEL_REJECT:
         oi[slot, OI_CXL] = 0
-        cnt[N_CANCEL_REJECTED] += 1
+        cnt.cancel_rejected += 1
         _free_if_done(oi, ul, ctr, slot)
         return False
     # a fill
@@ -199,16 +169,16 @@ def on_response(E, rp, rpq, t, acks):
     price = tick_price(rp[k, RP_TICK], fc, ic)
     account_local(acc, fc, ic, side, price, qty, rp[k, RP_MAKER] == 1)
     if side > 0:
-        acc[AL_LAST_BID_FILL] = float(t - ic[IC_T0])
+        acc.local_last_bid_fill = float(t - ic.t0)
     else:
-        acc[AL_LAST_ASK_FILL] = float(t - ic[IC_T0])
+        acc.local_last_ask_fill = float(t - ic.t0)
     of[slot, OF_LEAVES_LOC] -= qty
-    if of[slot, OF_LEAVES_LOC] <= 1e-9 * fc[FC_LOT]:
+    if of[slot, OF_LEAVES_LOC] <= 1e-9 * fc.lot_size:
         of[slot, OF_LEAVES_LOC] = 0.0
         oi[slot, OI_LOC] = LOC_DONE
-        cnt[N_FILLED] += 1
+        cnt.filled += 1
         if oi[slot, OI_TAKER] == 1:
-            acc[AL_TAKER_PENDING] = 0.0
+            acc.local_taker_pending = 0.0
         _free_if_done(oi, ul, ctr, slot)
     return True
 
@@ -224,12 +194,12 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
             slot = s
             break
     if slot < 0:
-        cnt[N_BLOCKED] += 1
+        cnt.blocked += 1
         return False
-    oid = cnt[N_NEXT_ID]
-    cnt[N_NEXT_ID] = oid + 1
-    ul[ctr[CT_NUSED]] = slot
-    ctr[CT_NUSED] += 1
+    oid = cnt.next_id
+    cnt.next_id = oid + 1
+    ul[ctr.nused] = slot
+    ctr.nused += 1
     oi[slot, OI_USED] = 1
     oi[slot, OI_ID] = oid
     oi[slot, OI_SIDE] = side
@@ -246,11 +216,11 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
     of[slot, OF_MID] = book_mid(bk, fc, ic)
     push_request(rq, ctr, t + entry_latency(E, t), slot, RQK_NEW)
     if taker:
-        cnt[N_TAKERS] += 1
-        acc[AL_TAKER_PENDING] = qty * side
+        cnt.takers += 1
+        acc.local_taker_pending = qty * side
     else:
-        cnt[N_SUBMITTED] += 1
-        acc[AL_LAST_BID_PLACE if side > 0 else AL_LAST_ASK_PLACE] = float(t - ic[IC_T0])
+        cnt.submitted += 1
+        acc[AL_LAST_BID_PLACE if side > 0 else AL_LAST_ASK_PLACE] = float(t - ic.t0)
     price = tick_price(tick, fc, ic) if not taker else math.nan
     record_event(ei, ef, cnt, ic, t, oid, ACT_SUBMIT, side, price, qty)
     return True
@@ -261,7 +231,7 @@ def send_cancel(E, ei, ef, slot, t):
     oi, of, ctr, cnt, fc, ic, rq = E.oi, E.of, E.ctr, E.cnt, E.fc, E.ic, E.rq
     oi[slot, OI_CXL] = 1
     push_request(rq, ctr, t + entry_latency(E, t), slot, RQK_CANCEL)
-    cnt[N_CANCEL_SENT] += 1
+    cnt.cancel_sent += 1
     record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCEL_REQ, oi[slot, OI_SIDE],
                  tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_LOC])
 
@@ -275,7 +245,7 @@ def _alive(oi, s):
 def open_qty(oi, of, ul, ctr, side):
     """Sum of leaves of our locally alive orders on ``side`` (any state, takers included)."""
     total = 0.0
-    for j in range(ctr[CT_NUSED]):
+    for j in range(ctr.nused):
         s = ul[j]
         if _alive(oi, s) and oi[s, OI_SIDE] == side:
             total += of[s, OF_LEAVES_LOC]
@@ -286,7 +256,7 @@ def open_qty(oi, of, ul, ctr, side):
 def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
     oi, of, ctr, cnt, acc, fc, ul = E.oi, E.of, E.ctr, E.cnt, E.acc, E.fc, E.ul
     matched = False
-    for j in range(ctr[CT_NUSED]):
+    for j in range(ctr.nused):
         s = ul[j]
         if not _alive(oi, s) or oi[s, OI_TAKER] == 1:
             continue
@@ -300,9 +270,9 @@ def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
             send_cancel(E, ei, ef, s, t)
     if tqty <= 0.0 or matched:
         return
-    signed_pos = acc[AL_POS] * side
-    if signed_pos + open_qty(oi, of, ul, ctr, side) + tqty > max_pos + 1e-9 * fc[FC_LOT]:
-        cnt[N_BLOCKED] += 1
+    signed_pos = acc.local_pos * side
+    if signed_pos + open_qty(oi, of, ul, ctr, side) + tqty > max_pos + 1e-9 * fc.lot_size:
+        cnt.blocked += 1
         return
     submit(E, ei, ef, t, side, level, ttick, tqty, False)
 
@@ -311,11 +281,11 @@ def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
 def reconcile(E, ei, ef, quotes, act, t, allowed):
     """Turn the strategy's targets into cancels and submits (docs/engine.md, Decisions)."""
     ic = E.ic
-    base = ic[IC_BASE]
+    base = ic.book_base
     for si in range(2):
         side = 1 if si == 0 else -1
         max_pos = act[A_MAX_LONG] if si == 0 else act[A_MAX_SHORT]
-        for level in range(ic[IC_NLEVELS]):
+        for level in range(ic.nlevels):
             tqty = quotes[si, level, Q_QTY]
             if not allowed:
                 tqty = 0.0
@@ -332,7 +302,7 @@ def reconcile(E, ei, ef, quotes, act, t, allowed):
 def send_taker(E, ei, ef, t, side, qty):
     """A taker order unless one is already in flight; the tick field is unused."""
     acc = E.acc
-    if acc[AL_TAKER_PENDING] != 0.0 or not qty > 0.0:
+    if acc.local_taker_pending != 0.0 or not qty > 0.0:
         return
     submit(E, ei, ef, t, side, -1, np.int64(0), qty, True)
 
@@ -344,7 +314,7 @@ def _order_view(oi, of, ctr, ul, ordview, t0, base):
     n = 0
     buy_open = 0.0
     sell_open = 0.0
-    for j in range(ctr[CT_NUSED]):
+    for j in range(ctr.nused):
         s = ul[j]
         if not _alive(oi, s):
             continue
@@ -374,26 +344,26 @@ def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
     bk, oi, of, ctr, acc, fc, ic, ul = E.bk, E.oi, E.of, E.ctr, E.acc, E.fc, E.ic, E.ul
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    base = ic[IC_BASE]
+    base = ic.book_base
     ctx[C_TIME] = (t - t0) / 1e9
     ctx[C_TIME_NS_HI] = float(t // 1_000_000_000)
     ctx[C_TIME_NS_LO] = float(t % 1_000_000_000)
     ctx[C_TRIGGER] = float(trigger)
-    bb = bk[BK_BEST_BID]
-    ba = bk[BK_BEST_ASK]
+    bb = bk.best_bid
+    ba = bk.best_ask
     bq = 0.0
     aq = 0.0
     if bb != NO_BID:
         ctx[C_BEST_BID] = tick_price(bb, fc, ic)
         ctx[C_BEST_BID_TICK] = float(bb + base)
-        bq = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], bb)
+        bq = qty_at(bid, bov_t, bov_q, bk.nov_bid, bk.window, bb)
     else:
         ctx[C_BEST_BID] = np.nan
         ctx[C_BEST_BID_TICK] = np.nan
     if ba != NO_ASK:
         ctx[C_BEST_ASK] = tick_price(ba, fc, ic)
         ctx[C_BEST_ASK_TICK] = float(ba + base)
-        aq = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], ba)
+        aq = qty_at(ask, aov_t, aov_q, bk.nov_ask, bk.window, ba)
     else:
         ctx[C_BEST_ASK] = np.nan
         ctx[C_BEST_ASK_TICK] = np.nan
@@ -409,30 +379,30 @@ def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     else:
         ctx[C_MID] = np.nan
         ctx[C_MICROPRICE] = np.nan
-    pos = acc[AL_POS]
+    pos = acc.local_pos
     ctx[C_POSITION] = pos
-    ctx[C_AVG_ENTRY] = acc[AL_AVG] if pos != 0.0 else np.nan
-    ctx[C_CASH] = acc[AL_CASH]
+    ctx[C_AVG_ENTRY] = acc.local_avg if pos != 0.0 else np.nan
+    ctx[C_CASH] = acc.local_cash
     mid = ctx[C_MID]
     avg = ctx[C_AVG_ENTRY]
     if pos == 0.0 or math.isnan(mid) or math.isnan(avg):
         ctx[C_UNREALISED] = 0.0
-    elif ic[IC_INVERSE]:
-        ctx[C_UNREALISED] = fc[FC_CS] * pos * (1.0 / avg - 1.0 / mid)
+    elif ic.inverse:
+        ctx[C_UNREALISED] = fc.contract_size * pos * (1.0 / avg - 1.0 / mid)
     else:
-        ctx[C_UNREALISED] = fc[FC_CS] * pos * (mid - avg)
-    ctx[C_LAST_BID_FILL_T] = acc[AL_LAST_BID_FILL] / 1e9
-    ctx[C_LAST_ASK_FILL_T] = acc[AL_LAST_ASK_FILL] / 1e9
-    ctx[C_LAST_BID_PLACE_T] = acc[AL_LAST_BID_PLACE] / 1e9
-    ctx[C_LAST_ASK_PLACE_T] = acc[AL_LAST_ASK_PLACE] / 1e9
+        ctx[C_UNREALISED] = fc.contract_size * pos * (mid - avg)
+    ctx[C_LAST_BID_FILL_T] = acc.local_last_bid_fill / 1e9
+    ctx[C_LAST_ASK_FILL_T] = acc.local_last_ask_fill / 1e9
+    ctx[C_LAST_BID_PLACE_T] = acc.local_last_bid_place / 1e9
+    ctx[C_LAST_ASK_PLACE_T] = acc.local_last_ask_place / 1e9
     ctx[C_SESSION_END_T] = (session_end - t0) / 1e9
-    ctx[C_TICK_SIZE] = fc[FC_TICK]
-    ctx[C_LOT_SIZE] = fc[FC_LOT]
-    ctx[C_CONTRACT_SIZE] = fc[FC_CS]
-    ctx[C_IS_INVERSE] = float(ic[IC_INVERSE])
-    ctx[C_TAKER_PENDING] = acc[AL_TAKER_PENDING]
+    ctx[C_TICK_SIZE] = fc.tick_size
+    ctx[C_LOT_SIZE] = fc.lot_size
+    ctx[C_CONTRACT_SIZE] = fc.contract_size
+    ctx[C_IS_INVERSE] = float(ic.inverse)
+    ctx[C_TAKER_PENDING] = acc.local_taker_pending
     ctx[C_BOOK_BASE] = float(base)
-    ctx[C_BOOK_LEN] = float(ic[IC_W])
+    ctx[C_BOOK_LEN] = float(ic.window)
     n, buy_open, sell_open = _order_view(oi, of, ctr, ul, ordview, t0, base)
     ctx[C_N_ORDERS] = float(n)
     ctx[C_OPEN_BUY_QTY] = buy_open

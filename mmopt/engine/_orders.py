@@ -7,47 +7,28 @@ import math
 import numpy as np
 from numba import njit
 
-from mmopt.engine._book import BK_BEST_ASK, BK_BEST_BID, NO_ASK, NO_BID
+from mmopt.engine._book import NO_ASK, NO_BID
 from mmopt.engine._jit import cold, hot
 from mmopt.engine._slots import (
     AC_AVG,
     AC_BAL,
     AC_FEES,
-    AC_MAXPOS,
-    AC_NOTIONAL,
     AC_POS,
     AC_REAL,
-    AC_VOL,
     AL_AVG,
     AL_BAL,
-    AL_CASH,
     AL_FEES,
     AL_POS,
     AL_REAL,
     CT_BUY_MAX,
     CT_BUY_MIN,
     CT_N_REST_BUY,
-    CT_RP_HEAD,
-    CT_RP_TAIL,
-    CT_RQ_HEAD,
-    CT_RQ_TAIL,
     EV_ACTION,
     EV_ID,
     EV_SIDE,
     EV_TS,
     EVF_PRICE,
     EVF_QTY,
-    FC_BUY_BPS,
-    FC_BUY_UNIT,
-    FC_CS,
-    FC_FLAT,
-    FC_MAKER,
-    FC_MAKER_UNIT,
-    FC_SELL_BPS,
-    FC_SELL_UNIT,
-    FC_TAKER,
-    FC_TAKER_UNIT,
-    FC_TICK,
     FF_CASH,
     FF_FEE,
     FF_MID,
@@ -60,13 +41,7 @@ from mmopt.engine._slots import (
     FI_QUEUE,
     FI_SIDE,
     FI_TS,
-    IC_BASE,
-    IC_FEE_EXTRA,
-    IC_INVERSE,
-    IC_RECORD,
     INF_NS,
-    N_FILLS,
-    N_OEV,
     OI_SIDE,
     OI_TICK,
     RP_KIND,
@@ -83,13 +58,13 @@ from mmopt.engine._slots import (
 @hot
 def tick_price(rel_tick, fc, ic):
     """Price of a relative tick, computed as hftbacktest does (tick * tick_size)."""
-    return float(rel_tick + ic[IC_BASE]) * fc[FC_TICK]
+    return float(rel_tick + ic.book_base) * fc.tick_size
 
 
 @hot
 def book_mid(bk, fc, ic):
-    bb = bk[BK_BEST_BID]
-    ba = bk[BK_BEST_ASK]
+    bb = bk.best_bid
+    ba = bk.best_ask
     if bb == NO_BID or ba == NO_ASK:
         return np.nan
     return 0.5 * (tick_price(bb, fc, ic) + tick_price(ba, fc, ic))
@@ -98,15 +73,15 @@ def book_mid(bk, fc, ic):
 @hot
 def amount_of(price, qty, fc, ic):
     """Traded value in the account currency (hftbacktest's AssetType::amount)."""
-    if ic[IC_INVERSE]:
-        return fc[FC_CS] * qty / price
-    return fc[FC_CS] * price * qty
+    if ic.inverse:
+        return fc.contract_size * qty / price
+    return fc.contract_size * price * qty
 
 
 @hot
 def net_cash(balance, fees, ic):
     """Cash net of fees from hftbacktest's balance (inverse balance has the opposite sign)."""
-    if ic[IC_INVERSE]:
+    if ic.inverse:
         return -balance - fees
     return balance - fees
 
@@ -115,9 +90,9 @@ def net_cash(balance, fees, ic):
 def equity_of(cash, pos, mid, fc, ic):
     if pos == 0.0:
         return cash
-    if ic[IC_INVERSE]:
-        return cash - fc[FC_CS] * pos / mid
-    return cash + fc[FC_CS] * pos * mid
+    if ic.inverse:
+        return cash - fc.contract_size * pos / mid
+    return cash + fc.contract_size * pos * mid
 
 
 @hot
@@ -125,8 +100,8 @@ def _avg_update(acc, i_pos, i_avg, i_real, side, price, qty, fc, ic):
     """Average entry and realised PnL before ``qty`` at ``price`` is applied to acc[i_pos]."""
     pos = acc[i_pos]
     held = abs(pos)
-    cs = fc[FC_CS]
-    inverse = ic[IC_INVERSE]
+    cs = fc.contract_size
+    inverse = ic.inverse
     if held == 0.0 or (pos > 0.0) == (side > 0):
         total = held + qty
         if held == 0.0 or math.isnan(acc[i_avg]):
@@ -165,8 +140,8 @@ def _apply_fill(acc, i_pos, i_avg, i_real, i_bal, i_fees, side, price, qty, make
 def fee_of(fc, ic, side, amount, qty, maker):
     """The fee of one fill (> 0 paid, < 0 rebate): the maker/taker rate on its value, plus,
     when set, the per-unit fee, the flat fee per fill and the buy- or sell-only fees."""
-    fee = (fc[FC_MAKER] if maker else fc[FC_TAKER]) * amount
-    if ic[IC_FEE_EXTRA] == 0:
+    fee = (fc.maker if maker else fc.taker) * amount
+    if ic.fee_extra == 0:
         return fee
     return _with_extra_fees(fee, fc, side, amount, qty, maker)
 
@@ -175,10 +150,10 @@ def fee_of(fc, ic, side, amount, qty, maker):
 def _with_extra_fees(fee, fc, side, amount, qty, maker):
     """``fee`` plus the per-unit, flat and buy- or sell-only parts of one fill's fee."""
     if side > 0:
-        fee += fc[FC_BUY_BPS] * amount + fc[FC_BUY_UNIT] * qty
+        fee += fc.buy_bps * amount + fc.buy_unit * qty
     else:
-        fee += fc[FC_SELL_BPS] * amount + fc[FC_SELL_UNIT] * qty
-    fee += (fc[FC_MAKER_UNIT] if maker else fc[FC_TAKER_UNIT]) * qty + fc[FC_FLAT]
+        fee += fc.sell_bps * amount + fc.sell_unit * qty
+    fee += (fc.maker_unit if maker else fc.taker_unit) * qty + fc.flat_fee
     return fee
 
 
@@ -187,10 +162,10 @@ def account_exchange(acc, fc, ic, side, price, qty, maker):
     """Apply a fill to the exchange-side account; returns the fee."""
     amount, fee = _apply_fill(acc, AC_POS, AC_AVG, AC_REAL, AC_BAL, AC_FEES, side, price, qty,
                               maker, fc, ic)
-    acc[AC_VOL] += qty
-    acc[AC_NOTIONAL] += amount
-    if abs(acc[AC_POS]) > acc[AC_MAXPOS]:
-        acc[AC_MAXPOS] = abs(acc[AC_POS])
+    acc.vol += qty
+    acc.notional += amount
+    if abs(acc.pos) > acc.maxpos:
+        acc.maxpos = abs(acc.pos)
     return fee
 
 
@@ -198,13 +173,13 @@ def account_exchange(acc, fc, ic, side, price, qty, maker):
 def account_local(acc, fc, ic, side, price, qty, maker):
     """Apply a received fill to the strategy's view of the account."""
     _apply_fill(acc, AL_POS, AL_AVG, AL_REAL, AL_BAL, AL_FEES, side, price, qty, maker, fc, ic)
-    acc[AL_CASH] = net_cash(acc[AL_BAL], acc[AL_FEES], ic)
+    acc.local_cash = net_cash(acc.local_bal, acc.local_fees, ic)
 
 
 @hot
 def record_fill(fi, ff, cnt, t, oid, queue_ns, side, maker, price, qty, fee, pos, cash, mid,
                 qhs):
-    k = cnt[N_FILLS]
+    k = cnt.fills
     fi[k, FI_TS] = t
     fi[k, FI_ID] = oid
     fi[k, FI_QUEUE] = queue_ns
@@ -217,14 +192,14 @@ def record_fill(fi, ff, cnt, t, oid, queue_ns, side, maker, price, qty, fee, pos
     ff[k, FF_CASH] = cash
     ff[k, FF_MID] = mid
     ff[k, FF_QHS] = qhs
-    cnt[N_FILLS] = k + 1
+    cnt.fills = k + 1
 
 
 @hot
 def record_event(ei, ef, cnt, ic, t, oid, action, side, price, qty):
-    if ic[IC_RECORD] == 0:
+    if ic.record == 0:
         return
-    k = cnt[N_OEV]
+    k = cnt.oev
     if k >= ei.shape[0]:
         return  # the kernel grows the store before it can fill up; never drop silently
     ei[k, EV_TS] = t
@@ -233,7 +208,7 @@ def record_event(ei, ef, cnt, ic, t, oid, action, side, price, qty):
     ei[k, EV_SIDE] = side
     ef[k, EVF_PRICE] = price
     ef[k, EVF_QTY] = qty
-    cnt[N_OEV] = k + 1
+    cnt.oev = k + 1
 
 
 @njit(cache=True)
@@ -252,31 +227,31 @@ def grow_rows(a, need):
 
 @hot
 def push_request(rq, ctr, t, slot, kind):
-    tail = ctr[CT_RQ_TAIL]
-    if tail - ctr[CT_RQ_HEAD] >= rq.shape[0]:
+    tail = ctr.rq_tail
+    if tail - ctr.rq_head >= rq.shape[0]:
         raise ValueError("request ring full: raise EngineConfig.max_orders")
-    if tail > ctr[CT_RQ_HEAD]:
+    if tail > ctr.rq_head:
         t = max(t, rq[(tail - 1) % rq.shape[0], RQ_T])
     k = tail % rq.shape[0]
     rq[k, RQ_T] = t
     rq[k, RQ_SLOT] = slot
     rq[k, RQ_KIND] = kind
-    ctr[CT_RQ_TAIL] = tail + 1
+    ctr.rq_tail = tail + 1
 
 
 @hot
 def next_request_time(rq, ctr):
-    if ctr[CT_RQ_HEAD] == ctr[CT_RQ_TAIL]:
+    if ctr.rq_head == ctr.rq_tail:
         return INF_NS
-    return rq[ctr[CT_RQ_HEAD] % rq.shape[0], RQ_T]
+    return rq[ctr.rq_head % rq.shape[0], RQ_T]
 
 
 @hot
 def push_response(rp, rpq, ctr, t, slot, kind, tick, maker, qty):
-    tail = ctr[CT_RP_TAIL]
-    if tail - ctr[CT_RP_HEAD] >= rp.shape[0]:
+    tail = ctr.rp_tail
+    if tail - ctr.rp_head >= rp.shape[0]:
         raise ValueError("response ring full: too many fills in flight")
-    if tail > ctr[CT_RP_HEAD]:
+    if tail > ctr.rp_head:
         t = max(t, rp[(tail - 1) % rp.shape[0], RP_T])
     k = tail % rp.shape[0]
     rp[k, RP_T] = t
@@ -285,14 +260,14 @@ def push_response(rp, rpq, ctr, t, slot, kind, tick, maker, qty):
     rp[k, RP_TICK] = tick
     rp[k, RP_MAKER] = 1 if maker else 0
     rpq[k] = qty
-    ctr[CT_RP_TAIL] = tail + 1
+    ctr.rp_tail = tail + 1
 
 
 @hot
 def next_response_time(rp, ctr):
-    if ctr[CT_RP_HEAD] == ctr[CT_RP_TAIL]:
+    if ctr.rp_head == ctr.rp_tail:
         return INF_NS
-    return rp[ctr[CT_RP_HEAD] % rp.shape[0], RP_T]
+    return rp[ctr.rp_head % rp.shape[0], RP_T]
 
 
 # ---- resting orders at the exchange: rest[0] buys, rest[1] sells (slot lists) ----

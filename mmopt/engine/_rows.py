@@ -14,15 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from mmopt.engine._book import (
-    BK_BEST_ASK,
-    BK_BEST_BID,
-    BK_HIGH_ASK,
-    BK_LOW_BID,
-    BK_MAX_BID,
-    BK_MIN_ASK,
-    BK_NOV_ASK,
-    BK_NOV_BID,
-    BK_W,
     NO_ASK,
     NO_BID,
     ask_level,
@@ -62,12 +53,12 @@ __all__ = ["exchange_rows", "local_rows"]
 def top_to_features(bk, B, fc, ic, fstate, t):
     """The book's top (prices and sizes) into the feature state after a top change."""
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    bb = bk[BK_BEST_BID]
-    ba = bk[BK_BEST_ASK]
+    bb = bk.best_bid
+    ba = bk.best_ask
     pb = tick_price(bb, fc, ic) if bb != NO_BID else np.nan
     pa = tick_price(ba, fc, ic) if ba != NO_ASK else np.nan
-    qb = qty_at(bid, bov_t, bov_q, bk[BK_NOV_BID], bk[BK_W], bb) if bb != NO_BID else 0.0
-    qa = qty_at(ask, aov_t, aov_q, bk[BK_NOV_ASK], bk[BK_W], ba) if ba != NO_ASK else 0.0
+    qb = qty_at(bid, bov_t, bov_q, bk.nov_bid, bk.window, bb) if bb != NO_BID else 0.0
+    qa = qty_at(ask, aov_t, aov_q, bk.nov_ask, bk.window, ba) if ba != NO_ASK else 0.0
     features_on_top(fstate, t, pb, qb, pa, qa)
 
 
@@ -81,7 +72,7 @@ def _cut_bids(E, bk, B, r, bb, ba, lowb, higha, minb, maxb, mina, maxa, queues):
     if queues:
         queue_removed(E, bk, B, 0, r)
     remove_bids_above(B[0], B[2], B[3], bk, r)
-    return bk[BK_BEST_BID], bk[BK_LOW_BID], bk[BK_MAX_BID]
+    return bk.best_bid, bk.low_bid, bk.max_bid
 
 
 @hot
@@ -94,7 +85,7 @@ def _cut_asks(E, bk, B, r, bb, ba, lowb, higha, minb, maxb, mina, maxa, queues):
     if queues:
         queue_removed(E, bk, B, 1, r)
     remove_asks_below(B[1], B[4], B[5], bk, r)
-    return bk[BK_BEST_ASK], bk[BK_HIGH_ASK], bk[BK_MIN_ASK]
+    return bk.best_ask, bk.high_ask, bk.min_ask
 
 
 @hot

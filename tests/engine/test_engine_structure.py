@@ -4,8 +4,11 @@
   are listed by name below; the list may only shrink (a listed function that is now short
   enough fails the test too, so the list stays true).
 * The engine state is a named tuple (``mmopt.engine._state.EngineState``): no module reads it
-  by position (``E[4]``). The slot numbers of ``_slots.py`` (positions inside its arrays) are
-  still in use: no module may start using ``_slots``.
+  by position (``E[4]``), and compiled code reads the values inside its small arrays by name
+  (``acc.local_pos``, ``ic.step_ns``, ``bk.best_bid``: ``_named.py``), never by a slot constant
+  (``acc[AL_POS]``). Python code reading the arrays the kernel returns (``run.py``) keeps the
+  constants of ``_slots.py``, which declare the layouts. (The tables' columns, ``oi[s,
+  OI_TICK]``, are still addressed by constant.)
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ MAX_LINES = 80
 
 # (module, function): still over MAX_LINES, to be split into named steps
 OVER_LIMIT_TODAY: set[tuple[str, str]] = set()
-SLOTS_USERS_TODAY = {"_exchange.py", "_kernel.py", "_latency.py", "_local.py", "_orders.py",
-                     "run.py"}  # (tests read _slots only to check the public codes against it)
+# the engine's compiled modules (every function in them is compiled by numba)
+COMPILED = ("_book.py", "_exchange.py", "_features.py", "_kernel.py", "_latency.py", "_local.py",
+            "_orders.py", "_rows.py")
+NAMED_SLOT_PREFIXES = ("IC_", "FC_", "AC_", "AL_", "CT_", "N_", "BK_", "F_", "I_")
 
 
 def _modules() -> list[Path]:
@@ -53,14 +58,19 @@ def _positional_state_reads(path: Path) -> int:
     )
 
 
-def _imports_slots(path: Path) -> bool:
+def _slot_constant_reads(path: Path) -> list[str]:
+    """``acc[AL_POS]``: a named slot read by its constant instead of its name."""
+    from mmopt.engine import _book, _features, _slots
+
+    named = {k for mod in (_slots, _book, _features) for k, v in vars(mod).items()
+             if k.startswith(NAMED_SLOT_PREFIXES) and isinstance(v, int)}
+
+    def by_constant(index: ast.expr) -> bool:
+        return isinstance(index, ast.Name) and index.id in named
+
     tree = ast.parse(path.read_text(), filename=str(path))
-    for n in ast.walk(tree):
-        if isinstance(n, ast.ImportFrom) and (n.module or "").endswith("_slots"):
-            return True
-        if isinstance(n, ast.ImportFrom) and any(a.name == "_slots" for a in n.names):
-            return True
-    return False
+    return [f"{path.name}:{n.lineno} {ast.unparse(n)}" for n in ast.walk(tree)
+            if isinstance(n, ast.Subscript) and by_constant(n.slice)]
 
 
 def test_engine_state_is_read_by_name() -> None:
@@ -69,10 +79,10 @@ def test_engine_state_is_read_by_name() -> None:
         f"positional engine-state reads (module: count): {counts}; read the named field "
         "(E.ctr, not E[4])"
     )
-    users = {p.name for p in _modules() if _imports_slots(p)}
-    assert users <= SLOTS_USERS_TODAY, (
-        f"{sorted(users - SLOTS_USERS_TODAY)} started using _slots: use named records"
-    )
+    engine = REPO / "mmopt" / "engine"
+    reads = [r for name in COMPILED for r in _slot_constant_reads(engine / name)]
+    assert not reads, f"slot constants used as indices: {reads}; read the named field " \
+        "(acc.local_pos, not acc[AL_POS]; docs/engine.md, Code structure)"
 
 
 def test_public_order_action_codes_are_the_kernels() -> None:
