@@ -18,8 +18,8 @@ Prints the functions compared, and which differ (with a few differing lines each
 status 0 when all are the same. About 70 s of compile per checkout.
 
 Run: ``.venv/bin/python benchmarks/engine_same_code.py --base <checkout of the old commit>
-[--new <checkout, default this one>] [--strategy price_follow]``. A checkout of a commit:
-``git worktree add /tmp/base <commit>``.
+[--new <checkout, default this one>] [--strategy price_follow] [--workdir DIR]``. A checkout
+of a commit: ``git worktree add /tmp/base <commit>``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,7 @@ def _dump(checkout: Path, strategy: str, work: Path, tag: str) -> dict[str, str]
     import json
 
     out = work / f"{tag}.json"
+    shutil.rmtree(work / f"cache_{tag}", ignore_errors=True)  # assembly only of fresh compiles
     env = {**os.environ, "NUMBA_CACHE_DIR": str(work / f"cache_{tag}"),
            "PYTHONPATH": str(checkout)}
     subprocess.run([sys.executable, "-c", _CHILD, str(out), strategy], env=env, check=True,
@@ -92,9 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base", type=Path, required=True, help="checkout of the old commit")
     ap.add_argument("--new", type=Path, default=REPO, help="checkout of the new (default: here)")
     ap.add_argument("--strategy", default="price_follow")
+    ap.add_argument("--workdir", type=Path,
+                    help="keep the caches and the assembly (base.json, new.json) here")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mmopt-same-code-") as tmp:
-        work = Path(tmp)
+        work = (args.workdir or Path(tmp)).resolve()
+        work.mkdir(parents=True, exist_ok=True)
         base = _dump(args.base.resolve(), args.strategy, work, "base")
         new = _dump(args.new.resolve(), args.strategy, work, "new")
     only_base = sorted(set(base) - set(new))

@@ -32,17 +32,6 @@ from mmopt.engine._slots import (
     CT_N_REST_BUY,
     EX_DONE,
     EX_REST,
-    OF_CUM,
-    OF_FRONT,
-    OF_LEAVES_EX,
-    OF_MID,
-    OF_QTY,
-    OI_ARRIVE,
-    OI_EX,
-    OI_ID,
-    OI_SIDE,
-    OI_TAKER,
-    OI_TICK,
     RPK_ACK,
     RPK_CANCEL_REJECT,
     RPK_CANCELLED,
@@ -59,22 +48,22 @@ def fill_order(E, fi, ff, ei, ef, slot, qty, tick, maker, t):
     """Fill ``qty`` of order ``slot`` at relative ``tick`` at exchange time ``t``."""
     bk, oi, of, rest, ctr = E.bk, E.oi, E.of, E.rest, E.ctr
     cnt, acc, rp, rpq, fc, ic = E.cnt, E.acc, E.rp, E.rpq, E.fc, E.ic
-    side = oi[slot, OI_SIDE]
+    side = oi.side[slot]
     price = tick_price(tick, fc, ic)
     fee = account_exchange(acc, fc, ic, side, price, qty, maker)
     cash = net_cash(acc.bal, acc.fees, ic)
-    oid = oi[slot, OI_ID]
-    qhs = (of[slot, OF_MID] - price) * side if maker else math.nan
-    record_fill(fi, ff, cnt, t, oid, t - oi[slot, OI_ARRIVE], side, maker, price, qty, fee,
+    oid = oi.id[slot]
+    qhs = (of.mid[slot] - price) * side if maker else math.nan
+    record_fill(fi, ff, cnt, t, oid, t - oi.arrive[slot], side, maker, price, qty, fee,
                 acc.pos, cash, book_mid(bk, fc, ic), qhs)
     record_event(ei, ef, cnt, ic, t, oid, ACT_FILL, side, price, qty)
-    of[slot, OF_LEAVES_EX] -= qty
+    of.leaves_ex[slot] -= qty
     push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_FILL, tick, maker, qty)
-    if of[slot, OF_LEAVES_EX] <= 1e-9 * fc.lot_size:
-        of[slot, OF_LEAVES_EX] = 0.0
-        if oi[slot, OI_EX] == EX_REST:
+    if of.leaves_ex[slot] <= 1e-9 * fc.lot_size:
+        of.leaves_ex[slot] = 0.0
+        if oi.ex[slot] == EX_REST:
             rest_remove(rest, ctr, oi, slot)
-        oi[slot, OI_EX] = EX_DONE
+        oi.ex[slot] = EX_DONE
 
 
 @hot
@@ -83,10 +72,10 @@ def _sort_candidates(oi, cs, cq, n, descending):
     for a in range(1, n):
         s = cs[a]
         q = cq[a]
-        key = oi[s, OI_TICK]
+        key = oi.tick[s]
         b = a - 1
         while b >= 0:
-            kb = oi[cs[b], OI_TICK]
+            kb = oi.tick[cs[b]]
             if (kb < key) if descending else (kb > key):
                 cs[b + 1] = cs[b]
                 cq[b + 1] = cq[b]
@@ -101,7 +90,7 @@ def _sort_candidates(oi, cs, cq, n, descending):
 def _fill_candidates(E, fi, ff, ei, ef, cs, cq, n, descending, t):
     _sort_candidates(E.oi, cs, cq, n, descending)
     for a in range(n):
-        fill_order(E, fi, ff, ei, ef, cs[a], cq[a], E.oi[cs[a], OI_TICK], True, t)
+        fill_order(E, fi, ff, ei, ef, cs[a], cq[a], E.oi.tick[cs[a]], True, t)
 
 
 @hot
@@ -112,16 +101,16 @@ def queue_depth(E, row, tick, prev_qty, new_qty):
     prob_model = ic.queue_model == 1
     for j in range(n):
         s = rest[row, j]
-        if oi[s, OI_TICK] != tick:
+        if oi.tick[s] != tick:
             continue
-        front = of[s, OF_FRONT]
+        front = of.front[s]
         if not prob_model:
-            of[s, OF_FRONT] = min(front, new_qty)
+            of.front[s] = min(front, new_qty)
             continue
-        chg = prev_qty - new_qty - of[s, OF_CUM]
-        of[s, OF_CUM] = 0.0
+        chg = prev_qty - new_qty - of.cum[s]
+        of.cum[s] = 0.0
         if chg < 0.0:
-            of[s, OF_FRONT] = min(front, new_qty)
+            of.front[s] = min(front, new_qty)
             continue
         back = prev_qty - front
         n_pow = fc.queue_power
@@ -131,7 +120,7 @@ def queue_depth(E, row, tick, prev_qty, new_qty):
         if math.isinf(prob):
             prob = 1.0
         est = front - (1.0 - prob) * chg + min(back - prob * chg, 0.0)
-        of[s, OF_FRONT] = new_qty if math.isnan(est) else min(est, new_qty)
+        of.front[s] = new_qty if math.isnan(est) else min(est, new_qty)
 
 
 @hot
@@ -152,12 +141,12 @@ def queue_removed(E, bk, B, row, t):
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
     n = ctr[CT_N_REST_BUY + row]
     for j in range(n):
-        tk = oi[rest[row, j], OI_TICK]
+        tk = oi.tick[rest[row, j]]
         if (tk <= t) if row == 0 else (tk >= t):
             continue
         seen = False
         for k in range(j):
-            if oi[rest[row, k], OI_TICK] == tk:
+            if oi.tick[rest[row, k]] == tk:
                 seen = True
                 break
         if seen:
@@ -173,18 +162,18 @@ def queue_removed(E, bk, B, row, t):
 @hot
 def _queue_trade(of, fc, ic, s, qty):
     """A trade of ``qty`` at our price: returns the qty of order ``s`` it fills (0 if none)."""
-    of[s, OF_FRONT] -= qty
-    of[s, OF_CUM] += qty
+    of.front[s] -= qty
+    of.cum[s] += qty
     lot = fc.lot_size
-    x = of[s, OF_FRONT] / lot
+    x = of.front[s] / lot
     if not x <= -0.5:  # hftbacktest: round(front / lot) < 0
         return 0.0
-    leaves = of[s, OF_LEAVES_EX]
+    leaves = of.leaves_ex[s]
     if ic.partial == 0:
         return leaves
     lots = math.floor(-x + 0.5)
     exec_qty = min(leaves, lots * lot)
-    of[s, OF_FRONT] += exec_qty
+    of.front[s] += exec_qty
     return exec_qty
 
 
@@ -198,10 +187,10 @@ def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
     nc = 0
     for j in range(ctr[CT_N_REST_BUY + row]):
         s = rest[row, j]
-        tk = oi[s, OI_TICK]
+        tk = oi.tick[s]
         if (tick - tk) * through > 0:
             cs[nc] = s
-            cq[nc] = of[s, OF_LEAVES_EX]
+            cq[nc] = of.leaves_ex[s]
             nc += 1
         elif tk == tick:
             q = _queue_trade(of, fc, ic, s, qty)
@@ -223,9 +212,9 @@ def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
     nc = 0
     for j in range(ctr[CT_N_REST_BUY + row]):
         s = rest[row, j]
-        if (best - oi[s, OI_TICK]) * crossed >= 0:
+        if (best - oi.tick[s]) * crossed >= 0:
             cs[nc] = s
-            cq[nc] = of[s, OF_LEAVES_EX]
+            cq[nc] = of.leaves_ex[s]
             nc += 1
     if nc > 0:
         _fill_candidates(E, fi, ff, ei, ef, cs, cq, nc, False, t)
@@ -238,31 +227,31 @@ def arrive_new(E, B, fi, ff, ei, ef, slot, t):
     bk, oi, of, rest, ctr = E.bk, E.oi, E.of, E.rest, E.ctr
     cnt, rp, rpq, fc, ic = E.cnt, E.rp, E.rpq, E.fc, E.ic
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    side = oi[slot, OI_SIDE]
-    tick = oi[slot, OI_TICK]
-    oid = oi[slot, OI_ID]
+    side = oi.side[slot]
+    tick = oi.tick[slot]
+    oid = oi.id[slot]
     price = tick_price(tick, fc, ic)
-    oi[slot, OI_ARRIVE] = t
+    oi.arrive[slot] = t
     closed = t < ic.sess_open or t >= ic.sess_close  # outside the session: rejected
-    if oi[slot, OI_TAKER] == 1 and not closed:
+    if oi.taker[slot] == 1 and not closed:
         _arrive_taker(E, B, fi, ff, ei, ef, slot, t)
         return
     crosses = tick >= bk.best_ask if side > 0 else tick <= bk.best_bid
     if crosses or closed:  # post-only: rejected
-        oi[slot, OI_EX] = EX_DONE
+        oi.ex[slot] = EX_DONE
         push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_REJECT, tick, False, 0.0)
-        record_event(ei, ef, cnt, ic, t, oid, ACT_REJECT, side, price, of[slot, OF_QTY])
+        record_event(ei, ef, cnt, ic, t, oid, ACT_REJECT, side, price, of.qty[slot])
         return
     if side > 0:
         front = qty_at(bid, bov_t, bov_q, bk.nov_bid, bk.window, tick)
     else:
         front = qty_at(ask, aov_t, aov_q, bk.nov_ask, bk.window, tick)
-    of[slot, OF_FRONT] = front
-    of[slot, OF_CUM] = 0.0
-    oi[slot, OI_EX] = EX_REST
+    of.front[slot] = front
+    of.cum[slot] = 0.0
+    oi.ex[slot] = EX_REST
     rest_add(rest, ctr, oi, slot)
     push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_ACK, tick, False, 0.0)
-    record_event(ei, ef, cnt, ic, t, oid, ACT_ARRIVE, side, price, of[slot, OF_QTY])
+    record_event(ei, ef, cnt, ic, t, oid, ACT_ARRIVE, side, price, of.qty[slot])
 
 
 @cold
@@ -270,17 +259,17 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
     """A taker order: fills at the touch and walks the book; rejected if that side is empty."""
     bk, oi, of, ctr, cnt, rp, rpq, fc, ic = E.bk, E.oi, E.of, E.ctr, E.cnt, E.rp, E.rpq, E.fc, E.ic
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    side = oi[slot, OI_SIDE]
+    side = oi.side[slot]
     level = bk.best_ask if side > 0 else bk.best_bid
     if level == NO_ASK or level == NO_BID:  # noqa: SIM109
-        oi[slot, OI_EX] = EX_DONE
+        oi.ex[slot] = EX_DONE
         push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_REJECT, 0, False, 0.0)
-        record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_REJECT, side, math.nan,
-                     of[slot, OF_QTY])
+        record_event(ei, ef, cnt, ic, t, oi.id[slot], ACT_REJECT, side, math.nan,
+                     of.qty[slot])
         return
     eps = 1e-9 * fc.lot_size
     for k in range(MAX_TAKER_LEVELS):
-        remaining = of[slot, OF_LEAVES_EX]
+        remaining = of.leaves_ex[slot]
         if side > 0:
             avail = qty_at(ask, aov_t, aov_q, bk.nov_ask, bk.window, level)
             nxt = depth_above(ask, aov_t, aov_q, bk.nov_ask, bk.window, level,
@@ -294,7 +283,7 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
         take = remaining if (last or k == MAX_TAKER_LEVELS - 1) else min(remaining, avail)
         if take > eps:
             fill_order(E, fi, ff, ei, ef, slot, take, level, False, t)
-        if oi[slot, OI_EX] == EX_DONE:
+        if oi.ex[slot] == EX_DONE:
             return
         level = nxt
 
@@ -303,12 +292,12 @@ def _arrive_taker(E, B, fi, ff, ei, ef, slot, t):
 def arrive_cancel(E, ei, ef, slot, t):
     oi, of, rest, ctr = E.oi, E.of, E.rest, E.ctr
     cnt, rp, rpq, fc, ic = E.cnt, E.rp, E.rpq, E.fc, E.ic
-    if oi[slot, OI_EX] == EX_REST:
+    if oi.ex[slot] == EX_REST:
         rest_remove(rest, ctr, oi, slot)
-        oi[slot, OI_EX] = EX_DONE
+        oi.ex[slot] = EX_DONE
         push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_CANCELLED, 0, False, 0.0)
-        record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCELLED, oi[slot, OI_SIDE],
-                     tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_EX])
+        record_event(ei, ef, cnt, ic, t, oi.id[slot], ACT_CANCELLED, oi.side[slot],
+                     tick_price(oi.tick[slot], fc, ic), of.leaves_ex[slot])
     else:
         push_response(rp, rpq, ctr, t + response_latency(E, t),
                       slot, RPK_CANCEL_REJECT, 0, False, 0.0)
@@ -326,8 +315,8 @@ def expire_session(E, ei, ef, t):
         while ctr[CT_N_REST_BUY + row] > 0:
             slot = rest[row, 0]
             rest_remove(rest, ctr, oi, slot)
-            oi[slot, OI_EX] = EX_DONE
+            oi.ex[slot] = EX_DONE
             push_response(rp, rpq, ctr, t + response_latency(E, t), slot, RPK_EXPIRED, 0, False,
                           0.0)
-            record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCELLED, oi[slot, OI_SIDE],
-                         tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_EX])
+            record_event(ei, ef, cnt, ic, t, oi.id[slot], ACT_CANCELLED, oi.side[slot],
+                         tick_price(oi.tick[slot], fc, ic), of.leaves_ex[slot])

@@ -187,7 +187,7 @@ def feature_params_invalid(params):
 
 @with_runtime
 def features_init(state_array, params):
-    """Reset ``state`` (length ``FEATURE_STATE_SIZE``) for a new stream with ``params``.
+    """Reset ``state_array`` (length ``FEATURE_STATE_SIZE``) for a new stream with ``params``.
 
     Invalid params (see ``feature_params_invalid``) raise ValueError; validate them first.
     """

@@ -72,19 +72,24 @@ from mmopt.engine._slots import (
     FI_N,
     INF_NS,
     N_COUNTERS,
-    OF_LEAVES_EX,
     OF_N,
     OI_N,
-    OI_TICK,
     RP_N,
-    RQ_KIND,
     RQ_N,
-    RQ_SLOT,
     RQK_NEW,
     as_account,
+    as_acks,
+    as_event_floats,
+    as_event_ints,
+    as_fill_floats,
+    as_fill_ints,
     as_float_settings,
     as_int_settings,
     as_order_counters,
+    as_order_floats,
+    as_order_ints,
+    as_requests,
+    as_responses,
     as_run_counters,
 )
 from mmopt.engine._state import EngineState, with_book
@@ -156,17 +161,17 @@ def _intensity_fills(E, fi, ff, ei, ef, cs, cq, t):
         for j in range(n):
             s = rest[row, j]
             if row == 0:
-                d_ticks = max(bk.best_bid - oi[s, OI_TICK], 0)
+                d_ticks = max(bk.best_bid - oi.tick[s], 0)
             else:
-                d_ticks = max(oi[s, OI_TICK] - bk.best_ask, 0)
+                d_ticks = max(oi.tick[s] - bk.best_ask, 0)
             d_bps = d_ticks * fc.tick_size / mid * 1e4
             rate = fc.lambda0 * math.exp(-fc.alpha * d_bps)
             if _rng_uniform(ctr) < -math.expm1(-rate * dt_s):
                 cs[nc] = s
-                cq[nc] = of[s, OF_LEAVES_EX]
+                cq[nc] = of.leaves_ex[s]
                 nc += 1
     for a in range(nc):
-        fill_order(E, fi, ff, ei, ef, cs[a], cq[a], oi[cs[a], OI_TICK], True, t)
+        fill_order(E, fi, ff, ei, ef, cs[a], cq[a], oi.tick[cs[a]], True, t)
 
 
 @hot
@@ -262,17 +267,17 @@ def _init_state(ic, fc, n_ov, w, lat):
         acc.maxpos = abs(pos0)
     E = EngineState(
         bk=bk,
-        oi=np.zeros((m, OI_N), dtype=np.int64),
-        of=np.zeros((m, OF_N)),
+        oi=as_order_ints(np.zeros((m, OI_N), dtype=np.int64)),
+        of=as_order_floats(np.zeros((m, OF_N))),
         rest=np.zeros((2, m), dtype=np.int64),
         ctr=ctr,
         cnt=as_run_counters(np.zeros(N_COUNTERS, dtype=np.int64)),
         acc=acc,
-        rp=np.zeros((8 * m + 4096, RP_N), dtype=np.int64),
+        rp=as_responses(np.zeros((8 * m + 4096, RP_N), dtype=np.int64)),
         rpq=np.zeros(8 * m + 4096),
         fc=fc,
         ic=ic,
-        rq=np.zeros((2 * m + 8, RQ_N), dtype=np.int64),
+        rq=as_requests(np.zeros((2 * m + 8, RQ_N), dtype=np.int64)),
         ul=np.zeros(m, dtype=np.int64),
         lat=lat,
     )
@@ -299,7 +304,7 @@ def _end_flat(E, B, fi, ff, ei, ef, t):
         ctr, rq = E.ctr, E.rq
         head = ctr.rq_head
         ctr.rq_head = head + 1
-        arrive_new(E, B, fi, ff, ei, ef, rq[head % rq.shape[0], RQ_SLOT], t)
+        arrive_new(E, B, fi, ff, ei, ef, rq.slot[head % rq.shape[0]], t)
 
 
 @hot
@@ -308,10 +313,10 @@ def _next_request_arrives(E, B, ctr, rq, fi, ff, ei, ef, t):
     head = ctr.rq_head
     k = head % rq.shape[0]
     ctr.rq_head = head + 1
-    if rq[k, RQ_KIND] == RQK_NEW:
-        arrive_new(E, B, fi, ff, ei, ef, rq[k, RQ_SLOT], t)
+    if rq.kind[k] == RQK_NEW:
+        arrive_new(E, B, fi, ff, ei, ef, rq.slot[k], t)
     else:
-        arrive_cancel(E, ei, ef, rq[k, RQ_SLOT], t)
+        arrive_cancel(E, ei, ef, rq.slot[k], t)
 
 
 @step
@@ -424,14 +429,14 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, 
     w = ic.window
     E, B = _init_state(ic, fc, ic.n_overflow, w, lat)
     bk, ctr, cnt, acc, rp, rpq, fc, ic = E.bk, E.ctr, E.cnt, E.acc, E.rp, E.rpq, E.fc, E.ic
-    acks = np.zeros((256, AK_N), dtype=np.int64)
+    acks = as_acks(np.zeros((256, AK_N), dtype=np.int64))
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic.nlevels, 2)),
          np.zeros(A_NSLOTS))
-    fi = np.zeros((1024, FI_N), dtype=np.int64)
-    ff = np.zeros((1024, FF_N))
+    fi = as_fill_ints(np.zeros((1024, FI_N), dtype=np.int64))
+    ff = as_fill_floats(np.zeros((1024, FF_N)))
     n_ev = 4096 if ic.record == 1 else 1
-    ei = np.zeros((n_ev, EV_N), dtype=np.int64)
-    ef = np.zeros((n_ev, EVF_N))
+    ei = as_event_ints(np.zeros((n_ev, EV_N), dtype=np.int64))
+    ef = as_event_floats(np.zeros((n_ev, EVF_N)))
     cs = np.zeros(m + 1, dtype=np.int64)
     cq = np.zeros(m + 1)
     use_feat = ic.use_feat == 1
@@ -466,13 +471,13 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, 
                           loop):
         n_fills, n_events, n_acks = _room_needed(cnt, ic)
         if n_fills > fi.shape[0]:
-            fi = grow_rows(fi, n_fills)
-            ff = grow_rows(ff, n_fills)
+            fi = as_fill_ints(grow_rows(plain_array(fi), n_fills))
+            ff = as_fill_floats(grow_rows(plain_array(ff), n_fills))
         if n_events > ei.shape[0]:
-            ei = grow_rows(ei, n_events)
-            ef = grow_rows(ef, ei.shape[0])
+            ei = as_event_ints(grow_rows(plain_array(ei), n_events))
+            ef = as_event_floats(grow_rows(plain_array(ef), ei.shape[0]))
         if n_acks > acks.shape[0]:
-            acks = grow_rows(acks, n_acks)
+            acks = as_acks(grow_rows(plain_array(acks), n_acks))
     t_done = pos.t_done
     eq_k = pos.eq_k
     n_grid = ic.n_eq
@@ -480,11 +485,12 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, 
         _end_flat(E, B, fi, ff, ei, ef, t_done)
         n_acks = _room_needed(cnt, ic)[2]
         if n_acks > acks.shape[0]:
-            acks = grow_rows(acks, n_acks)
+            acks = as_acks(grow_rows(plain_array(acks), n_acks))
         while next_response_time(rp, ctr) < INF_NS:
             on_response(E, rp, rpq, next_response_time(rp, ctr), acks)
     while eq_k < n_grid:
         _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, eq_ts[eq_k])
         eq_k += 1
     _sample_equity(EL, eq_ts, eq_f, eq_b, n_grid, t_done)
-    return fi, ff, ei, ef, plain_array(cnt), plain_array(acc), acks
+    return (plain_array(fi), plain_array(ff), plain_array(ei), plain_array(ef), plain_array(cnt),
+            plain_array(acc), plain_array(acks))

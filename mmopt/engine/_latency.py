@@ -8,9 +8,6 @@ import numpy as np
 
 from mmopt.engine._jit import cold, hot
 from mmopt.engine._slots import (
-    AK_ID,
-    AK_LAT,
-    AK_T,
     IC_LAT_E,
     IC_LAT_R,
     LAT_CONSTANT,
@@ -106,9 +103,9 @@ def record_ack(E, acks, t, latency, oid):
     """Store one ack latency (the kernel keeps room) and count it for the guard."""
     cnt, ctr, ic = E.cnt, E.ctr, E.ic
     k = cnt.acks
-    acks[k, AK_T] = t
-    acks[k, AK_LAT] = latency
-    acks[k, AK_ID] = oid
+    acks.t[k] = t
+    acks.lat[k] = latency
+    acks.id[k] = oid
     cnt.acks = k + 1
     if ic.guard_ns > 0 and latency > ic.guard_ns:
         ctr.guard_above += 1
@@ -131,8 +128,8 @@ def _guard_window(cnt, ctr, ic, acks, t):
     head = ctr.guard_head
     start = t - ic.guard_win
     n_all = cnt.acks
-    while head < n_all and acks[head, AK_T] <= start:
-        if acks[head, AK_LAT] > thr:
+    while head < n_all and acks.t[head] <= start:
+        if acks.lat[head] > thr:
             ctr.guard_above -= 1
         head += 1
     ctr.guard_head = head

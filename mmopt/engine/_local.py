@@ -29,24 +29,6 @@ from mmopt.engine._slots import (
     LOC_ACKED,
     LOC_DONE,
     LOC_SENT,
-    OF_LEAVES_EX,
-    OF_LEAVES_LOC,
-    OF_MID,
-    OF_QTY,
-    OI_CXL,
-    OI_EX,
-    OI_ID,
-    OI_LEVEL,
-    OI_LOC,
-    OI_SIDE,
-    OI_SUBMIT,
-    OI_TAKER,
-    OI_TICK,
-    OI_USED,
-    RP_KIND,
-    RP_MAKER,
-    RP_SLOT,
-    RP_TICK,
     RPK_ACK,
     RPK_CANCEL_REJECT,
     RPK_CANCELLED,
@@ -111,9 +93,9 @@ from mmopt.engine.layout import (
 @hot
 def _free_if_done(oi, ul, ctr, slot):
     """Release the slot once the strategy knows its final state and no cancel is in flight."""
-    if oi[slot, OI_LOC] != LOC_DONE or oi[slot, OI_CXL] != 0:
+    if oi.loc[slot] != LOC_DONE or oi.cxl[slot] != 0:
         return
-    oi[slot, OI_USED] = 0
+    oi.used[slot] = 0
     n = ctr.nused
     for j in range(n):
         if ul[j] == slot:
@@ -132,52 +114,52 @@ def on_response(E, rp, rpq, t, acks):
     head = ctr.rp_head
     k = head % rp.shape[0]
     ctr.rp_head = head + 1
-    slot = rp[k, RP_SLOT]
-    kind = rp[k, RP_KIND]
+    slot = rp.slot[k]
+    kind = rp.kind[k]
     if kind == RPK_ACK or kind == RPK_REJECT:  # noqa: SIM109
-        record_ack(E, acks, t, t - oi[slot, OI_SUBMIT], oi[slot, OI_ID])
+        record_ack(E, acks, t, t - oi.submit[slot], oi.id[slot])
     if kind == RPK_ACK:
-        if oi[slot, OI_LOC] == LOC_SENT:
-            oi[slot, OI_LOC] = LOC_ACKED
+        if oi.loc[slot] == LOC_SENT:
+            oi.loc[slot] = LOC_ACKED
         return False
     if kind == RPK_EXPIRED:  # cancelled by the exchange at the session close
-        oi[slot, OI_LOC] = LOC_DONE
+        oi.loc[slot] = LOC_DONE
         cnt.cancelled += 1
         _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_REJECT:
-        oi[slot, OI_LOC] = LOC_DONE
-        if oi[slot, OI_TAKER] == 1:
+        oi.loc[slot] = LOC_DONE
+        if oi.taker[slot] == 1:
             acc.local_taker_pending = 0.0
         cnt.rejected += 1
         _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_CANCELLED:
-        oi[slot, OI_LOC] = LOC_DONE
-        oi[slot, OI_CXL] = 0
+        oi.loc[slot] = LOC_DONE
+        oi.cxl[slot] = 0
         cnt.cancelled += 1
         _free_if_done(oi, ul, ctr, slot)
         return False
     if kind == RPK_CANCEL_REJECT:
-        oi[slot, OI_CXL] = 0
+        oi.cxl[slot] = 0
         cnt.cancel_rejected += 1
         _free_if_done(oi, ul, ctr, slot)
         return False
     # a fill
-    side = oi[slot, OI_SIDE]
+    side = oi.side[slot]
     qty = rpq[k]
-    price = tick_price(rp[k, RP_TICK], fc, ic)
-    account_local(acc, fc, ic, side, price, qty, rp[k, RP_MAKER] == 1)
+    price = tick_price(rp.tick[k], fc, ic)
+    account_local(acc, fc, ic, side, price, qty, rp.maker[k] == 1)
     if side > 0:
         acc.local_last_bid_fill = float(t - ic.t0)
     else:
         acc.local_last_ask_fill = float(t - ic.t0)
-    of[slot, OF_LEAVES_LOC] -= qty
-    if of[slot, OF_LEAVES_LOC] <= 1e-9 * fc.lot_size:
-        of[slot, OF_LEAVES_LOC] = 0.0
-        oi[slot, OI_LOC] = LOC_DONE
+    of.leaves_loc[slot] -= qty
+    if of.leaves_loc[slot] <= 1e-9 * fc.lot_size:
+        of.leaves_loc[slot] = 0.0
+        oi.loc[slot] = LOC_DONE
         cnt.filled += 1
-        if oi[slot, OI_TAKER] == 1:
+        if oi.taker[slot] == 1:
             acc.local_taker_pending = 0.0
         _free_if_done(oi, ul, ctr, slot)
     return True
@@ -190,7 +172,7 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
     acc, fc, ic, rq, ul = E.acc, E.fc, E.ic, E.rq, E.ul
     slot = -1
     for s in range(oi.shape[0]):
-        if oi[s, OI_USED] == 0:
+        if oi.used[s] == 0:
             slot = s
             break
     if slot < 0:
@@ -200,20 +182,20 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
     cnt.next_id = oid + 1
     ul[ctr.nused] = slot
     ctr.nused += 1
-    oi[slot, OI_USED] = 1
-    oi[slot, OI_ID] = oid
-    oi[slot, OI_SIDE] = side
-    oi[slot, OI_LEVEL] = level
-    oi[slot, OI_TICK] = tick
-    oi[slot, OI_EX] = EX_FLIGHT
-    oi[slot, OI_LOC] = LOC_SENT
-    oi[slot, OI_CXL] = 0
-    oi[slot, OI_SUBMIT] = t
-    oi[slot, OI_TAKER] = 1 if taker else 0
-    of[slot, OF_QTY] = qty
-    of[slot, OF_LEAVES_EX] = qty
-    of[slot, OF_LEAVES_LOC] = qty
-    of[slot, OF_MID] = book_mid(bk, fc, ic)
+    oi.used[slot] = 1
+    oi.id[slot] = oid
+    oi.side[slot] = side
+    oi.level[slot] = level
+    oi.tick[slot] = tick
+    oi.ex[slot] = EX_FLIGHT
+    oi.loc[slot] = LOC_SENT
+    oi.cxl[slot] = 0
+    oi.submit[slot] = t
+    oi.taker[slot] = 1 if taker else 0
+    of.qty[slot] = qty
+    of.leaves_ex[slot] = qty
+    of.leaves_loc[slot] = qty
+    of.mid[slot] = book_mid(bk, fc, ic)
     push_request(rq, ctr, t + entry_latency(E, t), slot, RQK_NEW)
     if taker:
         cnt.takers += 1
@@ -229,16 +211,16 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
 @hot
 def send_cancel(E, ei, ef, slot, t):
     oi, of, ctr, cnt, fc, ic, rq = E.oi, E.of, E.ctr, E.cnt, E.fc, E.ic, E.rq
-    oi[slot, OI_CXL] = 1
+    oi.cxl[slot] = 1
     push_request(rq, ctr, t + entry_latency(E, t), slot, RQK_CANCEL)
     cnt.cancel_sent += 1
-    record_event(ei, ef, cnt, ic, t, oi[slot, OI_ID], ACT_CANCEL_REQ, oi[slot, OI_SIDE],
-                 tick_price(oi[slot, OI_TICK], fc, ic), of[slot, OF_LEAVES_LOC])
+    record_event(ei, ef, cnt, ic, t, oi.id[slot], ACT_CANCEL_REQ, oi.side[slot],
+                 tick_price(oi.tick[slot], fc, ic), of.leaves_loc[slot])
 
 
 @hot
 def _alive(oi, s):
-    return oi[s, OI_USED] == 1 and (oi[s, OI_LOC] == LOC_SENT or oi[s, OI_LOC] == LOC_ACKED)
+    return oi.used[s] == 1 and (oi.loc[s] == LOC_SENT or oi.loc[s] == LOC_ACKED)
 
 
 @hot
@@ -247,8 +229,8 @@ def open_qty(oi, of, ul, ctr, side):
     total = 0.0
     for j in range(ctr.nused):
         s = ul[j]
-        if _alive(oi, s) and oi[s, OI_SIDE] == side:
-            total += of[s, OF_LEAVES_LOC]
+        if _alive(oi, s) and oi.side[s] == side:
+            total += of.leaves_loc[s]
     return total
 
 
@@ -258,15 +240,15 @@ def _reconcile_level(E, ei, ef, t, side, level, ttick, tqty, max_pos):
     matched = False
     for j in range(ctr.nused):
         s = ul[j]
-        if not _alive(oi, s) or oi[s, OI_TAKER] == 1:
+        if not _alive(oi, s) or oi.taker[s] == 1:
             continue
-        if oi[s, OI_SIDE] != side or oi[s, OI_LEVEL] != level:
+        if oi.side[s] != side or oi.level[s] != level:
             continue
-        if (not matched and tqty > 0.0 and oi[s, OI_CXL] == 0 and oi[s, OI_TICK] == ttick
-                and of[s, OF_QTY] == tqty):
+        if (not matched and tqty > 0.0 and oi.cxl[s] == 0 and oi.tick[s] == ttick
+                and of.qty[s] == tqty):
             matched = True
             continue
-        if oi[s, OI_LOC] == LOC_ACKED and oi[s, OI_CXL] == 0:
+        if oi.loc[s] == LOC_ACKED and oi.cxl[s] == 0:
             send_cancel(E, ei, ef, s, t)
     if tqty <= 0.0 or matched:
         return
@@ -318,23 +300,23 @@ def _order_view(oi, of, ctr, ul, ordview, t0, base):
         s = ul[j]
         if not _alive(oi, s):
             continue
-        leaves = of[s, OF_LEAVES_LOC]
-        if oi[s, OI_SIDE] > 0:
+        leaves = of.leaves_loc[s]
+        if oi.side[s] > 0:
             buy_open += leaves
         else:
             sell_open += leaves
-        ordview[n, O_SIDE] = float(oi[s, OI_SIDE])
-        ordview[n, O_LEVEL] = float(oi[s, OI_LEVEL])
-        ordview[n, O_TICK] = float(oi[s, OI_TICK] + base) if oi[s, OI_TAKER] == 0 else np.nan
-        ordview[n, O_QTY] = of[s, OF_QTY]
+        ordview[n, O_SIDE] = float(oi.side[s])
+        ordview[n, O_LEVEL] = float(oi.level[s])
+        ordview[n, O_TICK] = float(oi.tick[s] + base) if oi.taker[s] == 0 else np.nan
+        ordview[n, O_QTY] = of.qty[s]
         ordview[n, O_LEAVES] = leaves
-        if oi[s, OI_CXL] == 1:
+        if oi.cxl[s] == 1:
             ordview[n, O_STATE] = OS_CANCEL_SENT
-        elif oi[s, OI_LOC] == LOC_ACKED:
+        elif oi.loc[s] == LOC_ACKED:
             ordview[n, O_STATE] = OS_ACKED
         else:
             ordview[n, O_STATE] = OS_SENT
-        ordview[n, O_SUBMIT_T] = (oi[s, OI_SUBMIT] - t0) / 1e9
+        ordview[n, O_SUBMIT_T] = (oi.submit[s] - t0) / 1e9
         n += 1
     return n, buy_open, sell_open
 

@@ -41,8 +41,9 @@ from typing import Any
 
 import numpy as np
 from numba import types
+from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
-from numba.core.typing.templates import AttributeTemplate, signature
+from numba.core.typing.templates import AttributeTemplate
 from numba.extending import (
     infer_getattr,
     intrinsic,
@@ -137,8 +138,9 @@ class NamedColumns(_NamedArray):
 class Column(types.Type):
     """numba type: one named column of a ``NamedColumns`` table (``oi.tick``), indexed by row.
 
-    Its value is the table itself (the column number is in the type), so ``oi.tick[s]`` lowers
-    to the table's own ``oi[s, k]``."""
+    Its value is the table's data pointer and shape (the column number is in the type), and
+    ``oi.tick[s]`` computes the address as numba's own ``oi[s, k]`` does (row-major, a negative
+    row counted from the end)."""
 
     def __init__(self, table: NamedColumns, column: int) -> None:
         self.table = table
@@ -150,8 +152,15 @@ class Column(types.Type):
         return self.table, self.column
 
 
+@register_model(Column)
+class _ColumnModel(models.StructModel):
+    def __init__(self, dmm: Any, fe_type: Column) -> None:
+        members = [("data", types.CPointer(fe_type.table.dtype)), ("nrows", types.intp),
+                   ("ncols", types.intp)]
+        super().__init__(dmm, fe_type, members)
+
+
 register_model(NamedColumns)(models.ArrayModel)
-register_model(Column)(lambda dmm, fe_type: models.ArrayModel(dmm, fe_type.table))
 
 
 @infer_getattr
@@ -164,7 +173,13 @@ class _NamedColumnsAttributes(AttributeTemplate):
 
 @lower_getattr_generic(NamedColumns)
 def _get_column(context: Any, builder: Any, typ: NamedColumns, value: Any, attr: str) -> Any:
-    return impl_ret_borrowed(context, builder, Column(typ, typ.slot[attr]), value)
+    table = context.make_array(typ)(context, builder, value)
+    nrows, ncols = cgutils.unpack_tuple(builder, table.shape, 2)
+    col = cgutils.create_struct_proxy(Column(typ, typ.slot[attr]))(context, builder)
+    col.data = table.data
+    col.nrows = nrows
+    col.ncols = ncols
+    return col._getvalue()
 
 
 @type_callable(operator.getitem)
@@ -187,26 +202,38 @@ def _type_column_setitem(context: Any) -> Any:
     return typer
 
 
-def _table_index(context: Any, builder: Any, col: Column, row_type: Any, row: Any) -> Any:
-    index_type = types.Tuple((row_type, types.intp))
-    column = context.get_constant(types.intp, col.column)
-    return index_type, context.make_tuple(builder, index_type, [row, column])
+def _fixed_index(context: Any, builder: Any, index_type: Any, index: Any, size: Any) -> Any:
+    """numba's integer index rule: a signed index below 0 counts from the end."""
+    if index_type.signed:
+        index = context.cast(builder, index, index_type, types.intp)
+        negative = builder.icmp_signed("<", index, index.type(0))
+        return builder.select(negative, builder.add(index, size), index)
+    return context.cast(builder, index, index_type, types.uintp)
+
+
+def _cell_pointer(context: Any, builder: Any, col_type: Column, col_value: Any, row_type: Any,
+                  row: Any) -> Any:
+    col = cgutils.create_struct_proxy(col_type)(context, builder, value=col_value)
+    row = _fixed_index(context, builder, row_type, row, col.nrows)
+    column = _fixed_index(context, builder, types.intp,
+                          context.get_constant(types.intp, col_type.column), col.ncols)
+    return cgutils.get_item_pointer2(context, builder, col.data, [col.nrows, col.ncols], None,
+                                     "C", [row, column])
 
 
 @lower_builtin(operator.getitem, Column, types.Integer)
 def _column_getitem(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-    col, row_type = sig.args
-    index_type, index = _table_index(context, builder, col, row_type, args[1])
-    table_sig = signature(col.table.dtype, col.table, index_type)
-    return context.get_function(operator.getitem, table_sig)(builder, (args[0], index))
+    col_type, row_type = sig.args
+    ptr = _cell_pointer(context, builder, col_type, args[0], row_type, args[1])
+    return context.unpack_value(builder, col_type.table.dtype, ptr)
 
 
 @lower_builtin(operator.setitem, Column, types.Integer, types.Any)
-def _column_setitem(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-    col, row_type, value_type = sig.args
-    index_type, index = _table_index(context, builder, col, row_type, args[1])
-    table_sig = signature(types.none, col.table, index_type, value_type)
-    return context.get_function(operator.setitem, table_sig)(builder, (args[0], index, args[2]))
+def _column_setitem(context: Any, builder: Any, sig: Any, args: Any) -> None:
+    col_type, row_type, value_type = sig.args
+    ptr = _cell_pointer(context, builder, col_type, args[0], row_type, args[1])
+    value = context.cast(builder, args[2], value_type, col_type.table.dtype)
+    context.pack_value(builder, col_type.table.dtype, value, ptr)
 
 
 @lower_cast(NamedSlots, types.Array)

@@ -23,35 +23,7 @@ from mmopt.engine._slots import (
     CT_BUY_MAX,
     CT_BUY_MIN,
     CT_N_REST_BUY,
-    EV_ACTION,
-    EV_ID,
-    EV_SIDE,
-    EV_TS,
-    EVF_PRICE,
-    EVF_QTY,
-    FF_CASH,
-    FF_FEE,
-    FF_MID,
-    FF_POS,
-    FF_PRICE,
-    FF_QHS,
-    FF_QTY,
-    FI_ID,
-    FI_MAKER,
-    FI_QUEUE,
-    FI_SIDE,
-    FI_TS,
     INF_NS,
-    OI_SIDE,
-    OI_TICK,
-    RP_KIND,
-    RP_MAKER,
-    RP_SLOT,
-    RP_T,
-    RP_TICK,
-    RQ_KIND,
-    RQ_SLOT,
-    RQ_T,
 )
 
 
@@ -180,18 +152,18 @@ def account_local(acc, fc, ic, side, price, qty, maker):
 def record_fill(fi, ff, cnt, t, oid, queue_ns, side, maker, price, qty, fee, pos, cash, mid,
                 qhs):
     k = cnt.fills
-    fi[k, FI_TS] = t
-    fi[k, FI_ID] = oid
-    fi[k, FI_QUEUE] = queue_ns
-    fi[k, FI_SIDE] = side
-    fi[k, FI_MAKER] = 1 if maker else 0
-    ff[k, FF_PRICE] = price
-    ff[k, FF_QTY] = qty
-    ff[k, FF_FEE] = fee
-    ff[k, FF_POS] = pos
-    ff[k, FF_CASH] = cash
-    ff[k, FF_MID] = mid
-    ff[k, FF_QHS] = qhs
+    fi.ts[k] = t
+    fi.id[k] = oid
+    fi.queue[k] = queue_ns
+    fi.side[k] = side
+    fi.maker[k] = 1 if maker else 0
+    ff.price[k] = price
+    ff.qty[k] = qty
+    ff.fee[k] = fee
+    ff.pos[k] = pos
+    ff.cash[k] = cash
+    ff.mid[k] = mid
+    ff.qhs[k] = qhs
     cnt.fills = k + 1
 
 
@@ -202,12 +174,12 @@ def record_event(ei, ef, cnt, ic, t, oid, action, side, price, qty):
     k = cnt.oev
     if k >= ei.shape[0]:
         return  # the kernel grows the store before it can fill up; never drop silently
-    ei[k, EV_TS] = t
-    ei[k, EV_ID] = oid
-    ei[k, EV_ACTION] = action
-    ei[k, EV_SIDE] = side
-    ef[k, EVF_PRICE] = price
-    ef[k, EVF_QTY] = qty
+    ei.ts[k] = t
+    ei.id[k] = oid
+    ei.action[k] = action
+    ei.side[k] = side
+    ef.price[k] = price
+    ef.qty[k] = qty
     cnt.oev = k + 1
 
 
@@ -231,11 +203,11 @@ def push_request(rq, ctr, t, slot, kind):
     if tail - ctr.rq_head >= rq.shape[0]:
         raise ValueError("request ring full: raise EngineConfig.max_orders")
     if tail > ctr.rq_head:
-        t = max(t, rq[(tail - 1) % rq.shape[0], RQ_T])
+        t = max(t, rq.t[(tail - 1) % rq.shape[0]])
     k = tail % rq.shape[0]
-    rq[k, RQ_T] = t
-    rq[k, RQ_SLOT] = slot
-    rq[k, RQ_KIND] = kind
+    rq.t[k] = t
+    rq.slot[k] = slot
+    rq.kind[k] = kind
     ctr.rq_tail = tail + 1
 
 
@@ -243,7 +215,7 @@ def push_request(rq, ctr, t, slot, kind):
 def next_request_time(rq, ctr):
     if ctr.rq_head == ctr.rq_tail:
         return INF_NS
-    return rq[ctr.rq_head % rq.shape[0], RQ_T]
+    return rq.t[ctr.rq_head % rq.shape[0]]
 
 
 @hot
@@ -252,13 +224,13 @@ def push_response(rp, rpq, ctr, t, slot, kind, tick, maker, qty):
     if tail - ctr.rp_head >= rp.shape[0]:
         raise ValueError("response ring full: too many fills in flight")
     if tail > ctr.rp_head:
-        t = max(t, rp[(tail - 1) % rp.shape[0], RP_T])
+        t = max(t, rp.t[(tail - 1) % rp.shape[0]])
     k = tail % rp.shape[0]
-    rp[k, RP_T] = t
-    rp[k, RP_SLOT] = slot
-    rp[k, RP_KIND] = kind
-    rp[k, RP_TICK] = tick
-    rp[k, RP_MAKER] = 1 if maker else 0
+    rp.t[k] = t
+    rp.slot[k] = slot
+    rp.kind[k] = kind
+    rp.tick[k] = tick
+    rp.maker[k] = 1 if maker else 0
     rpq[k] = qty
     ctr.rp_tail = tail + 1
 
@@ -267,7 +239,7 @@ def push_response(rp, rpq, ctr, t, slot, kind, tick, maker, qty):
 def next_response_time(rp, ctr):
     if ctr.rp_head == ctr.rp_tail:
         return INF_NS
-    return rp[ctr.rp_head % rp.shape[0], RP_T]
+    return rp.t[ctr.rp_head % rp.shape[0]]
 
 
 # ---- resting orders at the exchange: rest[0] buys, rest[1] sells (slot lists) ----
@@ -280,7 +252,7 @@ def _refresh_bounds(rest, ctr, oi):
         lo = INF_NS
         hi = -INF_NS
         for j in range(ctr[CT_N_REST_BUY + row]):
-            t = oi[rest[row, j], OI_TICK]
+            t = oi.tick[rest[row, j]]
             lo = min(lo, t)
             hi = max(hi, t)
         ctr[CT_BUY_MIN + 2 * row] = lo
@@ -289,7 +261,7 @@ def _refresh_bounds(rest, ctr, oi):
 
 @hot
 def rest_add(rest, ctr, oi, slot):
-    row = 0 if oi[slot, OI_SIDE] > 0 else 1
+    row = 0 if oi.side[slot] > 0 else 1
     nslot = CT_N_REST_BUY + row
     rest[row, ctr[nslot]] = slot
     ctr[nslot] += 1
@@ -298,7 +270,7 @@ def rest_add(rest, ctr, oi, slot):
 
 @hot
 def rest_remove(rest, ctr, oi, slot):
-    row = 0 if oi[slot, OI_SIDE] > 0 else 1
+    row = 0 if oi.side[slot] > 0 else 1
     nslot = CT_N_REST_BUY + row
     n = ctr[nslot]
     for j in range(n):

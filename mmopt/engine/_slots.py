@@ -3,10 +3,9 @@
 The small one-dimensional arrays (settings ``ic`` / ``fc``, accounts ``acc``, counters ``ctr``
 and ``cnt``) and the columns of the two-dimensional tables (order table ``oi`` / ``of``, rings
 ``rq`` / ``rp``, output rows ``fi`` / ``ff``, ``ei`` / ``ef``, ``acks``) are declared here once.
-Compiled code reads the one-dimensional ones by name through the layouts at the end of this
-module (``acc.local_pos``, ``ic.step_ns``: ``_named.py``) and the tables by column constant
-(``oi[s, OI_TICK]``); Python code reading an array the kernel returns uses the constants
-(``acc[AL_POS]``, ``fi[:, FI_TS]``).
+Compiled code reads them by name through the layouts at the end of this module
+(``acc.local_pos``, ``ic.step_ns``, ``oi.tick[s]``: ``_named.py``); Python code reading an array
+the kernel returns uses the constants (``acc[AL_POS]``, ``fi[:, FI_TS]``).
 """
 
 from __future__ import annotations

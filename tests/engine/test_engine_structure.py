@@ -6,9 +6,9 @@
 * The engine state is a named tuple (``mmopt.engine._state.EngineState``): no module reads it
   by position (``E[4]``), and compiled code reads the values inside its small arrays by name
   (``acc.local_pos``, ``ic.step_ns``, ``bk.best_bid``: ``_named.py``), never by a slot constant
-  (``acc[AL_POS]``). Python code reading the arrays the kernel returns (``run.py``) keeps the
-  constants of ``_slots.py``, which declare the layouts. (The tables' columns, ``oi[s,
-  OI_TICK]``, are still addressed by constant.)
+  (``acc[AL_POS]``), and the tables' columns by name (``oi.tick[s]``, not ``oi[s, OI_TICK]``).
+  Python code reading the arrays the kernel returns (``run.py``) keeps the constants of
+  ``_slots.py``, which declare the layouts.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ OVER_LIMIT_TODAY: set[tuple[str, str]] = set()
 COMPILED = ("_book.py", "_exchange.py", "_features.py", "_kernel.py", "_latency.py", "_local.py",
             "_orders.py", "_rows.py")
 NAMED_SLOT_PREFIXES = ("IC_", "FC_", "AC_", "AL_", "CT_", "N_", "BK_", "F_", "I_")
+NAMED_COLUMN_PREFIXES = ("OI_", "OF_", "RQ_", "RP_", "FI_", "FF_", "EV_", "EVF_", "AK_")
 
 
 def _modules() -> list[Path]:
@@ -59,14 +60,20 @@ def _positional_state_reads(path: Path) -> int:
 
 
 def _slot_constant_reads(path: Path) -> list[str]:
-    """``acc[AL_POS]``: a named slot read by its constant instead of its name."""
+    """``acc[AL_POS]`` / ``oi[s, OI_TICK]``: a named slot or column read by its constant
+    instead of its name."""
     from mmopt.engine import _book, _features, _slots
 
     named = {k for mod in (_slots, _book, _features) for k, v in vars(mod).items()
              if k.startswith(NAMED_SLOT_PREFIXES) and isinstance(v, int)}
+    columns = {k for k, v in vars(_slots).items()
+               if k.startswith(NAMED_COLUMN_PREFIXES) and isinstance(v, int)}
 
     def by_constant(index: ast.expr) -> bool:
-        return isinstance(index, ast.Name) and index.id in named
+        if isinstance(index, ast.Name):
+            return index.id in named
+        return isinstance(index, ast.Tuple) and isinstance(index.elts[-1], ast.Name) \
+            and index.elts[-1].id in columns
 
     tree = ast.parse(path.read_text(), filename=str(path))
     return [f"{path.name}:{n.lineno} {ast.unparse(n)}" for n in ast.walk(tree)
@@ -82,7 +89,8 @@ def test_engine_state_is_read_by_name() -> None:
     engine = REPO / "mmopt" / "engine"
     reads = [r for name in COMPILED for r in _slot_constant_reads(engine / name)]
     assert not reads, f"slot constants used as indices: {reads}; read the named field " \
-        "(acc.local_pos, not acc[AL_POS]; docs/engine.md, Code structure)"
+        "(acc.local_pos, not acc[AL_POS]; oi.tick[s], not oi[s, OI_TICK]; docs/engine.md, " \
+        "Code structure)"
 
 
 def test_public_order_action_codes_are_the_kernels() -> None:
