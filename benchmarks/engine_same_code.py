@@ -19,7 +19,7 @@ status 0 when all are the same. About 70 s of compile per checkout.
 
 Run: ``.venv/bin/python benchmarks/engine_same_code.py --base <checkout of the old commit>
 [--new <checkout, default this one>] [--strategy price_follow] [--workdir DIR]``. A checkout
-of a commit: ``git worktree add /tmp/base <commit>``.
+of a commit: ``git worktree add ../base <commit>``.
 """
 
 from __future__ import annotations
