@@ -38,8 +38,8 @@ BK_OV_HIGH_BID = 11  # highest overflow bid tick stored with qty > 0 since last 
 BK_OV_LOW_ASK = 12
 BK_SIZE = 13
 # the same slots by name in compiled code: ``bk.best_bid`` is ``bk[BK_BEST_BID]``
-BOOK = layout_from_constants("Book", np.int64, globals(), {"BK_": ""}, BK_SIZE,
-                             exclude=frozenset({"BK_SIZE"}), rename={"BK_W": "window"})
+BOOK = layout_from_constants("Book", np.int64, globals(), {"BK_": ""}, "BK_SIZE",
+                             rename={"BK_W": "window"})
 as_book = BOOK.view
 
 

@@ -148,7 +148,7 @@ N_FEATURE_HEADER = 48
 # the header's slots by name in compiled code (``state.vol_ewma`` is ``state[F_VOL_EWMA]``); the
 # ring buffers below follow the header in the same array and are indexed by position
 FEATURES = layout_from_constants("FeatureState", np.float64, globals(), {"F_": "", "I_": ""},
-                                 N_FEATURE_HEADER)
+                                 "N_FEATURE_HEADER")
 as_features = FEATURES.view
 
 # ---- ring buffers --------------------------------------------------------------------------------

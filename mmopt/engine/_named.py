@@ -302,25 +302,28 @@ def _view_intrinsic(numba_type: Any) -> Any:
 
 
 def layout_from_constants(title: str, dtype: Any, constants: Mapping[str, object],
-                          prefixes: Mapping[str, str], size: int,
-                          exclude: frozenset[str] = frozenset(),
+                          prefixes: Mapping[str, str], size: str,
                           rename: Mapping[str, str] | None = None, ndim: int = 1) -> SlotLayout:
-    """A layout of ``size`` slots named after the module's integer slot constants.
+    """A layout named after a module's integer slot constants; ``size`` names the constant
+    that holds the number of slots (or columns).
 
     A constant starting with one of ``prefixes`` names its slot: the rest of its name in lower
     case after the prefix's field prefix (``{"AL_": "local_"}``: ``AL_POS`` names its slot
-    ``local_pos``), or ``rename[constant]``. ``exclude``: constants of those prefixes that are
-    not slots (sizes). So the constants stay the one declaration of where a value lives; Python
-    code reading a returned array keeps using them."""
+    ``local_pos``), or ``rename[constant]`` ('' leaves the slot unnamed). So the constants stay
+    the one declaration of where a value lives; Python code reading a returned array keeps
+    using them."""
     rename = rename or {}
-    fields = [""] * size
+    n = constants[size]
+    if not isinstance(n, int):
+        raise TypeError(f"{title}: {size} = {n!r} is not a number of slots")
+    fields = [""] * n
     for const, value in constants.items():
         prefix = next((p for p in prefixes if const.startswith(p)), None)
-        if prefix is None or const in exclude or not isinstance(value, int) \
+        if prefix is None or const == size or not isinstance(value, int) \
                 or isinstance(value, bool):
             continue
-        if not 0 <= value < size:
-            raise ValueError(f"{title}: {const} = {value} is outside the {size} slots")
+        if not 0 <= value < n:
+            raise ValueError(f"{title}: {const} = {value} is outside the {n} slots")
         name = rename.get(const, prefixes[prefix] + const[len(prefix):].lower())
         if not name:
             continue  # a slot left unnamed on purpose (unused)

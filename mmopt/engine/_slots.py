@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmopt.engine._named import layout_from_constants
+from mmopt.engine._named import SlotLayout, layout_from_constants
 
 INF_NS = 2**62  # "never" as a timestamp
 
@@ -232,50 +232,43 @@ AK_N = 3
 # stay the one declaration of where a value lives (Python code reading the returned arrays uses
 # them), the layouts give each slot its name once.
 INT_SETTINGS = layout_from_constants(
-    "IntSettings", np.int64, globals(), {"IC_": ""}, IC_N, exclude=frozenset({"IC_N"}),
+    "IntSettings", np.int64, globals(), {"IC_": ""}, "IC_N",
     rename={"IC_STEP": "step_ns", "IC_LAT_E": "entry_latency_ns",
             "IC_LAT_R": "response_latency_ns", "IC_QMODEL": "queue_model",
             "IC_FMODEL": "fill_model", "IC_FLATTEN": "flatten_at", "IC_BASE": "book_base",
             "IC_W": "window", "IC_NOV": "n_overflow", "IC_DEC_ON_FILL": "decide_on_fill",
             "IC_EQ_START": ""})
 FLOAT_SETTINGS = layout_from_constants(
-    "FloatSettings", np.float64, globals(), {"FC_": ""}, FC_N, exclude=frozenset({"FC_N"}),
+    "FloatSettings", np.float64, globals(), {"FC_": ""}, "FC_N",
     rename={"FC_TICK": "tick_size", "FC_LOT": "lot_size", "FC_CS": "contract_size",
             "FC_QPOW": "queue_power", "FC_FLAT": "flat_fee"})
 ACCOUNT = layout_from_constants(
-    "Account", np.float64, globals(), {"AC_": "", "AL_": "local_"}, AC_N,
-    exclude=frozenset({"AC_N"}), rename={"AC_REAL": "realised", "AL_REAL": "local_realised"})
-ORDER_COUNTERS = layout_from_constants(
-    "OrderCounters", np.int64, globals(), {"CT_": ""}, CT_N, exclude=frozenset({"CT_N"}))
-RUN_COUNTERS = layout_from_constants(
-    "RunCounters", np.int64, globals(), {"N_": ""}, N_COUNTERS,
-    exclude=frozenset({"N_COUNTERS"}))
+    "Account", np.float64, globals(), {"AC_": "", "AL_": "local_"}, "AC_N",
+    rename={"AC_REAL": "realised", "AL_REAL": "local_realised"})
+ORDER_COUNTERS = layout_from_constants("OrderCounters", np.int64, globals(), {"CT_": ""}, "CT_N")
+RUN_COUNTERS = layout_from_constants("RunCounters", np.int64, globals(), {"N_": ""}, "N_COUNTERS")
 as_int_settings = INT_SETTINGS.view
 as_float_settings = FLOAT_SETTINGS.view
 as_account = ACCOUNT.view
 as_order_counters = ORDER_COUNTERS.view
 as_run_counters = RUN_COUNTERS.view
 
+
 # the two-dimensional tables by column name: ``E.oi.tick[s]`` is ``oi[s, OI_TICK]``
-ORDER_INTS = layout_from_constants(
-    "OrderInts", np.int64, globals(), {"OI_": ""}, OI_N, exclude=frozenset({"OI_N"}), ndim=2)
-ORDER_FLOATS = layout_from_constants(
-    "OrderFloats", np.float64, globals(), {"OF_": ""}, OF_N, exclude=frozenset({"OF_N"}), ndim=2)
-REQUESTS = layout_from_constants(
-    "Requests", np.int64, globals(), {"RQ_": ""}, RQ_N, exclude=frozenset({"RQ_N"}), ndim=2)
-RESPONSES = layout_from_constants(
-    "Responses", np.int64, globals(), {"RP_": ""}, RP_N, exclude=frozenset({"RP_N"}), ndim=2)
-FILL_INTS = layout_from_constants(
-    "FillInts", np.int64, globals(), {"FI_": ""}, FI_N, exclude=frozenset({"FI_N"}), ndim=2)
-FILL_FLOATS = layout_from_constants(
-    "FillFloats", np.float64, globals(), {"FF_": ""}, FF_N, exclude=frozenset({"FF_N"}), ndim=2)
-EVENT_INTS = layout_from_constants(
-    "EventInts", np.int64, globals(), {"EV_": ""}, EV_N, exclude=frozenset({"EV_N"}), ndim=2)
-EVENT_FLOATS = layout_from_constants(
-    "EventFloats", np.float64, globals(), {"EVF_": ""}, EVF_N, exclude=frozenset({"EVF_N"}),
-    ndim=2)
-ACKS = layout_from_constants(
-    "Acks", np.int64, globals(), {"AK_": ""}, AK_N, exclude=frozenset({"AK_N"}), ndim=2)
+def _columns(title: str, dtype: type, prefix: str) -> SlotLayout:
+    """The table whose columns are the ``prefix`` constants (``<prefix>N`` of them)."""
+    return layout_from_constants(title, dtype, globals(), {prefix: ""}, prefix + "N", ndim=2)
+
+
+ORDER_INTS = _columns("OrderInts", np.int64, "OI_")
+ORDER_FLOATS = _columns("OrderFloats", np.float64, "OF_")
+REQUESTS = _columns("Requests", np.int64, "RQ_")
+RESPONSES = _columns("Responses", np.int64, "RP_")
+FILL_INTS = _columns("FillInts", np.int64, "FI_")
+FILL_FLOATS = _columns("FillFloats", np.float64, "FF_")
+EVENT_INTS = _columns("EventInts", np.int64, "EV_")
+EVENT_FLOATS = _columns("EventFloats", np.float64, "EVF_")
+ACKS = _columns("Acks", np.int64, "AK_")
 as_order_ints = ORDER_INTS.view
 as_order_floats = ORDER_FLOATS.view
 as_requests = REQUESTS.view

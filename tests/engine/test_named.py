@@ -159,9 +159,10 @@ def test_a_layout_refuses_names_numba_would_resolve_elsewhere() -> None:
     with pytest.raises(ValueError, match="declared twice"):
         SlotLayout("Bad", np.int64, ("a", "a"))
     with pytest.raises(ValueError, match="outside the 2 slots"):
-        layout_from_constants("Bad", np.int64, {"X_A": 0, "X_B": 2}, {"X_": ""}, 2)
+        layout_from_constants("Bad", np.int64, {"X_A": 0, "X_B": 2, "N": 2}, {"X_": ""}, "N")
     with pytest.raises(ValueError, match="named twice"):
-        layout_from_constants("Bad", np.int64, {"X_A": 0, "Y_A": 0}, {"X_": "", "Y_": ""}, 1)
+        layout_from_constants("Bad", np.int64, {"X_A": 0, "Y_A": 0, "N": 1}, {"X_": "", "Y_": ""},
+                              "N")
     with pytest.raises(KeyError, match="no field 'nope'"):
         LAYOUT.index("nope")
     assert LAYOUT.index("fees") == 2
