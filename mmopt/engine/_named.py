@@ -11,12 +11,13 @@ output rows). Inside compiled code they are seen through the types here, so the 
 * :class:`NamedColumns`: a 2-d C-contiguous table whose columns have names; ``oi.tick`` is a
   :class:`Column`, indexed by row (``oi.tick[s]``, ``oi.tick[s] = t``).
 
-Why array types and not numba records or a structref: a named access compiles to the same
-machine code as the constant-index access it replaces (``tests/engine/test_named.py`` compares
-the assembly; ``benchmarks/engine_same_code.py`` does so for the whole engine), so the names
-cost nothing at run time or in compile time. The record-based layouts tried before
-(docs/engine.md, "Tried") timed slower, and a structref needs numba's runtime, which the
-engine's helpers compile without (``_jit.py``).
+Why array types and not numba records or a structref: a named slot compiles to the same
+machine code as the constant index it replaces, and a named column to the same address
+computation (``tests/engine/test_named.py`` compares the assembly of small functions;
+``benchmarks/engine_same_code.py`` compares the whole engine's, docs/benchmarks.md "Named
+engine state" has the result), so the names cost nothing measurable at run time. The
+record-based layouts tried before (docs/engine.md, "Tried") timed slower, and a structref
+needs numba's runtime, which the engine's helpers compile without (``_jit.py``).
 
 A :class:`SlotLayout` declares the field names of one kind of array, in slot (or column)
 order, from the integer constants of ``_slots.py`` (or another module) that Python code keeps
@@ -129,7 +130,7 @@ def _set_slot(context: Any, builder: Any, sig: Any, args: Any, attr: str) -> Non
 
 class NamedColumns(_NamedArray):
     """numba type: a 2-d C-contiguous table whose columns have names: ``oi.tick[s]`` is
-    ``oi[s, OI_TICK]`` (same machine code)."""
+    ``oi[s, OI_TICK]`` (the same address computation; see ``Column``)."""
 
     ndim_of_kind = 2
     what = "columns"
