@@ -87,13 +87,11 @@ class _NamedArray(types.Array):
 
     @property
     def mangling_args(self) -> Any:
+        """Two layouts of the same dtype must not share symbol names: the title, not the class."""
         return self.title, (self.dtype,)
 
-    def copy(self, dtype: Any = None, ndim: Any = None, layout: Any = None,
-             readonly: Any = None) -> Any:
-        """A copy with other properties (a slice, a read-only view) is a plain array."""
-        return types.Array(self.dtype if dtype is None else dtype, ndim or self.ndim_of_kind,
-                           layout or "C", readonly=bool(readonly))
+    # numba's ``Array.copy`` (a slice, a read-only view) returns a plain ``types.Array``: the
+    # names do not survive a copy, as they should not.
 
 
 class NamedSlots(_NamedArray):
@@ -282,9 +280,6 @@ class SlotLayout:
         except ValueError:
             raise KeyError(f"{self.title} has no field {name!r}; fields: "
                            f"{[f for f in self.fields if f]}") from None
-
-    def __len__(self) -> int:
-        return len(self.fields)
 
 
 def _view_intrinsic(numba_type: Any) -> Any:
