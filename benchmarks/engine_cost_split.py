@@ -3,8 +3,9 @@
 The same stream is run through variants that switch one engine part on at a time, so the
 differences are the cost of that part (per row, or per decision):
 
-* ``replay 1 clock``: ``price_follow`` that can never quote (``quote_size`` 2 > ``max_position``
-  1), 1 s steps, ``clocks=local``: the book and the row loop alone.
+* ``replay 1 clock``: ``price_follow`` that never quotes (``min_notional_before_quote`` above
+  any displayed notional), 1 s steps, ``clocks=local``: the book and the row loop alone. The
+  quiet variants are checked to have sent no order.
 * ``replay 2 clocks``: the same with the default clocks (an exchange and a local timeline).
 * ``decide 100 / 10 ms``: + a decision every step (still no orders).
 * ``quote 100 / 10 ms``: the touch quoter (orders, queue, fills): the engine benchmark's run.
@@ -81,14 +82,20 @@ def main(argv: list[str] | None = None) -> int:
     market = prepare_market(events, instrument)
     hin = to_hbt_events(events, instrument)
     strategy = get_strategy("price_follow")
-    quiet = PriceFollowParams(refill_interval_s=0.0, quote_size=2, max_position=1,
-                              min_notional_before_quote=0.0)
+    # never quotes: no side ever shows this notional (quote_size > max_position would not do:
+    # price_follow sizes a quote down to the room left, so it quoted 1 lot)
+    quiet = PriceFollowParams(refill_interval_s=0.0, quote_size=1, max_position=10,
+                              min_notional_before_quote=1e300)
     touch = PriceFollowParams(refill_interval_s=0.0, quote_size=1, max_position=10,
                               min_notional_before_quote=0.0)
 
     def engine(params: Any, step: float, **kw: Any) -> Any:
         cfg = EngineConfig(step_ms=step, entry_latency_ns=LATENCY_NS,
                            response_latency_ns=LATENCY_NS, decide_on_fill=False, **kw)
+        if params is quiet:
+            sent = run_backtest(market, None, strategy, params, cfg).n_submitted
+            if sent:
+                raise SystemExit(f"engine_cost_split: the quiet variant sent {sent} orders")
         return lambda: run_backtest(market, None, strategy, params, cfg)
 
     variants: list[tuple[str, Any]] = [
