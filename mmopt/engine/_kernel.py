@@ -236,10 +236,20 @@ def _sample_equity(E, eq_ts, eq_f, eq_b, k, t):
 
 
 @njit(cache=True)
-def _init_state(ic, fc, n_ov, w, lat):
-    m = ic.maxord
+def _new_book(w, n_ov):
+    """An empty book: its scalars, and its arrays (bid and ask sizes over a window of ``w``
+    ticks; ``n_ov`` overflow slots a side for levels outside it: ticks, sizes)."""
     bk = as_book(np.zeros(BK_SIZE, dtype=np.int64))
     book_init(bk, w)
+    arrays = (np.zeros(w), np.zeros(w), np.zeros(n_ov, dtype=np.int64), np.zeros(n_ov),
+              np.zeros(n_ov, dtype=np.int64), np.zeros(n_ov))
+    return bk, arrays
+
+
+@njit(cache=True)
+def _init_state(ic, fc, n_ov, w, lat):
+    m = ic.maxord
+    bk, B = _new_book(w, n_ov)
     ctr = as_order_counters(np.zeros(CT_N, dtype=np.int64))
     ctr.buy_min = INF_NS
     ctr.buy_max = -INF_NS
@@ -280,14 +290,6 @@ def _init_state(ic, fc, n_ov, w, lat):
         rq=as_requests(np.zeros((2 * m + 8, RQ_N), dtype=np.int64)),
         ul=np.zeros(m, dtype=np.int64),
         lat=lat,
-    )
-    B = (
-        np.zeros(w),
-        np.zeros(w),
-        np.zeros(n_ov, dtype=np.int64),
-        np.zeros(n_ov),
-        np.zeros(n_ov, dtype=np.int64),
-        np.zeros(n_ov),
     )
     return E, B
 
@@ -417,6 +419,29 @@ def _needs_room(cnt, ic, fi, ei, acks):
     return n_fills > fi.shape[0] or n_events > ei.shape[0] or n_acks > acks.shape[0]
 
 
+@njit(cache=True)
+def _finish(E, B, EL, fi, ff, ei, ef, acks, eq_ts, eq_f, eq_b, pos):
+    """After the last event (``pos.t_done``): with end_flat, a taker order for what is left
+    and the responses it brings; then the equity samples left on the grid and a last one at
+    the last event's time. Returns ``acks``, grown if it had to be."""
+    ctr, cnt, rp, rpq, ic = E.ctr, E.cnt, E.rp, E.rpq, E.ic
+    t_done = pos.t_done
+    n_grid = ic.n_eq
+    if ic.end_flat == 1:
+        _end_flat(E, B, fi, ff, ei, ef, t_done)
+        n_acks = _room_needed(cnt, ic)[2]
+        if n_acks > acks.shape[0]:
+            acks = as_acks(grow_rows(plain_array(acks), n_acks))
+        while next_response_time(rp, ctr) < INF_NS:
+            on_response(E, rp, rpq, next_response_time(rp, ctr), acks)
+    eq_k = pos.eq_k
+    while eq_k < n_grid:
+        _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, eq_ts[eq_k])
+        eq_k += 1
+    _sample_equity(EL, eq_ts, eq_f, eq_b, n_grid, t_done)
+    return acks
+
+
 @njit(KERNEL_SIG, cache=True)
 def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, params, state,
                feat_params, eq_ts, eq_f, eq_b, lat):
@@ -428,7 +453,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, 
     m = ic.maxord
     w = ic.window
     E, B = _init_state(ic, fc, ic.n_overflow, w, lat)
-    bk, ctr, cnt, acc, rp, rpq, fc, ic = E.bk, E.ctr, E.cnt, E.acc, E.rp, E.rpq, E.fc, E.ic
+    bk, ctr, cnt, acc, fc, ic = E.bk, E.ctr, E.cnt, E.acc, E.fc, E.ic
     acks = as_acks(np.zeros((256, AK_N), dtype=np.int64))
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic.nlevels, 2)),
          np.zeros(A_NSLOTS))
@@ -448,11 +473,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, 
     sh = ic.local_shift if two else 0
     lt = np.array([NO_ASK, NO_BID], dtype=np.int64)
     if two:
-        bk_l = as_book(np.zeros(BK_SIZE, dtype=np.int64))
-        book_init(bk_l, w)
-        n_ov = ic.n_overflow
-        BL = (np.zeros(w), np.zeros(w), np.zeros(n_ov, dtype=np.int64), np.zeros(n_ov),
-              np.zeros(n_ov, dtype=np.int64), np.zeros(n_ov))
+        bk_l, BL = _new_book(w, ic.n_overflow)
     else:
         bk_l = bk
         BL = B
@@ -478,19 +499,6 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, 
             ef = as_event_floats(grow_rows(plain_array(ef), ei.shape[0]))
         if n_acks > acks.shape[0]:
             acks = as_acks(grow_rows(plain_array(acks), n_acks))
-    t_done = pos.t_done
-    eq_k = pos.eq_k
-    n_grid = ic.n_eq
-    if ic.end_flat == 1:
-        _end_flat(E, B, fi, ff, ei, ef, t_done)
-        n_acks = _room_needed(cnt, ic)[2]
-        if n_acks > acks.shape[0]:
-            acks = as_acks(grow_rows(plain_array(acks), n_acks))
-        while next_response_time(rp, ctr) < INF_NS:
-            on_response(E, rp, rpq, next_response_time(rp, ctr), acks)
-    while eq_k < n_grid:
-        _sample_equity(EL, eq_ts, eq_f, eq_b, eq_k, eq_ts[eq_k])
-        eq_k += 1
-    _sample_equity(EL, eq_ts, eq_f, eq_b, n_grid, t_done)
+    acks = _finish(E, B, EL, fi, ff, ei, ef, acks, eq_ts, eq_f, eq_b, pos)
     return (plain_array(fi), plain_array(ff), plain_array(ei), plain_array(ef), plain_array(cnt),
             plain_array(acc), plain_array(acks))

@@ -322,15 +322,10 @@ def _order_view(oi, of, ctr, ul, ordview, t0, base):
 
 
 @hot
-def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
-    """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
-    bk, oi, of, ctr, acc, fc, ic, ul = E.bk, E.oi, E.of, E.ctr, E.acc, E.fc, E.ic, E.ul
+def _book_context(ctx, bk, B, fc, ic, base):
+    """The top of the strategy's book: best prices and ticks, their sizes, imbalance, mid and
+    microprice (NaN where a side is empty)."""
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    base = ic.book_base
-    ctx[C_TIME] = (t - t0) / 1e9
-    ctx[C_TIME_NS_HI] = float(t // 1_000_000_000)
-    ctx[C_TIME_NS_LO] = float(t % 1_000_000_000)
-    ctx[C_TRIGGER] = float(trigger)
     bb = bk.best_bid
     ba = bk.best_ask
     bq = 0.0
@@ -361,6 +356,13 @@ def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     else:
         ctx[C_MID] = np.nan
         ctx[C_MICROPRICE] = np.nan
+
+
+@hot
+def _account_context(ctx, acc, fc, ic):
+    """Position, average entry, cash and unrealised PnL at the context's mid (0 when flat or
+    without a mid), and the times of the last fills and placements (a pending taker order:
+    ``fill_context``, in the order the slots were always written)."""
     pos = acc.local_pos
     ctx[C_POSITION] = pos
     ctx[C_AVG_ENTRY] = acc.local_avg if pos != 0.0 else np.nan
@@ -377,6 +379,19 @@ def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
     ctx[C_LAST_ASK_FILL_T] = acc.local_last_ask_fill / 1e9
     ctx[C_LAST_BID_PLACE_T] = acc.local_last_bid_place / 1e9
     ctx[C_LAST_ASK_PLACE_T] = acc.local_last_ask_place / 1e9
+
+
+@hot
+def fill_context(E, B, ctx, ordview, t, t0, trigger, session_end):
+    """Write the read-only context and the alive-orders view the strategy sees at ``t``."""
+    bk, oi, of, ctr, acc, fc, ic, ul = E.bk, E.oi, E.of, E.ctr, E.acc, E.fc, E.ic, E.ul
+    base = ic.book_base
+    ctx[C_TIME] = (t - t0) / 1e9
+    ctx[C_TIME_NS_HI] = float(t // 1_000_000_000)
+    ctx[C_TIME_NS_LO] = float(t % 1_000_000_000)
+    ctx[C_TRIGGER] = float(trigger)
+    _book_context(ctx, bk, B, fc, ic, base)
+    _account_context(ctx, acc, fc, ic)
     ctx[C_SESSION_END_T] = (session_end - t0) / 1e9
     ctx[C_TICK_SIZE] = fc.tick_size
     ctx[C_LOT_SIZE] = fc.lot_size
