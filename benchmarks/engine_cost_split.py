@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO / "tests" / "conformance"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from _one_tick_stream import ONE_TICK_INSTRUMENT, one_tick_events  # noqa: E402
+from _quiet import QUIET, check_quiet  # noqa: E402
 from engine_vs_hftbacktest import LATENCY_NS, SEED, run_lean  # noqa: E402
 from hbt_oracle import HbtInput, to_hbt_events  # noqa: E402
 
@@ -82,10 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     market = prepare_market(events, instrument)
     hin = to_hbt_events(events, instrument)
     strategy = get_strategy("price_follow")
-    # never quotes: no side ever shows this notional (quote_size > max_position would not do:
-    # price_follow sizes a quote down to the room left, so it quoted 1 lot)
-    quiet = PriceFollowParams(refill_interval_s=0.0, quote_size=1, max_position=10,
-                              min_notional_before_quote=1e300)
+    quiet = PriceFollowParams(**QUIET)
     touch = PriceFollowParams(refill_interval_s=0.0, quote_size=1, max_position=10,
                               min_notional_before_quote=0.0)
 
@@ -93,9 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = EngineConfig(step_ms=step, entry_latency_ns=LATENCY_NS,
                            response_latency_ns=LATENCY_NS, decide_on_fill=False, **kw)
         if params is quiet:
-            sent = run_backtest(market, None, strategy, params, cfg).n_submitted
-            if sent:
-                raise SystemExit(f"engine_cost_split: the quiet variant sent {sent} orders")
+            check_quiet("engine_cost_split", f"{step:g} ms {kw}",
+                        run_backtest(market, None, strategy, params, cfg).n_submitted)
         return lambda: run_backtest(market, None, strategy, params, cfg)
 
     variants: list[tuple[str, Any]] = [
