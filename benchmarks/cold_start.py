@@ -9,9 +9,10 @@ trials, best re-run and report.
 
 * ``today``: ``mmopt sweep`` alone: its warm-up compiles the kernels and its data step compiles
   the synthetic-data kernels and makes the shards.
-* ``prebuilt``: first the Makefile's cache step (``WARM_SYNTH`` and ``WARM_ENGINE`` in two
-  processes in parallel, done once when the environment is made: printed as its own column),
-  then ``mmopt sweep``, whose warm-up now loads compiled kernels.
+* ``prebuilt``: first the Makefile's cache step (its ``WARM_SUPPORT`` and ``WARM_ENGINE``
+  lines, read from the Makefile, in two processes in parallel, done once when the environment
+  is made: printed as its own column), then ``mmopt sweep``, whose warm-up now loads compiled
+  kernels.
 
 Also printed: wall and CPU seconds of each step run as a child process (CPU seconds count the
 work whatever the machine's load; wall seconds on a busy machine do not).
@@ -35,9 +36,19 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-# The Makefile's cache step (keep in step with WARM_SYNTH / WARM_ENGINE there).
-WARM_SYNTH = "from mmopt.data.synth import generate_events; generate_events(2000)"
-WARM_ENGINE = "from mmopt.strategies import warm_up; warm_up('avellaneda_stoikov')"
+
+
+def _makefile_step(name: str) -> str:
+    """The Python code of the Makefile's ``NAME := ...`` line (its cache step)."""
+    text = (REPO / "Makefile").read_text()
+    found = re.search(rf"^{name}\s*:=\s*(.+)$", text, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"Makefile: no {name} := line (the cache step this benchmark runs)")
+    return found.group(1).strip()
+
+
+WARM_SUPPORT = _makefile_step("WARM_SUPPORT")
+WARM_ENGINE = _makefile_step("WARM_ENGINE")
 _CLI = "import sys; from mmopt.cli import main; sys.argv[0] = 'mmopt'; sys.exit(main())"
 
 
@@ -75,7 +86,7 @@ def measure(mode: str, trials: int, executor: str) -> dict[str, Any]:
         out: dict[str, Any] = {"bench": "cold_start", "mode": mode, "trials": trials,
                                "executor": executor}
         if mode == "prebuilt":
-            wall, cpu, _ = _run([[sys.executable, "-c", WARM_SYNTH],
+            wall, cpu, _ = _run([[sys.executable, "-c", WARM_SUPPORT],
                                  [sys.executable, "-c", WARM_ENGINE]], work, env)
             out["cache_build_wall_s"] = round(wall, 1)
             out["cache_build_cpu_s"] = round(cpu, 1)
