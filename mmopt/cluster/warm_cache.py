@@ -1,11 +1,11 @@
 """``warm_support_kernels()``: numba's cache of the kernels a sweep runs besides the engine's.
 
 The engine's kernel is compiled by ``mmopt.strategies.warm_up`` (one per strategy). A sweep on
-the default synthetic data also runs four smaller ``cache=True`` kernels, each compiled at its
-first call: the synthetic market's simulation (data generation), the loader's row checks and
-packing (``mmopt.data.validate``, every shard a worker loads) and the round trips of the
-metrics (every shard result). Compiled at the first sweep, they cost a fresh clone's
-``make sweep`` about 2.5 s (in the driver and again in every worker at once).
+the default synthetic data also runs smaller ``cache=True`` kernels, each compiled at its first
+call: the synthetic market's simulation (data generation), the loader's row checks and packing
+(``mmopt.data.validate``, every shard a worker loads) and the metrics' round trips (every shard
+result). ``make venv`` used to cache only the first; the others cost a fresh clone's first
+``mmopt sweep`` about 2.5 s, compiled where they first ran (each Ray worker at once).
 
 This compiles them (or loads them, when the cache has them) by running each on a small input of
 the exact types a sweep passes: a synthetic stream, written as a shard to a temporary folder and
