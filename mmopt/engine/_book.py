@@ -96,21 +96,21 @@ def qty_at(dense, ov_t, ov_q, n_ov, w, t):
 
 
 @hot
-def _set_qty(dense, ov_t, ov_q, bk, nslot, t, q):
+def _set_qty(dense, ov_t, ov_q, bk, is_bid, t, q):
     """Store ``q`` (0 removes) at ``t``; returns the previous qty."""
     w = bk.window
     if 0 <= t < w:
         prev = dense[t]
         dense[t] = q
         return prev
-    return _set_overflow(ov_t, ov_q, bk, nslot, t, q)
+    return _set_overflow(ov_t, ov_q, bk, is_bid, t, q)
 
 
 @cold
-def _set_overflow(ov_t, ov_q, bk, nslot, t, q):
+def _set_overflow(ov_t, ov_q, bk, is_bid, t, q):
     """``_set_qty`` outside the window: the hash table, and the side's overflow bound."""
     if q > 0.0:
-        if nslot == BK_NOV_BID:
+        if is_bid:
             bk.ov_high_bid = max(bk.ov_high_bid, t)
         else:
             bk.ov_low_ask = min(bk.ov_low_ask, t)
@@ -120,12 +120,15 @@ def _set_overflow(ov_t, ov_q, bk, nslot, t, q):
         ov_q[j] = q
         return prev
     if q > 0.0:
-        n = bk[nslot]
+        n = bk.nov_bid if is_bid else bk.nov_ask
         if 2 * (n + 1) > ov_t.shape[0]:
             raise ValueError("book overflow store full: prepare_market() sized it too small")
         ov_t[j] = t
         ov_q[j] = q
-        bk[nslot] = n + 1
+        if is_bid:
+            bk.nov_bid = n + 1
+        else:
+            bk.nov_ask = n + 1
     return 0.0
 
 
@@ -180,14 +183,14 @@ def depth_above(dense, ov_t, ov_q, n_ov, w, start, end):
 def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Bid level update at relative tick t; returns the previous qty at t."""
     if remove:
-        prev = _set_qty(bid, bov_t, bov_q, bk, BK_NOV_BID, t, 0.0)
+        prev = _set_qty(bid, bov_t, bov_q, bk, True, t, 0.0)
         if t == bk.best_bid:
             nb = depth_below(bid, bov_t, bov_q, bk.nov_bid, bk.window, t, bk.low_bid)
             bk.best_bid = nb
             if nb == NO_BID:
                 bk.low_bid = NO_ASK
         return prev
-    prev = _set_qty(bid, bov_t, bov_q, bk, BK_NOV_BID, t, q)
+    prev = _set_qty(bid, bov_t, bov_q, bk, True, t, q)
     if t > bk.best_bid:
         bk.best_bid = t
         if t >= bk.best_ask:
@@ -206,14 +209,14 @@ def update_bid(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
 def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
     """Ask level update at relative tick t; returns the previous qty at t."""
     if remove:
-        prev = _set_qty(ask, aov_t, aov_q, bk, BK_NOV_ASK, t, 0.0)
+        prev = _set_qty(ask, aov_t, aov_q, bk, False, t, 0.0)
         if t == bk.best_ask:
             na = depth_above(ask, aov_t, aov_q, bk.nov_ask, bk.window, t, bk.high_ask)
             bk.best_ask = na
             if na == NO_ASK:
                 bk.high_ask = NO_BID
         return prev
-    prev = _set_qty(ask, aov_t, aov_q, bk, BK_NOV_ASK, t, q)
+    prev = _set_qty(ask, aov_t, aov_q, bk, False, t, q)
     if t < bk.best_ask:
         bk.best_ask = t
         if bk.best_bid >= t:
@@ -229,33 +232,35 @@ def update_ask(bid, ask, bov_t, bov_q, aov_t, aov_q, bk, t, q, remove):
 
 
 @cold
-def _clear_side(dense, ov_q, bk, i_min, i_max, i_nov, i_best, no_best, i_scan, no_scan):
-    lo = max(bk[i_min], 0)
-    hi = min(bk[i_max], bk.window - 1)
-    for t in range(lo, hi + 1):
+def _zero_side(dense, ov_q, lowest, highest, n_ov, window):
+    """Zero a side's stored sizes: the window's ticks in [lowest, highest] and, when the side
+    has overflow entries, every overflow size (their ticks stay as keys)."""
+    for t in range(max(lowest, 0), min(highest, window - 1) + 1):
         dense[t] = 0.0
-    if bk[i_nov] > 0:
+    if n_ov > 0:
         for j in range(ov_q.shape[0]):
             ov_q[j] = 0.0
-    bk[i_best] = no_best
-    bk[i_scan] = no_scan
-    bk[i_max] = NO_BID
-    bk[i_min] = NO_ASK
 
 
 @hot
 def clear_bids(bid, bov_q, bk):
     """A `bid` row with a NaN price: the bid side is empty."""
-    _clear_side(bid, bov_q, bk, BK_MIN_BID, BK_MAX_BID, BK_NOV_BID, BK_BEST_BID, NO_BID,
-                BK_LOW_BID, NO_ASK)
+    _zero_side(bid, bov_q, bk.min_bid, bk.max_bid, bk.nov_bid, bk.window)
+    bk.best_bid = NO_BID
+    bk.low_bid = NO_ASK
+    bk.max_bid = NO_BID
+    bk.min_bid = NO_ASK
     bk.ov_high_bid = NO_BID
 
 
 @hot
 def clear_asks(ask, aov_q, bk):
     """An `ask` row with a NaN price: the ask side is empty."""
-    _clear_side(ask, aov_q, bk, BK_MIN_ASK, BK_MAX_ASK, BK_NOV_ASK, BK_BEST_ASK, NO_ASK,
-                BK_HIGH_ASK, NO_BID)
+    _zero_side(ask, aov_q, bk.min_ask, bk.max_ask, bk.nov_ask, bk.window)
+    bk.best_ask = NO_ASK
+    bk.high_ask = NO_BID
+    bk.max_ask = NO_BID
+    bk.min_ask = NO_ASK
     bk.ov_low_ask = NO_ASK
 
 

@@ -16,6 +16,7 @@ from mmopt.engine._latency import response_latency
 from mmopt.engine._orders import (
     account_exchange,
     book_mid,
+    n_resting,
     net_cash,
     push_response,
     record_event,
@@ -29,7 +30,6 @@ from mmopt.engine._slots import (
     ACT_CANCELLED,
     ACT_FILL,
     ACT_REJECT,
-    CT_N_REST_BUY,
     EX_DONE,
     EX_REST,
     RPK_ACK,
@@ -97,7 +97,7 @@ def _fill_candidates(E, fi, ff, ei, ef, cs, cq, n, descending, t):
 def queue_depth(E, row, tick, prev_qty, new_qty):
     """A level update at ``tick`` on our resting orders of ``row`` (0 buys, 1 sells)."""
     oi, of, rest, ctr, fc, ic = E.oi, E.of, E.rest, E.ctr, E.fc, E.ic
-    n = ctr[CT_N_REST_BUY + row]
+    n = n_resting(ctr, row)
     prob_model = ic.queue_model == 1
     for j in range(n):
         s = rest[row, j]
@@ -139,7 +139,7 @@ def queue_removed(E, bk, B, row, t):
     tick (as hftbacktest does for each explicit removal)."""
     oi, rest, ctr = E.oi, E.rest, E.ctr
     bid, ask, bov_t, bov_q, aov_t, aov_q = B
-    n = ctr[CT_N_REST_BUY + row]
+    n = n_resting(ctr, row)
     for j in range(n):
         tk = oi.tick[rest[row, j]]
         if (tk <= t) if row == 0 else (tk >= t):
@@ -185,7 +185,7 @@ def on_trade(E, fi, ff, ei, ef, cs, cq, aggressor_buy, tick, qty, t):
     row = 1 if aggressor_buy else 0
     through = 1 if aggressor_buy else -1  # (tick - ours) * through > 0: traded through ours
     nc = 0
-    for j in range(ctr[CT_N_REST_BUY + row]):
+    for j in range(n_resting(ctr, row)):
         s = rest[row, j]
         tk = oi.tick[s]
         if (tick - tk) * through > 0:
@@ -210,7 +210,7 @@ def on_cross(E, fi, ff, ei, ef, cs, cq, sells, best, t):
     row = 1 if sells else 0
     crossed = 1 if sells else -1  # (best - ours) * crossed >= 0: the book reached ours
     nc = 0
-    for j in range(ctr[CT_N_REST_BUY + row]):
+    for j in range(n_resting(ctr, row)):
         s = rest[row, j]
         if (best - oi.tick[s]) * crossed >= 0:
             cs[nc] = s
@@ -312,7 +312,7 @@ def expire_session(E, ei, ef, t):
     oi, of, rest, ctr = E.oi, E.of, E.rest, E.ctr
     cnt, rp, rpq, fc, ic = E.cnt, E.rp, E.rpq, E.fc, E.ic
     for row in range(2):
-        while ctr[CT_N_REST_BUY + row] > 0:
+        while n_resting(ctr, row) > 0:
             slot = rest[row, 0]
             rest_remove(rest, ctr, oi, slot)
             oi.ex[slot] = EX_DONE

@@ -219,14 +219,19 @@ def features_init(state_array, params):
 
 
 @with_runtime
-def _get_ts(state, slot):
-    return np.int64(state[slot]) * _NS + np.int64(state[slot + 1])
+def _joined_ts(whole_s, rem_ns):
+    """A time kept as whole seconds and an ns remainder (both exact in float64), in ns."""
+    return np.int64(whole_s) * _NS + np.int64(rem_ns)
 
 
 @with_runtime
-def _set_ts(state, slot, ts_ns):
-    state[slot] = float(ts_ns // _NS)
-    state[slot + 1] = float(ts_ns % _NS)
+def _whole_s(ts_ns):
+    return float(ts_ns // _NS)
+
+
+@with_runtime
+def _rem_ns(ts_ns):
+    return float(ts_ns % _NS)
 
 
 @with_runtime
@@ -348,7 +353,7 @@ def _ewma_vol(numerator, lam, elapsed_s):
 def _rolling_vol(state, ts_ns):
     q = np.int64(state.vr_q_ns)
     window_start = (np.int64(state.vr_last_b) - N_VOL_BUCKETS + 1) * q
-    start = max(window_start, _get_ts(state, I_FIRST_MID_S))
+    start = max(window_start, _joined_ts(state.first_mid_s, state.first_mid_ns))
     span_s = (ts_ns - start) / _NS
     total = state.vr_sum
     if span_s <= 0.0 or total <= 0.0:
@@ -379,31 +384,34 @@ def _advance(state, ts_ns):
         raise ValueError("features state not initialised: call features_init first")
     ts_ns = np.int64(ts_ns)
     if state.started == 0.0:
-        _set_ts(state, I_LAST_TS_S, ts_ns)
+        state.last_ts_s = _whole_s(ts_ns)
+        state.last_ts_ns = _rem_ns(ts_ns)
         state.vr_last_b = float(ts_ns // np.int64(state.vr_q_ns))
         b_ofi = float(ts_ns // np.int64(state.or_q_ns))
         state.or_last_b = b_ofi
         state.or_first_b = b_ofi
         state.started = 1.0
         return ts_ns
-    last = _get_ts(state, I_LAST_TS_S)
+    last = _joined_ts(state.last_ts_s, state.last_ts_ns)
     if ts_ns <= last:
         return last
     _roll_vol_ring(state, ts_ns // np.int64(state.vr_q_ns))
     _roll_ofi_ring(state, ts_ns // np.int64(state.or_q_ns))
-    _set_ts(state, I_LAST_TS_S, ts_ns)
+    state.last_ts_s = _whole_s(ts_ns)
+    state.last_ts_ns = _rem_ns(ts_ns)
     return ts_ns
 
 
 @with_runtime
 def _decay_to(state, ts_ns):
     """Express the EWMA numerators at ``ts_ns`` (they are decayed lazily)."""
-    dt_ns = ts_ns - _get_ts(state, I_NUM_TS_S)
+    dt_ns = ts_ns - _joined_ts(state.num_ts_s, state.num_ts_ns)
     if dt_ns > 0:
         dt_s = dt_ns / _NS
         state.vol_num *= math.exp(-state.lambda_vol * dt_s)
         state.base_num *= math.exp(-state.lambda_base * dt_s)
-        _set_ts(state, I_NUM_TS_S, ts_ns)
+        state.num_ts_s = _whole_s(ts_ns)
+        state.num_ts_ns = _rem_ns(ts_ns)
 
 
 @with_runtime
@@ -415,7 +423,7 @@ def features_refresh(state_array, ts_ns):
         if state.grid_q_ns > 0.0:
             _close_grid(state, ts_ns)
         _decay_to(state, ts_ns)
-        elapsed = (ts_ns - _get_ts(state, I_FIRST_MID_S)) / _NS
+        elapsed = (ts_ns - _joined_ts(state.first_mid_s, state.first_mid_ns)) / _NS
         state.elapsed_s = elapsed
         state.vol_ewma = _ewma_vol(state.vol_num, state.lambda_vol, elapsed)
         state.vol_base = _ewma_vol(state.base_num, state.lambda_base, elapsed)
@@ -506,8 +514,10 @@ def _record_mid(state, ts_ns, mid):
     """Feed a valid mid into the volatility estimators (per change, or via the sampling grid)."""
     if state.have_mid == 0.0:
         state.have_mid = 1.0
-        _set_ts(state, I_FIRST_MID_S, ts_ns)
-        _set_ts(state, I_NUM_TS_S, ts_ns)
+        state.first_mid_s = _whole_s(ts_ns)
+        state.first_mid_ns = _rem_ns(ts_ns)
+        state.num_ts_s = _whole_s(ts_ns)
+        state.num_ts_ns = _rem_ns(ts_ns)
         if state.grid_q_ns > 0.0:  # the first sample: the first mid, at its own time
             state.grid_b = float(ts_ns // np.int64(state.grid_q_ns))
             state.grid_mid = mid

@@ -61,10 +61,6 @@ from mmopt.engine._rows import exchange_rows, local_rows
 from mmopt.engine._slots import (
     AC_N,
     AK_N,
-    AL_LAST_ASK_FILL,
-    AL_LAST_ASK_PLACE,
-    AL_LAST_BID_FILL,
-    AL_LAST_BID_PLACE,
     CT_N,
     EV_N,
     EVF_N,
@@ -262,8 +258,10 @@ def _init_state(ic, fc, n_ov, w, lat):
     acc.avg = np.nan
     acc.local_avg = np.nan
     acc.last_mid = np.nan
-    for slot in (AL_LAST_BID_FILL, AL_LAST_ASK_FILL, AL_LAST_BID_PLACE, AL_LAST_ASK_PLACE):
-        acc[slot] = -np.inf
+    acc.local_last_bid_fill = -np.inf
+    acc.local_last_ask_fill = -np.inf
+    acc.local_last_bid_place = -np.inf
+    acc.local_last_ask_place = -np.inf
     pos0 = fc.init_pos
     if pos0 != 0.0:  # a carried position, valued at the first price (equity starts at 0)
         bal = amount_of(fc.init_price, abs(pos0), fc, ic) * (1.0 if pos0 < 0.0 else -1.0)
@@ -453,7 +451,7 @@ def run_kernel(ts, code, rel, qty, ex_ts, ex_order, ic_array, fc_array, decide, 
     m = ic.maxord
     w = ic.window
     E, B = _init_state(ic, fc, ic.n_overflow, w, lat)
-    bk, ctr, cnt, acc, fc, ic = E.bk, E.ctr, E.cnt, E.acc, E.fc, E.ic
+    bk, ctr, cnt, acc = E.bk, E.ctr, E.cnt, E.acc
     acks = as_acks(np.zeros((256, AK_N), dtype=np.int64))
     W = (np.zeros(CTX_SIZE), np.zeros((m, O_NCOL)), np.zeros((2, ic.nlevels, 2)),
          np.zeros(A_NSLOTS))

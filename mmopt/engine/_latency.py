@@ -7,13 +7,7 @@ import math
 import numpy as np
 
 from mmopt.engine._jit import cold, hot
-from mmopt.engine._slots import (
-    IC_LAT_E,
-    IC_LAT_R,
-    LAT_CONSTANT,
-    LAT_DATA,
-    LAT_RANDOM,
-)
+from mmopt.engine._slots import LAT_CONSTANT, LAT_DATA, LAT_RANDOM
 
 LT_REQ = 0  # columns of the latency table (engine/latency.py LT_*)
 LT_ENTRY = 1
@@ -74,28 +68,28 @@ def table_latency(lat, tcol, vcol, t, interp):
 
 
 @hot
-def _model_latency(E, t, constant_slot, tcol, vcol):
+def _model_latency(E, t, constant_ns, tcol, vcol):
     """The latency model's value at ``t``: constant, seeded random around the constant, or the
     latency table (interpolated for recorded data) keyed by time column ``tcol``."""
     ctr, fc, ic, lat = E.ctr, E.fc, E.ic, E.lat
     model = ic.lat_model
     if model == LAT_CONSTANT:
-        return ic[constant_slot]
+        return constant_ns
     if model == LAT_RANDOM:
-        return random_latency(ctr, fc, ic[constant_slot])
+        return random_latency(ctr, fc, constant_ns)
     return table_latency(lat, tcol, vcol, t, model == LAT_DATA)
 
 
 @hot
 def entry_latency(E, t):
     """Entry latency of a request sent at local time ``t``."""
-    return _model_latency(E, t, IC_LAT_E, LT_REQ, LT_ENTRY)
+    return _model_latency(E, t, E.ic.entry_latency_ns, LT_REQ, LT_ENTRY)
 
 
 @hot
 def response_latency(E, t):
     """Response latency of a message the exchange sends at exchange time ``t``."""
-    return _model_latency(E, t, IC_LAT_R, LT_EXCH, LT_RESP)
+    return _model_latency(E, t, E.ic.response_latency_ns, LT_EXCH, LT_RESP)
 
 
 @hot

@@ -23,8 +23,6 @@ from mmopt.engine._orders import (
 from mmopt.engine._slots import (
     ACT_CANCEL_REQ,
     ACT_SUBMIT,
-    AL_LAST_ASK_PLACE,
-    AL_LAST_BID_PLACE,
     EX_FLIGHT,
     LOC_ACKED,
     LOC_DONE,
@@ -202,7 +200,10 @@ def submit(E, ei, ef, t, side, level, tick, qty, taker):
         acc.local_taker_pending = qty * side
     else:
         cnt.submitted += 1
-        acc[AL_LAST_BID_PLACE if side > 0 else AL_LAST_ASK_PLACE] = float(t - ic.t0)
+        if side > 0:
+            acc.local_last_bid_place = float(t - ic.t0)
+        else:
+            acc.local_last_ask_place = float(t - ic.t0)
     price = tick_price(tick, fc, ic) if not taker else math.nan
     record_event(ei, ef, cnt, ic, t, oid, ACT_SUBMIT, side, price, qty)
     return True

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from mmopt.engine._book import NO_ASK, NO_BID
 from mmopt.engine._jit import cold, hot
-from mmopt.engine._slots import (
-    AC_AVG,
-    AC_BAL,
-    AC_FEES,
-    AC_POS,
-    AC_REAL,
-    AL_AVG,
-    AL_BAL,
-    AL_FEES,
-    AL_POS,
-    AL_REAL,
-    CT_BUY_MAX,
-    CT_BUY_MIN,
-    CT_N_REST_BUY,
-    INF_NS,
-)
+from mmopt.engine._slots import INF_NS
 
 
 @hot
@@ -67,45 +53,46 @@ def equity_of(cash, pos, mid, fc, ic):
     return cash + fc.contract_size * pos * mid
 
 
+class Holding(NamedTuple):
+    """One view of the account (the exchange's, or the strategy's as it was told): position,
+    average entry, realised PnL, balance and fees paid."""
+
+    pos: float
+    avg: float
+    realised: float
+    bal: float
+    fees: float
+
+
 @hot
-def _avg_update(acc, i_pos, i_avg, i_real, side, price, qty, fc, ic):
-    """Average entry and realised PnL before ``qty`` at ``price`` is applied to acc[i_pos]."""
-    pos = acc[i_pos]
+def _after_fill(h, side, price, qty, amount, fee, fc, ic):
+    """hftbacktest's State::apply_fill: the holding ``h`` after ``qty`` at ``price`` (its value
+    ``amount`` and ``fee`` given): average entry and realised PnL first, then position, balance
+    and fees."""
+    pos = h.pos
+    avg = h.avg
+    realised = h.realised
     held = abs(pos)
-    cs = fc.contract_size
-    inverse = ic.inverse
     if held == 0.0 or (pos > 0.0) == (side > 0):
-        total = held + qty
-        if held == 0.0 or math.isnan(acc[i_avg]):
-            acc[i_avg] = price
-        elif inverse:
-            acc[i_avg] = total / (held / acc[i_avg] + qty / price)
+        if held == 0.0 or math.isnan(avg):
+            avg = price
+        elif ic.inverse:
+            avg = (held + qty) / (held / avg + qty / price)
         else:
-            acc[i_avg] = (acc[i_avg] * held + price * qty) / total
-        return
-    closing = min(qty, held)
-    sign = 1.0 if pos > 0.0 else -1.0
-    if inverse:
-        acc[i_real] += closing * cs * (1.0 / acc[i_avg] - 1.0 / price) * sign
+            avg = (avg * held + price * qty) / (held + qty)
     else:
-        acc[i_real] += closing * cs * (price - acc[i_avg]) * sign
-    if qty > held:
-        acc[i_avg] = price
-    elif qty == held:
-        acc[i_avg] = np.nan
-
-
-@hot
-def _apply_fill(acc, i_pos, i_avg, i_real, i_bal, i_fees, side, price, qty, maker, fc, ic):
-    """hftbacktest's State::apply_fill on one view of the account; returns (amount, fee)."""
-    amount = amount_of(price, qty, fc, ic)
-    _avg_update(acc, i_pos, i_avg, i_real, side, price, qty, fc, ic)
+        closing = min(qty, held)
+        sign = 1.0 if pos > 0.0 else -1.0
+        if ic.inverse:
+            realised += closing * fc.contract_size * (1.0 / avg - 1.0 / price) * sign
+        else:
+            realised += closing * fc.contract_size * (price - avg) * sign
+        if qty > held:
+            avg = price
+        elif qty == held:
+            avg = np.nan
     sd = float(side)
-    acc[i_pos] += qty * sd
-    acc[i_bal] -= amount * sd
-    fee = fee_of(fc, ic, side, amount, qty, maker)
-    acc[i_fees] += fee
-    return amount, fee
+    return Holding(pos + qty * sd, avg, realised, h.bal - amount * sd, h.fees + fee)
 
 
 @hot
@@ -132,8 +119,15 @@ def _with_extra_fees(fee, fc, side, amount, qty, maker):
 @hot
 def account_exchange(acc, fc, ic, side, price, qty, maker):
     """Apply a fill to the exchange-side account; returns the fee."""
-    amount, fee = _apply_fill(acc, AC_POS, AC_AVG, AC_REAL, AC_BAL, AC_FEES, side, price, qty,
-                              maker, fc, ic)
+    amount = amount_of(price, qty, fc, ic)
+    fee = fee_of(fc, ic, side, amount, qty, maker)
+    h = _after_fill(Holding(acc.pos, acc.avg, acc.realised, acc.bal, acc.fees), side, price,
+                    qty, amount, fee, fc, ic)
+    acc.pos = h.pos
+    acc.avg = h.avg
+    acc.realised = h.realised
+    acc.bal = h.bal
+    acc.fees = h.fees
     acc.vol += qty
     acc.notional += amount
     if abs(acc.pos) > acc.maxpos:
@@ -144,7 +138,15 @@ def account_exchange(acc, fc, ic, side, price, qty, maker):
 @hot
 def account_local(acc, fc, ic, side, price, qty, maker):
     """Apply a received fill to the strategy's view of the account."""
-    _apply_fill(acc, AL_POS, AL_AVG, AL_REAL, AL_BAL, AL_FEES, side, price, qty, maker, fc, ic)
+    amount = amount_of(price, qty, fc, ic)
+    fee = fee_of(fc, ic, side, amount, qty, maker)
+    h = _after_fill(Holding(acc.local_pos, acc.local_avg, acc.local_realised, acc.local_bal,
+                            acc.local_fees), side, price, qty, amount, fee, fc, ic)
+    acc.local_pos = h.pos
+    acc.local_avg = h.avg
+    acc.local_realised = h.realised
+    acc.local_bal = h.bal
+    acc.local_fees = h.fees
     acc.local_cash = net_cash(acc.local_bal, acc.local_fees, ic)
 
 
@@ -246,37 +248,54 @@ def next_response_time(rp, ctr):
 
 
 @hot
+def n_resting(ctr, row):
+    """How many of our orders rest at the exchange in ``row`` (0 buys, 1 sells)."""
+    return ctr.n_rest_buy if row == 0 else ctr.n_rest_sell
+
+
+@hot
+def _set_n_resting(ctr, row, n):
+    if row == 0:
+        ctr.n_rest_buy = n
+    else:
+        ctr.n_rest_sell = n
+
+
+@hot
 def _refresh_bounds(rest, ctr, oi):
     """Lowest / highest tick of the resting orders of each row (0 buys, 1 sells)."""
     for row in range(2):
         lo = INF_NS
         hi = -INF_NS
-        for j in range(ctr[CT_N_REST_BUY + row]):
+        for j in range(n_resting(ctr, row)):
             t = oi.tick[rest[row, j]]
             lo = min(lo, t)
             hi = max(hi, t)
-        ctr[CT_BUY_MIN + 2 * row] = lo
-        ctr[CT_BUY_MAX + 2 * row] = hi
+        if row == 0:
+            ctr.buy_min = lo
+            ctr.buy_max = hi
+        else:
+            ctr.sell_min = lo
+            ctr.sell_max = hi
 
 
 @hot
 def rest_add(rest, ctr, oi, slot):
     row = 0 if oi.side[slot] > 0 else 1
-    nslot = CT_N_REST_BUY + row
-    rest[row, ctr[nslot]] = slot
-    ctr[nslot] += 1
+    n = n_resting(ctr, row)
+    rest[row, n] = slot
+    _set_n_resting(ctr, row, n + 1)
     _refresh_bounds(rest, ctr, oi)
 
 
 @hot
 def rest_remove(rest, ctr, oi, slot):
     row = 0 if oi.side[slot] > 0 else 1
-    nslot = CT_N_REST_BUY + row
-    n = ctr[nslot]
+    n = n_resting(ctr, row)
     for j in range(n):
         if rest[row, j] == slot:
             for k in range(j, n - 1):  # keep submission order (deterministic fill order)
                 rest[row, k] = rest[row, k + 1]
-            ctr[nslot] = n - 1
+            _set_n_resting(ctr, row, n - 1)
             break
     _refresh_bounds(rest, ctr, oi)

@@ -5,8 +5,10 @@
   enough fails the test too, so the list stays true).
 * The engine state is a named tuple (``mmopt.engine._state.EngineState``): no module reads it
   by position (``E[4]``), and compiled code reads the values inside its small arrays by name
-  (``acc.local_pos``, ``ic.step_ns``, ``bk.best_bid``: ``_named.py``), never by a slot constant
-  (``acc[AL_POS]``), and the tables' columns by name (``oi.tick[s]``, not ``oi[s, OI_TICK]``).
+  (``acc.local_pos``, ``ic.step_ns``, ``bk.best_bid``: ``_named.py``), and the tables' columns
+  by name (``oi.tick[s]``): no slot constant appears in a compiled function, whether as an
+  index (``acc[AL_POS]``, ``oi[s, OI_TICK]``), in index arithmetic (``ctr[CT_N_REST_BUY +
+  row]``) or handed to a helper as a slot.
   Python code reading the arrays the kernel returns (``run.py``) keeps the constants of
   ``_slots.py``, which declare the layouts.
 """
@@ -59,25 +61,27 @@ def _positional_state_reads(path: Path) -> int:
     )
 
 
-def _slot_constant_reads(path: Path) -> list[str]:
-    """``acc[AL_POS]`` / ``oi[s, OI_TICK]``: a named slot or column read by its constant
-    instead of its name."""
+def _slot_constants() -> set[str]:
+    """The constants that say where a named value lives (``AL_POS``, ``CT_N_REST_BUY``,
+    ``BK_NOV_BID``, ``OI_TICK``, ``I_LAST_TS_S``), without the sizes (``AC_N``, ``BK_SIZE``)."""
     from mmopt.engine import _book, _features, _slots
 
-    named = {k for mod in (_slots, _book, _features) for k, v in vars(mod).items()
-             if k.startswith(NAMED_SLOT_PREFIXES) and isinstance(v, int)}
-    columns = {k for k, v in vars(_slots).items()
-               if k.startswith(NAMED_COLUMN_PREFIXES) and isinstance(v, int)}
+    prefixes = {_slots: NAMED_SLOT_PREFIXES + NAMED_COLUMN_PREFIXES, _book: ("BK_",),
+                _features: ("F_", "I_")}
+    return {k for mod, pre in prefixes.items() for k, v in vars(mod).items()
+            if k.startswith(pre) and isinstance(v, int) and not isinstance(v, bool)
+            and not k.endswith(("_N", "_SIZE")) and k != "N_COUNTERS"}
 
-    def by_constant(index: ast.expr) -> bool:
-        if isinstance(index, ast.Name):
-            return index.id in named
-        return isinstance(index, ast.Tuple) and isinstance(index.elts[-1], ast.Name) \
-            and index.elts[-1].id in columns
 
+def _slot_constant_reads(path: Path) -> list[str]:
+    """A slot constant inside a compiled function: ``acc[AL_POS]``, ``oi[s, OI_TICK]``, a
+    computed slot (``ctr[CT_N_REST_BUY + row]``, ``acc[AL_X if c else AL_Y]``) or a slot handed
+    to a helper (``_clear_side(bk, BK_MIN_BID, ...)``): the value should be read by its name."""
+    slots = _slot_constants()
     tree = ast.parse(path.read_text(), filename=str(path))
-    return [f"{path.name}:{n.lineno} {ast.unparse(n)}" for n in ast.walk(tree)
-            if isinstance(n, ast.Subscript) and by_constant(n.slice)]
+    return [f"{path.name}:{n.lineno} {fn.name}: {n.id}"
+            for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef)
+            for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id in slots]
 
 
 def test_engine_state_is_read_by_name() -> None:
@@ -88,9 +92,9 @@ def test_engine_state_is_read_by_name() -> None:
     )
     engine = REPO / "mmopt" / "engine"
     reads = [r for name in COMPILED for r in _slot_constant_reads(engine / name)]
-    assert not reads, f"slot constants used as indices: {reads}; read the named field " \
-        "(acc.local_pos, not acc[AL_POS]; oi.tick[s], not oi[s, OI_TICK]; docs/engine.md, " \
-        "Code structure)"
+    assert not reads, f"slot constants in compiled code: {reads}; read the named field " \
+        "(acc.local_pos, not acc[AL_POS]; oi.tick[s], not oi[s, OI_TICK]; ctr.n_rest_sell, " \
+        "not ctr[CT_N_REST_BUY + 1]; docs/engine.md, Code structure)"
 
 
 def test_public_order_action_codes_are_the_kernels() -> None:
