@@ -76,7 +76,7 @@ def _slot_constants() -> set[str]:
 def _slot_constant_reads(path: Path) -> list[str]:
     """A slot constant inside a compiled function: ``acc[AL_POS]``, ``oi[s, OI_TICK]``, a
     computed slot (``ctr[CT_N_REST_BUY + row]``, ``acc[AL_X if c else AL_Y]``) or a slot handed
-    to a helper (``_clear_side(bk, BK_MIN_BID, ...)``): the value should be read by its name."""
+    to a helper (``helper(bk, BK_MIN_BID)``): the value should be read by its name."""
     slots = _slot_constants()
     tree = ast.parse(path.read_text(), filename=str(path))
     return [f"{path.name}:{n.lineno} {fn.name}: {n.id}"
